@@ -1,0 +1,1 @@
+"""Lapor's small runtime kit (the only code services share besides ``lapor_schemas``)."""

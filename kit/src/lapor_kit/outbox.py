@@ -1,0 +1,165 @@
+"""Transactional outbox: events are written to the service's store in the same transaction as
+the state they describe, and a relay publishes them to Kafka afterwards.
+
+If the process dies between the commit and the publish, the relay publishes on restart; if it
+dies between the publish and the delete, the event is published twice and consumers drop the
+copy by event id. Events keep their insertion order per key (the relay publishes in ``seq``
+order and stops at the first failure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+
+from .kafka import encode
+
+log = logging.getLogger("lapor.outbox")
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    topic: str
+    key: str
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, topic: str, key: str, model: Any, **headers: str) -> OutMessage:
+        return cls(topic=topic, key=key, value=encode(model), headers=dict(headers))
+
+
+_last_seq = [0]
+
+
+def _next_seq() -> int:
+    """Strictly increasing within the process (nanoseconds since the epoch, bumped on ties)."""
+    value = max(time.time_ns(), _last_seq[0] + 1)
+    _last_seq[0] = value
+    return value
+
+
+class Outbox:
+    def __init__(self, collection: AsyncCollection[Any]) -> None:
+        self.collection = collection
+        self._wake = asyncio.Event()
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("seq")
+
+    async def add(self, messages: Sequence[OutMessage], session: AsyncClientSession) -> None:
+        """Insert inside the caller's transaction; call :meth:`notify` after the commit."""
+        if not messages:
+            return
+        now = time.time()
+        docs = [
+            {
+                "seq": _next_seq(),
+                "topic": m.topic,
+                "key": m.key,
+                "value": m.value,
+                "headers": m.headers,
+                "created": now,
+            }
+            for m in messages
+        ]
+        await self.collection.insert_many(docs, ordered=True, session=session)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+
+class OutboxRelay:
+    """Publishes pending outbox entries in order; one relay per service process."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        broker: KafkaBroker,
+        *,
+        registry: CollectorRegistry,
+        service: str,
+        batch: int = 500,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.broker = broker
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self._published = Counter(
+            "lapor_outbox_published_total",
+            "Outbox entries published to Kafka.",
+            ["service"],
+            registry=registry,
+        ).labels(service)
+        self._pending = Gauge(
+            "lapor_outbox_pending", "Outbox entries not yet published.", ["service"],
+            registry=registry,
+        ).labels(service)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                sent = await self.publish_pending()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(0.2 * 2**failures, 5.0)
+                log.warning("outbox relay failed (retry in %.1fs): %r", delay, exc)
+                await asyncio.sleep(delay)
+                continue
+            if sent < self.batch:
+                await self.outbox.wait(self.idle_seconds)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many entries were published."""
+        coll = self.outbox.collection
+        docs = await coll.find({}, sort=[("seq", 1)], limit=self.batch).to_list()
+        if not docs:
+            self._pending.set(0)
+            return 0
+        futures = [
+            await self.broker.publish(
+                d["value"], d["topic"], key=d["key"].encode(), headers=d["headers"] or None,
+                no_confirm=True,
+            )
+            for d in docs
+        ]
+        await asyncio.gather(*futures)
+        await coll.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
+        self._published.inc(len(docs))
+        if len(docs) < self.batch:
+            self._pending.set(0)
+        return len(docs)

@@ -1,0 +1,118 @@
+"""Per-process plumbing every service shares: broker, store client, outbox relay, lifespan.
+
+Services build one :class:`Runtime` in their ``create_app`` (which uvicorn calls inside the
+event loop), register their routers and start-up hooks, and hand :meth:`Runtime.lifespan` to
+FastAPI. Nothing here knows about complaints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker, KafkaRouter
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from lapor_schemas import topics
+
+from . import logging as lapor_logging
+from .kafka import DeadLetters, ensure_topics, make_broker
+from .outbox import Outbox, OutboxRelay
+from .settings import KitSettings
+from .web import install_observability
+
+R = TypeVar("R")
+
+
+class Runtime:
+    def __init__(self, settings: KitSettings, service: str) -> None:
+        self.settings = settings
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.broker: KafkaBroker = make_broker(settings, service=service, registry=self.registry)
+        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongo_url,
+            tz_aware=True,
+            serverSelectionTimeoutMS=5000,
+            appname=f"lapor-{service}",
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.mongo[
+            f"{settings.mongo_db_prefix}_{service}"
+        ]
+        self.outbox = Outbox(self.db["outbox"])
+        self.relay = OutboxRelay(
+            self.outbox,
+            self.broker,
+            registry=self.registry,
+            service=service,
+            batch=settings.outbox_batch,
+            idle_seconds=settings.outbox_idle_seconds,
+        )
+        self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
+        self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]
+        self._shutdown: list[Callable[[], Awaitable[Any]]] = []
+        self.topics: tuple[str, ...] = topics.ALL
+
+    def include(self, router: KafkaRouter) -> None:
+        self.broker.include_router(router)
+
+    def on_startup(self, hook: Callable[[], Awaitable[Any]]) -> None:
+        self._startup.append(hook)
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[Any]]) -> None:
+        self._shutdown.append(hook)
+
+    async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[R]]) -> R:
+        """Run ``work`` in a transaction, retried on transient errors (pymongo's rules)."""
+        async with self.mongo.start_session() as session:
+            result: R = await session.with_transaction(work)
+            return result
+
+    async def ping_store(self) -> bool:
+        await self.mongo.admin.command("ping")
+        return True
+
+    async def ping_broker(self) -> bool:
+        return await self.broker.ping(timeout=1.5)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
+        lapor_logging.configure(f"lapor-{self.service}", self.settings.log_level)
+        await ensure_topics(self.settings, self.topics)
+        for hook in self._startup:
+            await hook()
+        await self.broker.start()
+        self.relay.start()
+        self.outbox.notify()
+        try:
+            yield
+        finally:
+            await self.relay.stop()
+            for hook in reversed(self._shutdown):
+                await hook()
+            await self.broker.stop()
+            await self.mongo.close()
+
+    def fastapi(self, *, title: str, description: str, version: str = "0.1.0",
+                extra_tags: Iterable[dict[str, str]] = ()) -> FastAPI:
+        """A FastAPI app with this runtime's lifespan, ``/health`` and ``/metrics``."""
+        app = FastAPI(
+            title=title,
+            description=description,
+            version=version,
+            lifespan=self.lifespan,
+            openapi_tags=list(extra_tags),
+        )
+        install_observability(
+            app,
+            service=f"lapor-{self.service}",
+            registry=self.registry,
+            checks={"store": self.ping_store, "broker": self.ping_broker},
+        )
+        app.state.runtime = self
+        return app

@@ -1,0 +1,33 @@
+"""Settings shared by every service. Environment variables use the prefix ``LAPOR_``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KitSettings(BaseSettings):
+    """Connection and tuning settings common to all services.
+
+    ``LAPOR_KAFKA_BOOTSTRAP``  Kafka bootstrap servers (comma-separated)
+    ``LAPOR_MONGO_URL``        MongoDB connection string (replica set required: transactions)
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    mongo_db_prefix: str = Field(
+        default="lapor", description="Databases are <prefix>_<service>, e.g. lapor_intake."
+    )
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 1_000
+    kafka_max_records: int = 500
+    kafka_batch_timeout_ms: int = 50
+    kafka_linger_ms: int = 5
+    topic_partitions: int = 6
+    topic_replication_factor: int = 1
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    outbox_batch: int = 500
+    outbox_idle_seconds: float = 1.0

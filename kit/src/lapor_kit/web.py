@@ -1,0 +1,44 @@
+"""HTTP edges every service has: ``GET /health`` (readiness) and ``GET /metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+HealthCheck = Callable[[], Awaitable[object]]
+
+
+def install_observability(
+    app: FastAPI,
+    *,
+    service: str,
+    registry: CollectorRegistry,
+    checks: Mapping[str, HealthCheck],
+    timeout: float = 2.0,
+) -> None:
+    @app.get("/health", tags=["ops"], summary="Readiness: broker and store reachable")
+    async def health() -> JSONResponse:
+        results: dict[str, str] = {}
+        ok = True
+        for name, check in checks.items():
+            try:
+                value = await asyncio.wait_for(check(), timeout)
+            except Exception as exc:
+                ok = False
+                results[name] = f"down: {type(exc).__name__}"
+                continue
+            if value is False:
+                ok = False
+                results[name] = "down"
+            else:
+                results[name] = "ok"
+        body = {"service": service, "status": "ok" if ok else "unavailable", "checks": results}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,124 @@
+"""Case lifecycle events (``lapor.cases.v1``), contacts and notification outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .envelope import Envelope, RegionCode, TrackingId
+from .intake import Channel, ReportType
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubmittedData(_Data):
+    """A report as the case log carries it. Never any reporter identity."""
+
+    tracking_id: TrackingId
+    type: ReportType
+    title: str
+    description: str
+    category: str
+    region_code: RegionCode
+    province_code: str = Field(pattern=r"^\d{2}$")
+    channel: Channel
+    channel_id: str | None = Field(
+        default=None, description="Registered external channel id, for channel=external."
+    )
+    anonymous: bool
+    confidential: bool
+    submitted_at: datetime
+
+
+class AgencyRef(_Data):
+    id: str
+    name: str
+    region_code: RegionCode
+    email: str | None = Field(default=None, description="The agency's official contact address.")
+
+
+class DispatchedData(_Data):
+    tracking_id: TrackingId
+    agency: AgencyRef
+    rule: str = Field(description="Which routing rule chose the agency.")
+    category: str
+    region_code: RegionCode
+    dispatched_at: datetime
+    due_at: datetime | None = Field(default=None, description="Follow-up deadline.")
+
+
+class ComplaintSubmitted(Envelope):
+    type: Literal["complaint.submitted"] = "complaint.submitted"
+    data: SubmittedData
+
+
+class CaseDispatched(Envelope):
+    type: Literal["case.dispatched"] = "case.dispatched"
+    data: DispatchedData
+
+
+CaseEvent = Annotated[ComplaintSubmitted | CaseDispatched, Field(discriminator="type")]
+CASE_EVENT_TYPES: frozenset[str] = frozenset({"complaint.submitted", "case.dispatched"})
+case_event_adapter: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
+
+
+class ContactData(_Data):
+    tracking_id: TrackingId
+    anonymous: bool
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    language: Literal["id", "en"] = "id"
+
+
+class ReporterContact(Envelope):
+    """On ``lapor.contacts.v1`` only (read by notify). Anonymous reporters may still leave a
+    contact so that they hear back; agencies never see it."""
+
+    type: Literal["reporter.contact"] = "reporter.contact"
+    data: ContactData
+
+
+class NotificationData(_Data):
+    notification_id: str
+    tracking_id: TrackingId
+    cause_event_id: str
+    cause_event_type: str
+    channel: Literal["email", "sms", "whatsapp", "webhook", "inbox"]
+    recipient_role: Literal["reporter", "agency"]
+    agency_id: str | None = None
+    status: Literal["sent", "failed", "retrying", "dead_lettered"]
+    attempts: int = 1
+    reason: str | None = None
+    at: datetime
+
+
+class NotificationEvent(Envelope):
+    type: Literal["notification.outcome"] = "notification.outcome"
+    data: NotificationData
+
+
+def parse_case_event(raw: bytes | str) -> CaseEvent | None:
+    """Parse one case-log record. Returns ``None`` for event types this version does not know
+    (forward compatibility: newer producers may add types); raises ``ValidationError`` for a
+    malformed record of a known type."""
+    head = _peek_type(raw)
+    if head is not None and head not in CASE_EVENT_TYPES:
+        return None
+    return case_event_adapter.validate_json(raw)
+
+
+def _peek_type(raw: bytes | str) -> str | None:
+    try:
+        obj: Any = _loose.validate_json(raw)
+    except ValidationError:
+        return None
+    value = obj.get("type") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
+_loose: TypeAdapter[Any] = TypeAdapter(Any)

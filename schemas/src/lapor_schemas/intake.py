@@ -1,0 +1,122 @@
+"""What citizens and channels submit, and what intake answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from .envelope import RegionCode, TrackingId
+
+
+class ReportType(StrEnum):
+    PENGADUAN = "pengaduan"
+    ASPIRASI = "aspirasi"
+    PERMINTAAN_INFORMASI = "permintaan_informasi"
+
+
+class Channel(StrEnum):
+    """How a report reached the platform."""
+
+    WEB = "web"
+    APP = "app"
+    OPEN311 = "open311"
+    SMS = "sms"
+    SOCIAL_MEDIA = "social_media"
+    WALK_IN = "walk_in"
+    COMPLAINT_BOX = "complaint_box"
+    LETTER = "letter"
+    PHONE = "phone"
+    EXTERNAL = "external"
+    """A registered regional system publishing to ``lapor.intake.v1``."""
+
+
+PhoneNumber = Annotated[
+    str,
+    Field(pattern=r"^\+?[0-9][0-9 \-]{6,19}$", description="Phone number, e.g. +6281234567890"),
+]
+
+
+class Reporter(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    email: EmailStr | None = None
+    phone: PhoneNumber | None = None
+
+
+class ComplaintSubmission(BaseModel):
+    """A report as the reporter sends it (JSON API body; also the core of channel messages)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: ReportType = ReportType.PENGADUAN
+    title: str = Field(min_length=5, max_length=200)
+    description: str = Field(min_length=10, max_length=5000)
+    category: str = Field(
+        min_length=2, max_length=40, description="A code from the service catalogue."
+    )
+    region_code: RegionCode
+    reporter: Reporter | None = None
+    anonymous: bool = False
+    confidential: bool = False
+
+    @model_validator(mode="after")
+    def _reporter_reachable(self) -> ComplaintSubmission:
+        if self.anonymous:
+            return self
+        if self.reporter is None or self.reporter.name is None:
+            raise PydanticCustomError(
+                "reporter_name_required",
+                "reporter.name is required unless the report is anonymous",
+            )
+        if self.reporter.email is None and self.reporter.phone is None:
+            raise PydanticCustomError(
+                "reporter_contact_required",
+                "reporter.email or reporter.phone is required unless the report is anonymous",
+            )
+        return self
+
+
+class ExternalSubmission(ComplaintSubmission):
+    """What a registered regional system publishes to ``lapor.intake.v1`` (JSON)."""
+
+    channel: str = Field(
+        min_length=2,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9_.\-]*$",
+        description="Registered channel id, e.g. 'baruga-sulsel'.",
+    )
+    external_id: str = Field(
+        min_length=1, max_length=128, description="The channel's own id for this report."
+    )
+
+
+class FieldError(BaseModel):
+    """One reason an input was refused, in Bahasa Indonesia and English."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str = Field(description="Dotted path of the offending field, or '' for the whole body.")
+    code: str = Field(description="Machine-readable reason, e.g. 'missing', 'unknown_category'.")
+    message: str = Field(description="Reason in Bahasa Indonesia.")
+    message_en: str = Field(description="Reason in English.")
+
+
+class IntakeReceipt(BaseModel):
+    """Intake's answer on ``lapor.intake.receipts.v1`` to every message on ``lapor.intake.v1``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str | None = Field(description="The channel id, when it could be read.")
+    external_id: str | None = Field(description="The channel's own id, when it could be read.")
+    status: Literal["accepted", "rejected"]
+    tracking_id: TrackingId | None = None
+    duplicate: bool = Field(
+        default=False, description="True when this (channel, external_id) was already accepted."
+    )
+    errors: list[FieldError] = Field(default_factory=list)
+    received_at: datetime
