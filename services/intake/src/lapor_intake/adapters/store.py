@@ -1,0 +1,84 @@
+"""MongoDB adapter for intake (database ``lapor_intake``).
+
+Collections: ``complaints`` (the report and its reporter-facing view, no identity),
+``reporters`` (identity, stored apart), ``outbox``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from lapor_kit.outbox import OutMessage
+from lapor_kit.runtime import Runtime
+
+from ..domain.model import Accepted
+from ..ports import DuplicateExternalIdError
+from ..service import events_of
+
+DUPLICATE_KEY = 11000
+
+
+class MongoComplaintStore:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.complaints = runtime.db["complaints"]
+        self.reporters = runtime.db["reporters"]
+
+    async def ensure_indexes(self) -> None:
+        await self.complaints.create_index(
+            [("channel_id", 1), ("external_id", 1)],
+            unique=True,
+            name="channel_external_id",
+            partialFilterExpression={"external_id": {"$type": "string"}},
+        )
+        await self.complaints.create_index([("tenant", 1), ("submitted_at", -1)])
+
+    async def external_ids(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        if not keys:
+            return {}
+        found = await self.complaints.find(
+            {"$or": [{"channel_id": c, "external_id": e} for c, e in set(keys)]},
+            {"channel_id": 1, "external_id": 1},
+        ).to_list()
+        return {(d["channel_id"], d["external_id"]): d["_id"] for d in found}
+
+    async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
+        messages = [m for a in accepted for m in events_of(a)] + list(extra)
+
+        async def work(session: AsyncClientSession) -> None:
+            if accepted:
+                await self.complaints.insert_many(
+                    [a.complaint for a in accepted], ordered=False, session=session
+                )
+                identities = [a.identity for a in accepted if a.identity is not None]
+                if identities:
+                    await self.reporters.insert_many(identities, ordered=False, session=session)
+            await self.rt.outbox.add(messages, session)
+
+        try:
+            await self.rt.in_transaction(work)
+        except OperationFailure as exc:
+            if _is_duplicate(exc):
+                raise DuplicateExternalIdError(str(exc)) from exc
+            raise
+        self.rt.outbox.notify()
+
+    async def get(self, tracking_id: str) -> dict[str, Any] | None:
+        return await self.complaints.find_one({"_id": tracking_id})
+
+    async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=True)
+
+
+def _is_duplicate(exc: Exception) -> bool:
+    if isinstance(exc, DuplicateKeyError) or getattr(exc, "code", None) == DUPLICATE_KEY:
+        return True
+    details = getattr(exc, "details", None) or {}
+    return any(e.get("code") == DUPLICATE_KEY for e in details.get("writeErrors", []))

@@ -1,0 +1,97 @@
+"""Turn validation failures into field-level reasons in Bahasa Indonesia and English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from lapor_schemas import FieldError
+
+# pydantic error type -> (Indonesian, English); ``{...}`` placeholders come from the error ctx.
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("wajib diisi", "is required"),
+    "string_too_short": (
+        "terlalu pendek (minimal {min_length} karakter)",
+        "is too short (at least {min_length} characters)",
+    ),
+    "string_too_long": (
+        "terlalu panjang (maksimal {max_length} karakter)",
+        "is too long (at most {max_length} characters)",
+    ),
+    "string_pattern_mismatch": ("formatnya tidak valid", "has an invalid format"),
+    "string_type": ("harus berupa teks", "must be a string"),
+    "enum": ("harus salah satu dari: {expected}", "must be one of: {expected}"),
+    "literal_error": ("harus salah satu dari: {expected}", "must be one of: {expected}"),
+    "bool_parsing": ("harus berupa true atau false", "must be true or false"),
+    "bool_type": ("harus berupa true atau false", "must be true or false"),
+    "extra_forbidden": ("kolom tidak dikenal", "is not a known field"),
+    "json_invalid": ("bukan JSON yang valid", "is not valid JSON"),
+    "json_type": ("bukan JSON yang valid", "is not valid JSON"),
+    "model_type": ("harus berupa objek JSON", "must be a JSON object"),
+    "model_attributes_type": ("harus berupa objek JSON", "must be a JSON object"),
+    "dict_type": ("harus berupa objek JSON", "must be a JSON object"),
+    "value_error": ("nilainya tidak valid: {error}", "is not valid: {error}"),
+    "reporter_name_required": (
+        "nama pelapor wajib diisi kecuali laporan anonim",
+        "the reporter's name is required unless the report is anonymous",
+    ),
+    "reporter_contact_required": (
+        "email atau nomor telepon pelapor wajib diisi kecuali laporan anonim",
+        "the reporter's email or phone is required unless the report is anonymous",
+    ),
+    "unknown_category": (
+        "kategori '{value}' tidak ada dalam katalog layanan",
+        "category '{value}' is not in the service catalogue",
+    ),
+    "unknown_region": (
+        "kode wilayah '{value}' tidak dikenal",
+        "region code '{value}' is not known",
+    ),
+}
+_FIELD_OF_CODE = {
+    "reporter_name_required": "reporter.name",
+    "reporter_contact_required": "reporter",
+}
+_GENERIC = ("nilainya tidak valid", "is not valid")
+
+
+def field_error(field: str, code: str, **ctx: Any) -> FieldError:
+    template_id, template_en = _MESSAGES.get(code, _GENERIC)
+    return FieldError(
+        field=field,
+        code=code,
+        message=_fill(template_id, ctx),
+        message_en=_fill(template_en, ctx),
+    )
+
+
+def from_pydantic(errors: Iterable[Mapping[str, Any]], *, skip_prefix: int = 0) -> list[FieldError]:
+    """Translate ``ValidationError.errors()`` (FastAPI's too). ``skip_prefix`` drops leading
+    location parts such as FastAPI's ``'body'``."""
+    out: list[FieldError] = []
+    for err in errors:
+        code = str(err.get("type", "value_error"))
+        loc = [str(p) for p in err.get("loc", ())][skip_prefix:]
+        field = _FIELD_OF_CODE.get(code, ".".join(loc))
+        ctx = dict(err.get("ctx") or {})
+        if code == "value_error" and "error" not in ctx:
+            ctx["error"] = err.get("msg", "")
+        if code == "value_error" and field.endswith("email"):
+            out.append(
+                FieldError(
+                    field=field,
+                    code="invalid_email",
+                    message="alamat email tidak valid",
+                    message_en="is not a valid email address",
+                )
+            )
+            continue
+        out.append(field_error(field, code, **ctx))
+    return out
+
+
+def _fill(template: str, ctx: Mapping[str, Any]) -> str:
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        return template.split(":")[0].split("(")[0].strip()

@@ -1,0 +1,77 @@
+"""Kafka entry points of intake (thin: decode -> service -> effects)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from lapor_kit.kafka import Bad, batch_subscriber_options, decode_batch
+from lapor_kit.runtime import Runtime
+from lapor_schemas import ExternalSubmission, parse_case_event, topics
+
+from .domain.errors import from_pydantic
+from .service import ExternalItem, IntakeService
+
+
+def decode_external(raw: bytes) -> ExternalItem:
+    """Never raises: a malformed record becomes an item with errors (and a receipt)."""
+    try:
+        return ExternalItem(ExternalSubmission.model_validate_json(raw), [])
+    except ValidationError as exc:
+        channel, external_id = _peek_ids(raw)
+        return ExternalItem(None, from_pydantic(exc.errors()), channel, external_id)
+
+
+def _peek_ids(raw: bytes) -> tuple[str | None, str | None]:
+    try:
+        obj: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    if not isinstance(obj, dict):
+        return None, None
+    channel, external_id = obj.get("channel"), obj.get("external_id")
+    return (
+        channel if isinstance(channel, str) else None,
+        external_id if isinstance(external_id, str) else None,
+    )
+
+
+def make_router(rt: Runtime, service: IntakeService) -> KafkaRouter:
+    router = KafkaRouter()
+    settings = rt.settings
+
+    @router.subscriber(
+        topics.INTAKE,
+        **batch_subscriber_options(settings, "lapor-intake"),
+        title="intake.external",
+        description="Submissions from registered regional systems; every record is answered "
+        "on lapor.intake.receipts.v1; refused records go to lapor.dlq.v1.",
+    )
+    async def on_external_submissions(msg: KafkaMessage) -> None:
+        records = msg.raw_message
+        items = [decode_external(r.value or b"") for r in records]
+        outcome = await service.submit_external(items)
+        await rt.dead_letters.send([
+            Bad(records[i], "rejected: " + "; ".join(
+                f"{e.field or '<body>'}: {e.message_en}" for e in items[i].errors
+                or outcome.receipts[i].errors
+            ))
+            for i in outcome.rejected
+        ])
+
+    @router.subscriber(
+        topics.CASES,
+        **batch_subscriber_options(settings, "lapor-intake-views"),
+        title="intake.case-views",
+        description="Projects the case log into the reporter-facing status view.",
+    )
+    async def on_case_events(msg: KafkaMessage) -> None:
+        good, bad = decode_batch(msg.raw_message, parse_case_event)
+        await service.project([g.value for g in good])
+        await rt.dead_letters.send(bad)
+
+    return router

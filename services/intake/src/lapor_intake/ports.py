@@ -1,0 +1,30 @@
+"""What the service layer needs from the outside world (adapters implement these)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from lapor_kit.outbox import OutMessage
+
+from .domain.model import Accepted
+
+
+class DuplicateExternalIdError(Exception):
+    """Another writer stored the same (channel, external_id) first; retry the batch."""
+
+
+class ComplaintStore(Protocol):
+    async def external_ids(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]: ...
+
+    async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
+        """Atomically store complaints, identities, and every outgoing message (the events of
+        ``accepted`` plus ``extra``). Raises :class:`DuplicateExternalIdError` on a race."""
+        ...
+
+    async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
+
+    async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        ...
