@@ -1,0 +1,1 @@
+"""Routing's pure domain: directory, routing decisions, case lifecycle. No I/O."""

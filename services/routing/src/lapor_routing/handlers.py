@@ -1,0 +1,29 @@
+"""Kafka entry points of routing."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+
+from lapor_kit.kafka import batch_subscriber_options, decode_case_events
+from lapor_kit.runtime import Runtime
+from lapor_schemas import topics
+
+from .service import RoutingService
+
+
+def make_router(rt: Runtime, service: RoutingService) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.CASES,
+        **batch_subscriber_options(rt.settings, "lapor-routing"),
+        title="routing.cases",
+        description="Opens a case for each submitted report and dispatches it.",
+    )
+    async def on_case_events(msg: KafkaMessage) -> None:
+        events, bad = decode_case_events(msg.raw_message)
+        await service.handle(events)
+        await rt.dead_letters.send(bad)
+
+    return router
