@@ -1,0 +1,1 @@
+"""Notify's pure domain: which notifications an event causes, and their text."""

@@ -1,0 +1,79 @@
+"""Message text from Jinja2 templates (one per event type, recipient role and channel).
+
+Templates live in ``lapor_notify/templates/<lang>/<template>.j2``: the first line is the
+subject, then a line ``---``, then the body. A province overrides one by putting a file of the
+same name under ``<LAPOR_NOTIFY_TEMPLATE_DIR>/<tenant>/<lang>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+
+from lapor_schemas.reference import categories, regions
+
+TYPE_LABELS = {
+    "pengaduan": "Pengaduan",
+    "aspirasi": "Aspirasi",
+    "permintaan_informasi": "Permintaan Informasi",
+}
+RULE_LABELS = {
+    "region-category": "kewenangan wilayah dan kategori layanan",
+    "region-coordinator": "admin koordinator wilayah (belum ada instansi teknis yang cocok)",
+    "province-coordinator": "admin koordinator provinsi",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+class Renderer:
+    def __init__(self, override_dir: Path | None = None) -> None:
+        self._override = override_dir
+        self._envs: dict[str, Environment] = {}
+
+    def _env(self, tenant: str) -> Environment:
+        env = self._envs.get(tenant)
+        if env is None:
+            loaders: list[Any] = []
+            if self._override is not None:
+                loaders.append(FileSystemLoader(str(self._override / tenant)))
+            loaders.append(PackageLoader("lapor_notify", "templates"))
+            env = Environment(
+                loader=ChoiceLoader(loaders),
+                undefined=StrictUndefined,
+                autoescape=False,  # noqa: S701 - plain-text mail and SMS, never HTML
+                keep_trailing_newline=True,
+            )
+            self._envs[tenant] = env
+        return env
+
+    def render(self, template: str, lang: str, tenant: str, context: Mapping[str, Any]) -> Rendered:
+        env = self._env(tenant)
+        name = f"{lang}/{template}.j2"
+        try:
+            tpl = env.get_template(name)
+        except Exception:
+            tpl = env.get_template(f"id/{template}.j2")
+        text = tpl.render(**enrich(context))
+        subject, _, body = text.partition("\n---\n")
+        return Rendered(subject.strip(), body.strip() + "\n")
+
+
+def enrich(context: Mapping[str, Any]) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"reporter_name": None, **context}
+    category = categories().get(str(ctx.get("category")))
+    region = regions().get(str(ctx.get("region_code")))
+    ctx.setdefault("category_name", category.name if category else ctx.get("category"))
+    ctx.setdefault("category_name_en", category.name_en if category else ctx.get("category"))
+    ctx.setdefault("region_name", region.name if region else ctx.get("region_code"))
+    ctx.setdefault("type_label", TYPE_LABELS.get(str(ctx.get("type")), ctx.get("type")))
+    ctx.setdefault("rule_label", RULE_LABELS.get(str(ctx.get("rule")), ctx.get("rule")))
+    return ctx
