@@ -1,0 +1,1 @@
+"""Metrics' pure domain: which counters an event moves. No I/O."""

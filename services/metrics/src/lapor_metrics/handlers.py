@@ -1,0 +1,43 @@
+"""Kafka entry points of metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+
+from lapor_kit.kafka import batch_subscriber_options, decode_batch, decode_case_events
+from lapor_kit.runtime import Runtime
+from lapor_schemas import NotificationEvent, topics
+
+from .service import MetricsService
+
+
+def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.CASES,
+        **batch_subscriber_options(rt.settings, "lapor-metrics"),
+        title="metrics.cases",
+        description="Counts lifecycle events (idempotent on event id).",
+    )
+    async def on_case_events(msg: KafkaMessage) -> None:
+        events, bad = decode_case_events(msg.raw_message)
+        await service.handle(events)
+        await rt.dead_letters.send(bad)
+
+    @router.subscriber(
+        topics.NOTIFICATIONS,
+        **batch_subscriber_options(rt.settings, "lapor-metrics-notifications"),
+        title="metrics.notifications",
+        description="Counts notification outcomes.",
+    )
+    async def on_notifications(msg: KafkaMessage) -> None:
+        good, bad = decode_batch(msg.raw_message, NotificationEvent.model_validate_json)
+        values: list[Any] = [g.value for g in good]
+        await service.handle(values)
+        await rt.dead_letters.send(bad)
+
+    return router
