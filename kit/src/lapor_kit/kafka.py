@@ -15,12 +15,13 @@ services need:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -31,7 +32,7 @@ from faststream.middlewares import AckPolicy
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
-from lapor_schemas import topics
+from lapor_schemas import CaseEvent, parse_case_event, topics
 
 from .settings import KitSettings
 
@@ -93,10 +94,8 @@ async def ensure_topics(
                     NewTopic(n, settings.topic_partitions, settings.topic_replication_factor)
                     for n in missing
                 ]
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(new)
-                except TopicAlreadyExistsError:
-                    pass
             return
         except Exception as exc:  # broker still starting
             if attempt == attempts - 1:
@@ -139,6 +138,12 @@ def decode_batch(
         if value is not None:
             good.append(Good(record, value))
     return good, bad
+
+
+def decode_case_events(records: Iterable[Any]) -> tuple[list[CaseEvent], list[Bad]]:
+    """:func:`decode_batch` for ``lapor.cases.v1`` (unknown event types are skipped)."""
+    good, bad = decode_batch(records, parse_case_event)
+    return [cast("CaseEvent", g.value) for g in good], bad
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 10) -> str:

@@ -10,6 +10,7 @@ order and stops at the first failure).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -78,10 +79,8 @@ class Outbox:
         self._wake.set()
 
     async def wait(self, timeout: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
 
@@ -109,7 +108,9 @@ class OutboxRelay:
             registry=registry,
         ).labels(service)
         self._pending = Gauge(
-            "lapor_outbox_pending", "Outbox entries not yet published.", ["service"],
+            "lapor_outbox_pending",
+            "Outbox entries not yet published.",
+            ["service"],
             registry=registry,
         ).labels(service)
         self._task: asyncio.Task[None] | None = None
@@ -120,10 +121,8 @@ class OutboxRelay:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -152,7 +151,10 @@ class OutboxRelay:
             return 0
         futures = [
             await self.broker.publish(
-                d["value"], d["topic"], key=d["key"].encode(), headers=d["headers"] or None,
+                d["value"],
+                d["topic"],
+                key=d["key"].encode(),
+                headers=d["headers"] or None,
                 no_confirm=True,
             )
             for d in docs

@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
+from faststream import FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -41,9 +43,7 @@ class Runtime:
             serverSelectionTimeoutMS=5000,
             appname=f"lapor-{service}",
         )
-        self.db: AsyncDatabase[dict[str, Any]] = self.mongo[
-            f"{settings.mongo_db_prefix}_{service}"
-        ]
+        self.db: AsyncDatabase[dict[str, Any]] = self.mongo[f"{settings.mongo_db_prefix}_{service}"]
         self.outbox = Outbox(self.db["outbox"])
         self.relay = OutboxRelay(
             self.outbox,
@@ -56,16 +56,36 @@ class Runtime:
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]
         self._shutdown: list[Callable[[], Awaitable[Any]]] = []
+        self._before_scrape: list[Callable[[], Awaitable[Any]]] = []
         self.topics: tuple[str, ...] = topics.ALL
 
     def include(self, router: KafkaRouter) -> None:
         self.broker.include_router(router)
+
+    def document_publications(self, publications: Iterable[tuple[str, Any, str]]) -> None:
+        """Declare what the outbox relay publishes (topic, payload schema, description) so
+        the AsyncAPI document shows it; the relay itself publishes through the broker."""
+        for topic, schema, description in publications:
+            self.broker.publisher(
+                topic, schema=schema, description=description, title=f"{self.service}:{topic}"
+            )
+
+    def asyncapi(self, *, title: str, description: str) -> FastStream:
+        """A FastStream app for ``faststream docs gen --factory lapor_<service>.asyncapi:app``."""
+        return FastStream(
+            self.broker,
+            specification=AsyncAPI(title=title, description=description, version="0.1.0"),
+        )
 
     def on_startup(self, hook: Callable[[], Awaitable[Any]]) -> None:
         self._startup.append(hook)
 
     def on_shutdown(self, hook: Callable[[], Awaitable[Any]]) -> None:
         self._shutdown.append(hook)
+
+    def before_scrape(self, hook: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``hook`` before each ``/metrics`` answer (e.g. refresh counters from the store)."""
+        self._before_scrape.append(hook)
 
     async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[R]]) -> R:
         """Run ``work`` in a transaction, retried on transient errors (pymongo's rules)."""
@@ -98,8 +118,14 @@ class Runtime:
             await self.broker.stop()
             await self.mongo.close()
 
-    def fastapi(self, *, title: str, description: str, version: str = "0.1.0",
-                extra_tags: Iterable[dict[str, str]] = ()) -> FastAPI:
+    def fastapi(
+        self,
+        *,
+        title: str,
+        description: str,
+        version: str = "0.1.0",
+        extra_tags: Iterable[dict[str, str]] = (),
+    ) -> FastAPI:
         """A FastAPI app with this runtime's lifespan, ``/health`` and ``/metrics``."""
         app = FastAPI(
             title=title,
@@ -113,6 +139,7 @@ class Runtime:
             service=f"lapor-{self.service}",
             registry=self.registry,
             checks={"store": self.ping_store, "broker": self.ping_broker},
+            before_scrape=self._before_scrape,
         )
         app.state.runtime = self
         return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -18,6 +18,7 @@ def install_observability(
     service: str,
     registry: CollectorRegistry,
     checks: Mapping[str, HealthCheck],
+    before_scrape: Sequence[Callable[[], Awaitable[object]]] = (),
     timeout: float = 2.0,
 ) -> None:
     @app.get("/health", tags=["ops"], summary="Readiness: broker and store reachable")
@@ -41,4 +42,6 @@ def install_observability(
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
     async def metrics() -> Response:
+        for hook in before_scrape:
+            await hook()
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -31,6 +31,10 @@ class SubmittedData(_Data):
     )
     anonymous: bool
     confidential: bool
+    reporter_contactable: bool = Field(
+        default=False,
+        description="A contact for this report is on lapor.contacts.v1 (no identity here).",
+    )
     submitted_at: datetime
 
 

@@ -1,7 +1,7 @@
 """Export the message contracts as JSON Schema files, or check the checked-in files.
 
-    lapor-schemas export [DIR]   # write schemas/json/*.schema.json
-    lapor-schemas check  [DIR]   # exit 1 if a checked-in file differs from the models
+lapor-schemas export [DIR]   # write schemas/json/*.schema.json
+lapor-schemas check  [DIR]   # exit 1 if a checked-in file differs from the models
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ def render(stem: str) -> str:
         schema = model.model_json_schema(mode="validation")
     else:
         schema = TypeAdapter(model).json_schema(mode="validation")
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "$id": f"lapor:{stem}", "x-lapor-topic": purpose, **schema}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"lapor:{stem}",
+        "x-lapor-topic": purpose,
+        **schema,
+    }
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
@@ -62,7 +66,9 @@ def check(target: Path) -> list[str]:
             problems.append(f"out of date: {path} (run `lapor-schemas export`)")
     known = {f"{stem}.schema.json" for stem in CONTRACTS}
     if target.exists():
-        problems += [f"stale file: {p}" for p in target.glob("*.schema.json") if p.name not in known]
+        problems += [
+            f"stale file: {p}" for p in target.glob("*.schema.json") if p.name not in known
+        ]
     return problems
 
 

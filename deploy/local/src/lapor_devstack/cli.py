@@ -1,1 +1,87 @@
-def main() -> None: ...
+"""``lapor-stack``: run the local stack in the background.
+
+lapor-stack up [--demo]   start what is not running, wait until healthy (idempotent)
+lapor-stack down          stop what this stack started (by pid file)
+lapor-stack status        pids
+lapor-stack demo          submit sample reports and print what became of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .demo import run_demo
+from .settings import StackSettings
+from .stack import SERVICES, Stack
+
+
+def print_urls(s: StackSettings) -> None:
+    print("\nLapor is running:")
+    for name in SERVICES:
+        base = s.url(name)
+        print(
+            f"  {name:<8} {base}  (API docs {base}/docs, health {base}/health, "
+            f"metrics {base}/metrics)"
+        )
+    print(
+        f"  intake   POST {s.url('intake')}/api/v1/complaints, "
+        f"GET {s.url('intake')}/api/v1/categories"
+    )
+    print(f"  notify   GET  {s.url('notify')}/api/v1/notifications?tracking_id=...")
+    print(
+        f"  mail     http://127.0.0.1:{s.mail_http_port}/messages  (SMTP sink, port "
+        f"{s.smtp_port}; files in {s.var_dir}/mail)"
+    )
+    print(f"  kafka    {s.kafka_bootstrap} (Tansu)   mongodb {s.mongo_url} (SecantusDB)")
+    print(f"  logs     {s.var_dir}/log/   stop with: make down")
+
+
+def demo(s: StackSettings) -> None:
+    print("\nSubmitting sample reports ...")
+    views = asyncio.run(run_demo(s))
+    for view in views:
+        agency = view["agency"]
+        print(
+            f"\n  {view['tracking_id']}  [{view['channel']}] {view['category']} "
+            f"in {view['region_code']} -> {view['status']}"
+        )
+        print(f"    agency: {agency['name']} ({agency['id']})")
+        for note in view["notifications"]:
+            print(
+                f"    notification: {note['channel']} to {note['recipient_role']}"
+                f"{' ' + note['agency_id'] if note.get('agency_id') else ''}: {note['status']}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="lapor-stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=["up", "down", "status", "demo"])
+    parser.add_argument("--demo", action="store_true", help="with up: submit sample reports")
+    args = parser.parse_args(argv)
+    s = StackSettings()
+    stack = Stack(s)
+    if args.command == "up":
+        for name, started in stack.up_all():
+            print(f"  {name:<11} {'started' if started else 'already running'}")
+        if args.demo:
+            demo(s)
+        print_urls(s)
+    elif args.command == "down":
+        stopped = stack.down()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    elif args.command == "status":
+        for name, pid in stack.status().items():
+            print(f"  {name:<11} {'running, pid ' + str(pid) if pid else 'stopped'}")
+    elif args.command == "demo":
+        demo(s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -84,18 +84,29 @@ def _invalid(errors: list[FieldError]) -> JSONResponse:
 def install(app: FastAPI, service: IntakeService) -> None:
     router = APIRouter(prefix="/api/v1")
 
-    @router.get("/categories", response_model=list[CategoryOut], tags=["catalogue"],
-                summary="Service catalogue (kategori layanan)")
+    @router.get(
+        "/categories",
+        response_model=list[CategoryOut],
+        tags=["catalogue"],
+        summary="Service catalogue (kategori layanan)",
+    )
     async def list_categories() -> list[CategoryOut]:
         return [CategoryOut.model_validate(c.model_dump()) for c in categories().values()]
 
-    @router.get("/regions", response_model=list[RegionOut], tags=["catalogue"],
-                summary="Known regions by Kemendagri code")
+    @router.get(
+        "/regions",
+        response_model=list[RegionOut],
+        tags=["catalogue"],
+        summary="Known regions by Kemendagri code",
+    )
     async def list_regions() -> list[RegionOut]:
         return [RegionOut.model_validate(r.model_dump()) for r in regions().values()]
 
     @router.post(
-        "/complaints", status_code=202, response_model=Accepted, tags=["complaints"],
+        "/complaints",
+        status_code=202,
+        response_model=Accepted,
+        tags=["complaints"],
         summary="Submit a report (pengaduan, aspirasi, permintaan informasi)",
         responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
@@ -109,18 +120,27 @@ def install(app: FastAPI, service: IntakeService) -> None:
             status_url=str(request.url_for("complaint_status", tracking_id=tracking_id)),
         )
 
-    @router.get("/complaints/{tracking_id}", response_model=ComplaintStatus,
-                tags=["complaints"], name="complaint_status",
-                summary="Status and history of a report",
-                responses={404: {"model": ErrorBody}})
+    @router.get(
+        "/complaints/{tracking_id}",
+        response_model=ComplaintStatus,
+        tags=["complaints"],
+        name="complaint_status",
+        summary="Status and history of a report",
+        responses={404: {"model": ErrorBody}},
+    )
     async def complaint_status(tracking_id: str) -> ComplaintStatus:
         doc = await service.status(tracking_id)
         if doc is None:
             raise HTTPException(404, "Laporan tidak ditemukan. / Report not found.")
         return ComplaintStatus(
-            tracking_id=doc["_id"], status=doc["status"], type=doc["type"],
-            category=doc["category"], region_code=doc["region_code"], channel=doc["channel"],
-            submitted_at=doc["submitted_at"], agency=doc.get("agency"),
+            tracking_id=doc["_id"],
+            status=doc["status"],
+            type=doc["type"],
+            category=doc["category"],
+            region_code=doc["region_code"],
+            channel=doc["channel"],
+            submitted_at=doc["submitted_at"],
+            agency=doc.get("agency"),
             history=doc.get("history", []),
         )
 
@@ -138,5 +158,8 @@ def install(app: FastAPI, service: IntakeService) -> None:
             detail="Layanan sedang sibuk, silakan coba lagi sebentar.",
             detail_en="The service is temporarily unavailable; please retry shortly.",
         )
-        return JSONResponse(body.model_dump(mode="json"), status_code=status,
-                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return JSONResponse(
+            body.model_dump(mode="json"),
+            status_code=status,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )

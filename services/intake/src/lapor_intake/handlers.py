@@ -9,9 +9,9 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from lapor_kit.kafka import Bad, batch_subscriber_options, decode_batch
+from lapor_kit.kafka import Bad, batch_subscriber_options, decode_case_events
 from lapor_kit.runtime import Runtime
-from lapor_schemas import ExternalSubmission, parse_case_event, topics
+from lapor_schemas import ExternalSubmission, topics
 
 from .domain.errors import from_pydantic
 from .service import ExternalItem, IntakeService
@@ -55,13 +55,19 @@ def make_router(rt: Runtime, service: IntakeService) -> KafkaRouter:
         records = msg.raw_message
         items = [decode_external(r.value or b"") for r in records]
         outcome = await service.submit_external(items)
-        await rt.dead_letters.send([
-            Bad(records[i], "rejected: " + "; ".join(
-                f"{e.field or '<body>'}: {e.message_en}" for e in items[i].errors
-                or outcome.receipts[i].errors
-            ))
-            for i in outcome.rejected
-        ])
+        await rt.dead_letters.send(
+            [
+                Bad(
+                    records[i],
+                    "rejected: "
+                    + "; ".join(
+                        f"{e.field or '<body>'}: {e.message_en}"
+                        for e in items[i].errors or outcome.receipts[i].errors
+                    ),
+                )
+                for i in outcome.rejected
+            ]
+        )
 
     @router.subscriber(
         topics.CASES,
@@ -70,8 +76,8 @@ def make_router(rt: Runtime, service: IntakeService) -> KafkaRouter:
         description="Projects the case log into the reporter-facing status view.",
     )
     async def on_case_events(msg: KafkaMessage) -> None:
-        good, bad = decode_batch(msg.raw_message, parse_case_event)
-        await service.project([g.value for g in good])
+        events, bad = decode_case_events(msg.raw_message)
+        await service.project(events)
         await rt.dead_letters.send(bad)
 
     return router

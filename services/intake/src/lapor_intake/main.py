@@ -42,8 +42,13 @@ def create_app() -> FastAPI:
 def run() -> None:
     settings = IntakeSettings()
     uvicorn.run(
-        "lapor_intake.main:create_app", factory=True, host=settings.host, port=settings.port,
-        access_log=False, log_config=None, lifespan="on",
+        "lapor_intake.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+        lifespan="on",
     )
 
 

@@ -15,9 +15,7 @@ class DuplicateExternalIdError(Exception):
 
 
 class ComplaintStore(Protocol):
-    async def external_ids(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], str]: ...
+    async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
 
     async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
         """Atomically store complaints, identities, and every outgoing message (the events of
@@ -26,5 +24,6 @@ class ComplaintStore(Protocol):
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
 
-    async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-        ...
+    async def apply_views(
+        self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> None: ...

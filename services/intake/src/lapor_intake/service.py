@@ -73,14 +73,18 @@ class IntakeService:
         if errors:
             raise SubmissionRejectedError(errors)
         accepted = accept(
-            sub, channel=channel, now=self.clock(), tracking_id=self.tracking_ids(),
+            sub,
+            channel=channel,
+            now=self.clock(),
+            tracking_id=self.tracking_ids(),
             entered_by=entered_by,
         )
         await self.store.add([accepted], [])
         return accepted.tracking_id
 
-    async def submit_external(self, items: Sequence[ExternalItem], attempts: int = 3
-                              ) -> ExternalOutcome:
+    async def submit_external(
+        self, items: Sequence[ExternalItem], attempts: int = 3
+    ) -> ExternalOutcome:
         """Store a batch from ``lapor.intake.v1``; every item gets a receipt (in the outbox,
         in the same transaction). The same (channel, external_id) always yields the same
         tracking id: known keys are answered from the store, and a concurrent writer's win
@@ -110,36 +114,53 @@ class IntakeService:
             errors = item.errors if sub is None else self.catalogue.check(sub)
             if sub is None or errors:
                 rejected.append(index)
-                receipts.append(IntakeReceipt(
-                    channel=sub.channel if sub else item.channel,
-                    external_id=sub.external_id if sub else item.external_id,
-                    status="rejected", errors=errors, received_at=now,
-                ))
+                receipts.append(
+                    IntakeReceipt(
+                        channel=sub.channel if sub else item.channel,
+                        external_id=sub.external_id if sub else item.external_id,
+                        status="rejected",
+                        errors=errors,
+                        received_at=now,
+                    )
+                )
                 continue
             key = (sub.channel, sub.external_id)
             existing = known.get(key) or fresh.get(key)
             if existing is not None:
-                receipts.append(IntakeReceipt(
-                    channel=sub.channel, external_id=sub.external_id, status="accepted",
-                    tracking_id=existing, duplicate=True, received_at=now,
-                ))
+                receipts.append(
+                    IntakeReceipt(
+                        channel=sub.channel,
+                        external_id=sub.external_id,
+                        status="accepted",
+                        tracking_id=existing,
+                        duplicate=True,
+                        received_at=now,
+                    )
+                )
                 continue
             core = ComplaintSubmission.model_validate(
                 sub.model_dump(exclude={"channel", "external_id"})
             )
             a = accept(
-                core, channel=Channel.EXTERNAL, now=now, tracking_id=self.tracking_ids(),
-                channel_id=sub.channel, external_id=sub.external_id,
+                core,
+                channel=Channel.EXTERNAL,
+                now=now,
+                tracking_id=self.tracking_ids(),
+                channel_id=sub.channel,
+                external_id=sub.external_id,
             )
             fresh[key] = a.tracking_id
             accepted.append(a)
-            receipts.append(IntakeReceipt(
-                channel=sub.channel, external_id=sub.external_id, status="accepted",
-                tracking_id=a.tracking_id, received_at=now,
-            ))
-        extra = [
-            OutMessage.of(topics.INTAKE_RECEIPTS, r.channel or "", r) for r in receipts
-        ]
+            receipts.append(
+                IntakeReceipt(
+                    channel=sub.channel,
+                    external_id=sub.external_id,
+                    status="accepted",
+                    tracking_id=a.tracking_id,
+                    received_at=now,
+                )
+            )
+        extra = [OutMessage.of(topics.INTAKE_RECEIPTS, r.channel or "", r) for r in receipts]
         await self.store.add(accepted, extra)
         return ExternalOutcome(receipts, rejected)
 

@@ -38,9 +38,7 @@ class MongoComplaintStore:
         )
         await self.complaints.create_index([("tenant", 1), ("submitted_at", -1)])
 
-    async def external_ids(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], str]:
+    async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not keys:
             return {}
         found = await self.complaints.find(

@@ -72,6 +72,8 @@ def accept(
     topic only notify reads.
     """
     tenant = province_of(sub.region_code)
+    reporter = sub.reporter
+    has_contact = reporter is not None and bool(reporter.email or reporter.phone)
     data = SubmittedData(
         tracking_id=tracking_id,
         type=sub.type,
@@ -84,11 +86,16 @@ def accept(
         channel_id=channel_id,
         anonymous=sub.anonymous,
         confidential=sub.confidential,
+        reporter_contactable=has_contact,
         submitted_at=now,
     )
     submitted = ComplaintSubmitted(
-        source=SOURCE, tenant=tenant, subject=tracking_id, correlation_id=tracking_id,
-        time=now, data=data,
+        source=SOURCE,
+        tenant=tenant,
+        subject=tracking_id,
+        correlation_id=tracking_id,
+        time=now,
+        data=data,
     )
     complaint = {
         "_id": tracking_id,
@@ -100,8 +107,6 @@ def accept(
         "agency": None,
         "history": [_history_entry(submitted.id, submitted.type, "submitted", now)],
     }
-    reporter = sub.reporter
-    has_contact = reporter is not None and (reporter.email or reporter.phone)
     identity = None
     contact = None
     if reporter is not None and (reporter.name or has_contact):
@@ -115,7 +120,10 @@ def accept(
         }
     if reporter is not None and has_contact:
         contact = ReporterContact(
-            source=SOURCE, tenant=tenant, subject=tracking_id, correlation_id=tracking_id,
+            source=SOURCE,
+            tenant=tenant,
+            subject=tracking_id,
+            correlation_id=tracking_id,
             time=now,
             data=ContactData(
                 tracking_id=tracking_id,
@@ -129,6 +137,7 @@ def accept(
     return Accepted(tracking_id, tenant, complaint, identity, submitted, contact, key)
 
 
-def _history_entry(event_id: str, event_type: str, status: str, at: datetime,
-                   **extra: Any) -> dict[str, Any]:
+def _history_entry(
+    event_id: str, event_type: str, status: str, at: datetime, **extra: Any
+) -> dict[str, Any]:
     return {"event_id": event_id, "type": event_type, "status": status, "at": at, **extra}

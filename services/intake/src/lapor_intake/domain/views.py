@@ -23,7 +23,10 @@ def view_update(event: CaseEvent) -> tuple[dict[str, Any], dict[str, Any]] | Non
     if status is None:
         return None
     entry: dict[str, Any] = {
-        "event_id": event.id, "type": event.type, "status": status, "at": event.time
+        "event_id": event.id,
+        "type": event.type,
+        "status": status,
+        "at": event.time,
     }
     sets: dict[str, Any] = {"status": status, "updated_at": event.time}
     if isinstance(event, CaseDispatched):

@@ -1,0 +1,60 @@
+# Lapor: `make run` starts the local stack with a demo; `make test` runs the whole suite.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run down status demo test lint typecheck schemas fmt asyncapi clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv>=0.9,<0.14"
+
+# Installs every workspace package and the dev tools from the committed lock file.
+setup: $(UV)
+	$(UV) sync --all-packages --frozen --quiet
+
+# Starts Tansu, SecantusDB, the SMTP sink and the four services in the background
+# (idempotent), submits sample reports and prints where everything is.
+run: setup
+	$(BIN)/lapor-stack up --demo
+
+down:
+	@if [ -x $(BIN)/lapor-stack ]; then $(BIN)/lapor-stack down; else echo "nothing to stop"; fi
+
+status: setup
+	$(BIN)/lapor-stack status
+
+demo: setup
+	$(BIN)/lapor-stack demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+schemas: setup
+	$(BIN)/lapor-schemas check
+
+# The tests start their own broker, store and SMTP sink on free ports and stop them.
+test: setup lint typecheck schemas
+	$(BIN)/pytest
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# AsyncAPI documents of the four services, written to docs/asyncapi/.
+asyncapi: setup
+	@mkdir -p docs/asyncapi
+	@for s in intake routing notify metrics; do \
+	  $(BIN)/faststream docs gen --factory lapor_$$s.asyncapi:app --out docs/asyncapi/$$s.json >/dev/null && \
+	  echo "docs/asyncapi/$$s.json"; \
+	done
+
+clean: down
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""Ports and folders of the local stack (environment variables with prefix ``LAPOR_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore")
+
+    kafka_port: int = 9092
+    mongo_port: int = 27017
+    smtp_port: int = 1025
+    mail_http_port: int = 8025
+    intake_port: int = 8001
+    routing_port: int = 8002
+    notify_port: int = 8003
+    metrics_port: int = 8004
+    var_dir: Path = Path("var")
+    kafka_session_timeout_ms: int = 6000
+    log_level: str = "INFO"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+
+    def service_env(self) -> dict[str, str]:
+        """Environment for the four services (the names their settings read)."""
+        return {
+            "LAPOR_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "LAPOR_MONGO_URL": self.mongo_url,
+            "LAPOR_SMTP_HOST": "127.0.0.1",
+            "LAPOR_SMTP_PORT": str(self.smtp_port),
+            "LAPOR_INTAKE_PORT": str(self.intake_port),
+            "LAPOR_ROUTING_PORT": str(self.routing_port),
+            "LAPOR_NOTIFY_PORT": str(self.notify_port),
+            "LAPOR_METRICS_PORT": str(self.metrics_port),
+            "LAPOR_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
+            "LAPOR_LOG_LEVEL": self.log_level,
+        }
+
+    def url(self, service: str) -> str:
+        port = getattr(self, f"{service}_port")
+        return f"http://127.0.0.1:{port}"
