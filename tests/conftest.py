@@ -1,0 +1,79 @@
+"""Session fixtures: the real broker (Tansu), store (SecantusDB) and SMTP sink on free ports,
+started with the same code as ``make run`` and stopped at the end. Unit tests use none."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from lapor_devstack.procs import free_port
+from lapor_devstack.settings import StackSettings
+from lapor_devstack.stack import Stack, infrastructure, services
+from lapor_kit.settings import KitSettings
+
+
+def _free_stack_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> StackSettings:
+    return StackSettings(
+        var_dir=tmp_path_factory.mktemp(name),
+        kafka_port=free_port(),
+        mongo_port=free_port(),
+        smtp_port=free_port(),
+        mail_http_port=free_port(),
+        intake_port=free_port(),
+        routing_port=free_port(),
+        notify_port=free_port(),
+        metrics_port=free_port(),
+        kafka_session_timeout_ms=6000,
+        log_level="INFO",
+    )
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> StackSettings:
+    """Broker, store and SMTP sink for the integration tier (in-process services)."""
+    return _free_stack_settings(tmp_path_factory, "var-integration")
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> StackSettings:
+    """A separate stack for the e2e tier, so that its service processes and the in-process
+    services of the integration tier never share consumer groups."""
+    return _free_stack_settings(tmp_path_factory, "var-e2e")
+
+
+@pytest.fixture(scope="session")
+def infra(stack_settings: StackSettings) -> Iterator[Stack]:
+    stack = Stack(stack_settings)
+    try:
+        stack.up(infrastructure(stack_settings), timeout=90)
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def running_stack(e2e_settings: StackSettings) -> Iterator[Stack]:
+    """The whole stack as separate processes, started like ``make run`` does."""
+    stack = Stack(e2e_settings)
+    try:
+        stack.up(infrastructure(e2e_settings), timeout=90)
+        stack.up(services(e2e_settings), timeout=120)
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture
+def kit_settings(infra: Stack, stack_settings: StackSettings) -> KitSettings:
+    """Settings for an in-process service on the real broker and store, with databases of its
+    own (so tests do not see each other's data)."""
+    return KitSettings(
+        kafka_bootstrap=stack_settings.kafka_bootstrap,
+        mongo_url=stack_settings.mongo_url,
+        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+        outbox_idle_seconds=0.2,
+    )

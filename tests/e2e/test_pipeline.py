@@ -1,0 +1,189 @@
+"""One complaint the whole way: the four services as processes, started like ``make run``,
+on the real broker (Tansu), store (SecantusDB) and SMTP server (the sink)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from lapor_devstack.settings import StackSettings
+from lapor_devstack.stack import Stack
+from lapor_schemas import topics
+from tests.support import TopicReader, eventually, publish
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+BODY: dict[str, Any] = {
+    "type": "pengaduan",
+    "title": "Jalan berlubang di Jalan Pramuka",
+    "description": "Jalan Pramuka dekat jembatan berlubang besar dan membahayakan pengendara.",
+    "category": "infrastruktur",
+    "region_code": "63.71",
+}
+PUPR_BANJARMASIN = {
+    "id": "63.71.pupr",
+    "name": "Dinas Pekerjaan Umum dan Penataan Ruang Kota Banjarmasin",
+    "region_code": "63.71",
+}
+AGENCY_EMAIL = "pupr.6371@instansi.lapor.example"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def http(running_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        yield client
+
+
+def counter_value(metrics_text: str, name: str, **labels: str) -> float:
+    for line in metrics_text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def received(http: httpx.AsyncClient, s: StackSettings, **labels: str) -> float:
+    text = (await http.get(f"{s.url('metrics')}/metrics")).text
+    return counter_value(text, "lapor_complaints_received_total", **labels)
+
+
+async def routed_view(http: httpx.AsyncClient, s: StackSettings, tid: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        resp = await http.get(f"{s.url('intake')}/api/v1/complaints/{tid}")
+        view: dict[str, Any] = resp.json()
+        return view if resp.status_code == 200 and view.get("agency") else None
+
+    result: dict[str, Any] = await eventually(check, timeout=60)
+    return result
+
+
+async def mails_for(
+    http: httpx.AsyncClient, s: StackSettings, tid: str, count: int
+) -> list[dict[str, Any]]:
+    async def check() -> list[dict[str, Any]] | None:
+        resp = await http.get(
+            f"http://127.0.0.1:{s.mail_http_port}/messages", params={"tracking_id": tid}
+        )
+        mails: list[dict[str, Any]] = resp.json()
+        return mails if len(mails) >= count else None
+
+    result: list[dict[str, Any]] = await eventually(check, timeout=60)
+    return result
+
+
+async def test_every_service_is_healthy_and_exports_metrics(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    for name in ("intake", "routing", "notify", "metrics"):
+        health = await http.get(f"{e2e_settings.url(name)}/health")
+        assert health.status_code == 200
+        assert health.json()["checks"] == {"store": "ok", "broker": "ok"}
+        metrics = await http.get(f"{e2e_settings.url(name)}/metrics")
+        assert metrics.status_code == 200
+        assert "faststream_received_messages_total" in metrics.text or name == "metrics"
+    categories = (await http.get(f"{e2e_settings.url('intake')}/api/v1/categories")).json()
+    assert {"code": "kesehatan", "name": "Kesehatan"}.items() <= categories[1].items()
+
+
+async def test_http_complaint_is_routed_emailed_and_counted(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    s = e2e_settings
+    email = f"warga.{uuid.uuid4().hex[:6]}@warga.example"
+    labels = {"province": "63", "regency": "63.71", "channel": "web", "type": "pengaduan"}
+    before = await received(http, s, **labels)
+
+    resp = await http.post(
+        f"{s.url('intake')}/api/v1/complaints",
+        json={**BODY, "reporter": {"name": "Siti Rahmah", "email": email}},
+    )
+    assert resp.status_code == 202
+    tid = resp.json()["tracking_id"]
+
+    view = await routed_view(http, s, tid)
+    assert view["agency"] == PUPR_BANJARMASIN
+    assert view["status"] == "dispatched"
+    assert [h["status"] for h in view["history"]] == ["submitted", "dispatched"]
+
+    mails = await mails_for(http, s, tid, 2)
+    assert sorted(m["to"][0] for m in mails) == sorted([email, AGENCY_EMAIL])
+    agency_mail = next(m for m in mails if m["to"] == [AGENCY_EMAIL])
+    raw = await http.get(f"http://127.0.0.1:{s.mail_http_port}/messages/{agency_mail['id']}")
+    assert "Siti" not in raw.text
+    assert email not in raw.text
+    assert "Disposisi laporan" in agency_mail["subject"]
+
+    async def notified() -> list[dict[str, Any]] | None:
+        notes: list[dict[str, Any]] = (
+            await http.get(f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tid})
+        ).json()
+        return notes if sum(n["status"] == "sent" for n in notes) == 2 else None
+
+    notes = await eventually(notified)
+    assert {(n["channel"], n["recipient_role"]) for n in notes} == {
+        ("email", "reporter"),
+        ("email", "agency"),
+    }
+    assert await eventually(lambda: _moved(http, s, labels, before)) == before + 1
+
+
+async def _moved(
+    http: httpx.AsyncClient, s: StackSettings, labels: dict[str, str], before: float
+) -> float | None:
+    now = await received(http, s, **labels)
+    return now if now > before else None
+
+
+async def test_regional_system_complaint_over_kafka_takes_the_same_path(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    s = e2e_settings
+    labels = {"province": "63", "regency": "63.71", "channel": "external", "type": "pengaduan"}
+    before = await received(http, s, **labels)
+    ext = f"LAA-{uuid.uuid4().hex[:8]}"
+    email = f"pelapor.{uuid.uuid4().hex[:6]}@warga.example"
+    message = {
+        **BODY,
+        "channel": "lapor-aa-banjarmasin",
+        "external_id": ext,
+        "reporter": {"name": "Ahmad", "email": email},
+    }
+    receipts = await TopicReader(s.kafka_bootstrap, topics.INTAKE_RECEIPTS).start()
+    try:
+        await publish(
+            s.kafka_bootstrap,
+            topics.INTAKE,
+            json.dumps(message).encode(),
+            key=b"lapor-aa-banjarmasin",
+        )
+        [receipt] = await receipts.wait_for(
+            lambda r: json.loads(r.value)["external_id"] == ext, timeout=60
+        )
+    finally:
+        await receipts.stop()
+    answer = json.loads(receipt.value)
+    assert answer["status"] == "accepted"
+    assert answer["channel"] == "lapor-aa-banjarmasin"
+    tid = answer["tracking_id"]
+
+    view = await routed_view(http, s, tid)
+    assert view["agency"] == PUPR_BANJARMASIN
+    assert view["channel"] == "external"
+    mails = await mails_for(http, s, tid, 2)
+    assert sorted(m["to"][0] for m in mails) == sorted([email, AGENCY_EMAIL])
+    assert await eventually(lambda: _moved(http, s, labels, before)) == before + 1
+    dispatches = counter_value(
+        (await http.get(f"{s.url('metrics')}/metrics")).text,
+        "lapor_dispatches_total",
+        agency="63.71.pupr",
+    )
+    assert dispatches >= 2

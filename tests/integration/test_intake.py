@@ -1,0 +1,184 @@
+"""Intake in-process on the real broker and store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+from lapor_devstack.settings import StackSettings
+from lapor_intake.main import build
+from lapor_intake.settings import IntakeSettings
+from lapor_kit.runtime import Runtime
+from lapor_kit.settings import KitSettings
+from lapor_schemas import AgencyRef, CaseDispatched, DispatchedData, topics
+from tests.support import TopicReader, eventually, publish
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+BODY: dict[str, Any] = {
+    "type": "pengaduan",
+    "title": "Jalan berlubang di Jalan Pramuka",
+    "description": "Jalan Pramuka dekat jembatan berlubang besar dan membahayakan.",
+    "category": "infrastruktur",
+    "region_code": "63.71",
+    "reporter": {"name": "Siti Rahmah", "email": "siti.rahmah@warga.example"},
+}
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def intake(
+    tmp_path_factory: pytest.TempPathFactory, infra: object, stack_settings: StackSettings
+) -> AsyncIterator[tuple[FastAPI, Runtime, httpx.AsyncClient]]:
+    settings = IntakeSettings(
+        kafka_bootstrap=stack_settings.kafka_bootstrap,
+        mongo_url=stack_settings.mongo_url,
+        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+        outbox_idle_seconds=0.2,
+    )
+    app, rt = build(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield app, rt, client
+
+
+@pytest.fixture
+def bootstrap(stack_settings: StackSettings) -> str:
+    return stack_settings.kafka_bootstrap
+
+
+async def test_submission_is_stored_then_published_without_identity(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient], bootstrap: str, kit_settings: KitSettings
+) -> None:
+    _, rt, client = intake
+    cases = await TopicReader(bootstrap, topics.CASES).start()
+    contacts = await TopicReader(bootstrap, topics.CONTACTS).start()
+    try:
+        resp = await client.post("/api/v1/complaints", json=BODY)
+        assert resp.status_code == 202, resp.text
+        tid = resp.json()["tracking_id"]
+        stored = await rt.db["complaints"].find_one({"_id": tid})
+        assert stored is not None
+        assert stored["status"] == "submitted"
+        assert "siti" not in json.dumps(stored, default=str).lower()
+        identity = await rt.db["reporters"].find_one({"_id": tid})
+        assert identity is not None
+        assert identity["email"] == "siti.rahmah@warga.example"
+
+        [event] = await cases.wait_for(lambda r: r.key == tid.encode())
+        body = json.loads(event.value)
+        assert body["type"] == "complaint.submitted"
+        assert body["tenant"] == "63"
+        assert body["data"]["region_code"] == "63.71"
+        assert b"siti" not in event.value.lower()
+        [contact] = await contacts.wait_for(lambda r: r.key == tid.encode())
+        assert json.loads(contact.value)["data"]["email"] == "siti.rahmah@warga.example"
+    finally:
+        await cases.stop()
+        await contacts.stop()
+
+
+async def test_invalid_submission_gets_field_errors_in_both_languages(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient],
+) -> None:
+    _, _, client = intake
+    body = {**BODY, "title": "Hi", "category": "sihir", "reporter": {"name": "Siti"}}
+    resp = await client.post("/api/v1/complaints", json=body)
+    assert resp.status_code == 422
+    errors = {e["field"]: e for e in resp.json()["errors"]}
+    assert errors["title"]["message"] == "terlalu pendek (minimal 5 karakter)"
+    assert errors["title"]["message_en"] == "is too short (at least 5 characters)"
+    # the catalogue check runs once the body is well-formed
+    resp = await client.post("/api/v1/complaints", json={**BODY, "category": "sihir"})
+    assert resp.status_code == 422
+    [error] = resp.json()["errors"]
+    assert error["field"] == "category"
+    assert error["code"] == "unknown_category"
+    resp = await client.post(
+        "/api/v1/complaints", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["code"] == "json_invalid"
+
+
+async def test_channel_messages_get_receipts_duplicates_reuse_ids_and_junk_is_dead_lettered(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient], bootstrap: str
+) -> None:
+    receipts = await TopicReader(bootstrap, topics.INTAKE_RECEIPTS).start()
+    dlq = await TopicReader(bootstrap, topics.DLQ).start()
+    ext = f"BRG-{uuid.uuid4().hex[:8]}"
+    message = {**BODY, "channel": "baruga-sulsel", "external_id": ext, "region_code": "73.71"}
+    junk = b'{"channel": "baruga-sulsel", "external_id": "' + ext.encode() + b'-x", "title": 7}'
+    try:
+        await publish(bootstrap, topics.INTAKE, json.dumps(message).encode(), key=b"brg")
+        await publish(bootstrap, topics.INTAKE, json.dumps(message).encode(), key=b"brg")
+        await publish(bootstrap, topics.INTAKE, junk, key=b"brg")
+        mine = await receipts.wait_for(
+            lambda r: json.loads(r.value)["external_id"] in (ext, ext + "-x"), count=3
+        )
+        by_status = [json.loads(r.value) for r in mine]
+        accepted = [r for r in by_status if r["status"] == "accepted"]
+        rejected = [r for r in by_status if r["status"] == "rejected"]
+        assert len(accepted) == 2
+        assert accepted[0]["tracking_id"] == accepted[1]["tracking_id"]
+        assert [r["duplicate"] for r in accepted] == [False, True]
+        assert rejected[0]["external_id"] == ext + "-x"
+        assert {e["field"] for e in rejected[0]["errors"]} >= {"title", "description"}
+
+        [dead] = await dlq.wait_for(lambda r: r.value == junk)
+        headers = {k: v.decode() for k, v in dead.headers}
+        assert headers[topics.DLQ_SOURCE_TOPIC] == topics.INTAKE
+        assert headers[topics.DLQ_SERVICE] == "lapor-intake"
+        assert "title" in headers[topics.DLQ_REASON]
+    finally:
+        await receipts.stop()
+        await dlq.stop()
+
+
+async def test_case_log_events_update_the_status_view_once(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient], bootstrap: str
+) -> None:
+    _, _, client = intake
+    tid = (await client.post("/api/v1/complaints", json=BODY)).json()["tracking_id"]
+    event = CaseDispatched(
+        source="lapor-routing",
+        tenant="63",
+        subject=tid,
+        correlation_id=tid,
+        data=DispatchedData(
+            tracking_id=tid,
+            category="infrastruktur",
+            region_code="63.71",
+            rule="region-category",
+            dispatched_at="2026-11-23T09:00:00Z",
+            agency=AgencyRef(
+                id="63.71.pupr", name="Dinas PUPR Kota Banjarmasin", region_code="63.71"
+            ),
+        ),
+    )
+    raw = event.model_dump_json().encode()
+    await publish(bootstrap, topics.CASES, raw, key=tid.encode())
+    await publish(bootstrap, topics.CASES, raw, key=tid.encode())  # redelivery
+
+    async def dispatched() -> dict[str, Any] | None:
+        view = (await client.get(f"/api/v1/complaints/{tid}")).json()
+        return view if view["status"] == "dispatched" else None
+
+    view = await eventually(dispatched)
+    assert view["agency"] == {
+        "id": "63.71.pupr",
+        "name": "Dinas PUPR Kota Banjarmasin",
+        "region_code": "63.71",
+    }
+    assert [h["status"] for h in view["history"]] == ["submitted", "dispatched"]
+    missing = await client.get("/api/v1/complaints/LPR-0000000000")
+    assert missing.status_code == 404

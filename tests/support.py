@@ -1,0 +1,91 @@
+"""Helpers for tests on the real broker: read what a topic received after a point in time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+
+class TopicReader:
+    """Reads a topic from its end offsets at :meth:`start` (no consumer group)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.records: list[ConsumerRecord[bytes, bytes]] = []
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> TopicReader:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        partitions = None
+        for _ in range(50):
+            partitions = consumer.partitions_for_topic(self.topic)
+            if partitions:
+                break
+            await consumer.force_metadata_update()
+            await asyncio.sleep(0.1)
+        assert partitions, f"topic {self.topic} does not exist"
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            consumer.seek(tp, ends[tp])
+        self._consumer = consumer
+        return self
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def wait_for(
+        self,
+        predicate: Callable[[ConsumerRecord[bytes, bytes]], bool],
+        count: int = 1,
+        timeout: float = 30.0,
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        assert self._consumer is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            matched = [r for r in self.records if predicate(r)]
+            if len(matched) >= count:
+                return matched
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{len(matched)}/{count} matching records on {self.topic} "
+                    f"after {timeout}s ({len(self.records)} seen)"
+                )
+            batch = await self._consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                self.records.extend(recs)
+
+
+async def publish(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Await ``check()`` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise TimeoutError(f"condition not met within {timeout}s; last value: {last!r}")

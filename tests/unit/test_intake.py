@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from lapor_intake.domain.errors import from_pydantic
+from lapor_intake.domain.model import Accepted, Catalogue, accept, new_tracking_id
+from lapor_intake.domain.views import view_update
+from lapor_intake.handlers import decode_external
+from lapor_intake.ports import DuplicateExternalIdError
+from lapor_intake.service import ExternalItem, IntakeService, SubmissionRejectedError
+from lapor_kit.outbox import OutMessage
+from lapor_schemas import (
+    AgencyRef,
+    CaseDispatched,
+    Channel,
+    ComplaintSubmission,
+    DispatchedData,
+    ExternalSubmission,
+    topics,
+)
+from lapor_schemas.reference import categories, regions
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+CATALOGUE = Catalogue(categories(), regions())
+BODY: dict[str, Any] = {
+    "title": "Jalan berlubang",
+    "description": "Jalan Pramuka berlubang besar di dekat jembatan.",
+    "category": "infrastruktur",
+    "region_code": "63.71",
+    "reporter": {"name": "Siti Rahmah", "email": "siti@warga.example", "phone": "+628123456789"},
+}
+
+
+class FakeStore:
+    """In-memory stand-in for the Mongo adapter (unit tests only)."""
+
+    def __init__(self) -> None:
+        self.complaints: dict[str, dict[str, Any]] = {}
+        self.identities: dict[str, dict[str, Any]] = {}
+        self.outbox: list[OutMessage] = []
+        self.race: dict[tuple[str, str], str] = {}
+
+    async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        by_key = {(c["channel_id"], c["external_id"]): t for t, c in self.complaints.items()}
+        return {k: by_key[k] for k in keys if k in by_key}
+
+    async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
+        for a in accepted:
+            if a.external_key in self.race:  # another writer got there first
+                tid = self.race.pop(a.external_key)
+                self.complaints[tid] = {**a.complaint, "_id": tid}
+                raise DuplicateExternalIdError(str(a.external_key))
+        for a in accepted:
+            self.complaints[a.tracking_id] = a.complaint
+            if a.identity:
+                self.identities[a.tracking_id] = a.identity
+            self.outbox.append(OutMessage.of(topics.CASES, a.tracking_id, a.submitted))
+            if a.contact:
+                self.outbox.append(OutMessage.of(topics.CONTACTS, a.tracking_id, a.contact))
+        self.outbox.extend(extra)
+
+    async def get(self, tracking_id: str) -> dict[str, Any] | None:
+        return self.complaints.get(tracking_id)
+
+    async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        raise NotImplementedError
+
+
+def _service(store: FakeStore) -> IntakeService:
+    counter = itertools.count()
+    return IntakeService(
+        store, CATALOGUE, clock=lambda: NOW, tracking_ids=lambda: f"LPR-{next(counter):010d}"
+    )
+
+
+def test_tracking_ids_are_unambiguous_and_match_the_contract() -> None:
+    ids = {new_tracking_id() for _ in range(200)}
+    assert len(ids) == 200
+    for tid in ids:
+        assert tid.startswith("LPR-")
+        assert len(tid) == 14
+        assert not set(tid[4:]) & set("ILOU")
+
+
+def test_accept_keeps_identity_off_the_case_log() -> None:
+    sub = ComplaintSubmission.model_validate(BODY)
+    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001")
+    case_log = a.submitted.model_dump_json()
+    for secret in ("Siti", "siti@warga.example", "628123456789"):
+        assert secret not in case_log
+        assert secret not in json.dumps(a.complaint, default=str)
+    assert a.identity is not None
+    assert a.identity["email"] == "siti@warga.example"
+    assert a.contact is not None
+    assert a.contact.data.name == "Siti Rahmah"
+    assert a.submitted.tenant == "63"
+    assert a.submitted.data.reporter_contactable is True
+
+
+def test_anonymous_contact_carries_no_name() -> None:
+    sub = ComplaintSubmission.model_validate({**BODY, "anonymous": True})
+    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001")
+    assert a.contact is not None
+    assert a.contact.data.name is None
+    assert a.contact.data.anonymous is True
+
+
+def test_anonymous_without_contact_publishes_no_contact() -> None:
+    sub = ComplaintSubmission.model_validate({**BODY, "anonymous": True, "reporter": None})
+    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001")
+    assert a.contact is None
+    assert a.identity is None
+    assert a.submitted.data.reporter_contactable is False
+
+
+def test_catalogue_refuses_unknown_category_and_region_in_both_languages() -> None:
+    sub = ComplaintSubmission.model_validate({**BODY, "category": "sihir", "region_code": "99.99"})
+    errors = {e.field: e for e in CATALOGUE.check(sub)}
+    assert errors["category"].code == "unknown_category"
+    assert "sihir" in errors["category"].message
+    assert "katalog" in errors["category"].message
+    assert "catalogue" in errors["category"].message_en
+    assert errors["region_code"].code == "unknown_region"
+
+
+def test_pydantic_errors_are_translated_with_field_paths() -> None:
+    with pytest.raises(ValidationError) as err:
+        ComplaintSubmission.model_validate(
+            {**BODY, "title": "abc", "reporter": {"name": "X", "email": "not-an-email"}}
+        )
+    errors = {e.field: e for e in from_pydantic(err.value.errors())}
+    assert errors["title"].message == "terlalu pendek (minimal 5 karakter)"
+    assert errors["title"].message_en == "is too short (at least 5 characters)"
+    assert errors["reporter.email"].code == "invalid_email"
+
+
+async def test_submit_stores_complaint_identity_and_events_together() -> None:
+    store = FakeStore()
+    tid = await _service(store).submit(
+        ComplaintSubmission.model_validate(BODY), channel=Channel.WEB
+    )
+    assert tid in store.complaints
+    assert store.identities[tid]["name"] == "Siti Rahmah"
+    assert [m.topic for m in store.outbox] == [topics.CASES, topics.CONTACTS]
+    assert all(m.key == tid for m in store.outbox)
+
+
+async def test_submit_refuses_unknown_category_without_storing() -> None:
+    store = FakeStore()
+    with pytest.raises(SubmissionRejectedError) as err:
+        await _service(store).submit(
+            ComplaintSubmission.model_validate({**BODY, "category": "sihir"}), channel=Channel.WEB
+        )
+    assert err.value.errors[0].field == "category"
+    assert store.complaints == {}
+    assert store.outbox == []
+
+
+def _ext(external_id: str, **extra: Any) -> ExternalItem:
+    return ExternalItem(
+        ExternalSubmission.model_validate(
+            {**BODY, "channel": "baruga-sulsel", "external_id": external_id, **extra}
+        ),
+        [],
+    )
+
+
+async def test_external_batch_answers_every_item_and_dedupes() -> None:
+    store = FakeStore()
+    service = _service(store)
+    first = await service.submit_external([_ext("A1")])
+    items = [
+        _ext("A1"),  # already stored
+        _ext("B2"),
+        _ext("B2"),  # twice in the same batch
+        decode_external(b"{broken"),
+        _ext("C3", category="sihir"),
+    ]
+    outcome = await service.submit_external(items)
+    r = outcome.receipts
+    assert r[0].tracking_id == first.receipts[0].tracking_id
+    assert r[0].duplicate is True
+    assert r[1].status == "accepted"
+    assert r[1].duplicate is False
+    assert r[2].tracking_id == r[1].tracking_id
+    assert r[2].duplicate is True
+    assert r[3].status == "rejected"
+    assert r[3].errors[0].code == "json_invalid"
+    assert r[4].status == "rejected"
+    assert r[4].external_id == "C3"
+    assert outcome.rejected == [3, 4]
+    assert len(store.complaints) == 2
+    receipts = [m for m in store.outbox if m.topic == topics.INTAKE_RECEIPTS]
+    assert len(receipts) == 6
+
+
+async def test_external_batch_retries_when_a_concurrent_writer_wins() -> None:
+    store = FakeStore()
+    store.race[("baruga-sulsel", "R1")] = "LPR-WINNER0000"
+    outcome = await _service(store).submit_external([_ext("R1")])
+    assert outcome.receipts[0].tracking_id == "LPR-WINNER0000"
+    assert outcome.receipts[0].duplicate is True
+
+
+def test_decode_external_reads_ids_from_an_invalid_message() -> None:
+    item = decode_external(b'{"channel": "baruga-sulsel", "external_id": "Z9", "title": 1}')
+    assert item.submission is None
+    assert (item.channel, item.external_id) == ("baruga-sulsel", "Z9")
+    assert {e.field for e in item.errors} >= {"title", "description", "category"}
+
+
+def test_view_update_is_conditional_on_the_event_not_being_applied_yet() -> None:
+    event = CaseDispatched(
+        source="lapor-routing",
+        tenant="63",
+        subject="LPR-0000000001",
+        correlation_id="LPR-0000000001",
+        data=DispatchedData(
+            tracking_id="LPR-0000000001",
+            category="infrastruktur",
+            region_code="63.71",
+            rule="region-category",
+            dispatched_at=NOW,
+            agency=AgencyRef(id="63.71.pupr", name="Dinas PUPR", region_code="63.71"),
+        ),
+    )
+    update = view_update(event)
+    assert update is not None
+    flt, change = update
+    assert flt == {"_id": "LPR-0000000001", "history.event_id": {"$ne": event.id}}
+    assert change["$set"]["status"] == "dispatched"
+    assert change["$set"]["agency"]["id"] == "63.71.pupr"

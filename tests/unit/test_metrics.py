@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from lapor_metrics.domain.counters import COUNTERS, family_samples, increments, merge
+from lapor_schemas import (
+    AgencyRef,
+    CaseDispatched,
+    ComplaintSubmitted,
+    DispatchedData,
+    SubmittedData,
+)
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _submitted(region: str, channel: str = "web") -> ComplaintSubmitted:
+    return ComplaintSubmitted(
+        source="lapor-intake",
+        tenant=region[:2],
+        subject="LPR-0000000001",
+        correlation_id="LPR-0000000001",
+        time=NOW,
+        data=SubmittedData(
+            tracking_id="LPR-0000000001",
+            type="aspirasi",
+            title="Usulan taman",
+            description="Usulan taman kota baru.",
+            category="lainnya",
+            region_code=region,
+            province_code=region[:2],
+            channel=channel,
+            anonymous=False,
+            confidential=False,
+            submitted_at=NOW,
+        ),
+    )
+
+
+def test_submission_counts_by_province_regency_channel_and_type() -> None:
+    [inc] = increments(_submitted("63.71", "sms"))
+    assert inc.metric == "lapor_complaints_received"
+    assert dict(inc.labels) == {
+        "province": "63",
+        "regency": "63.71",
+        "channel": "sms",
+        "type": "aspirasi",
+    }
+
+
+def test_dispatch_counts_per_agency() -> None:
+    event = CaseDispatched(
+        source="lapor-routing",
+        tenant="63",
+        subject="LPR-0000000001",
+        correlation_id="LPR-0000000001",
+        time=NOW,
+        data=DispatchedData(
+            tracking_id="LPR-0000000001",
+            category="lainnya",
+            region_code="63.71",
+            rule="region-coordinator",
+            dispatched_at=NOW,
+            agency=AgencyRef(id="63.71.kominfo", name="Kominfo", region_code="63.71"),
+        ),
+    )
+    [inc] = increments(event)
+    assert dict(inc.labels) == {"province": "63", "agency": "63.71.kominfo"}
+
+
+def test_merge_sums_increments_of_the_same_series() -> None:
+    incs = [i for r in ["63.71", "63.71", "63.72"] for i in increments(_submitted(r))]
+    merged = merge(incs)
+    assert sorted(i.amount for i in merged.values()) == [1.0, 2.0]
+
+
+def test_labels_never_include_tracking_ids_or_free_text() -> None:
+    for _, labels in COUNTERS.values():
+        assert not {"tracking_id", "title", "description", "name"} & set(labels)
+    samples = family_samples(
+        [{"metric": "lapor_dispatches", "labels": {"agency": "a"}, "value": 3}]
+    )
+    assert samples["lapor_dispatches"] == [({"agency": "a"}, 3.0)]

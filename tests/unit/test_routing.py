@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from lapor_routing.domain.cases import route_new_case
+from lapor_routing.domain.directory import (
+    Agency,
+    Directory,
+    NoAgencyError,
+    directory_from,
+    load_seed_files,
+)
+from lapor_schemas import ComplaintSubmitted, SubmittedData
+from lapor_schemas.reference import categories, regions
+
+DIRECTORY = directory_from(load_seed_files())
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+TECHNICAL = {
+    "infrastruktur": "pupr",
+    "kesehatan": "dinkes",
+    "pendidikan": "disdik",
+    "kependudukan": "disdukcapil",
+    "persampahan": "dlh",
+    "perizinan": "dpmptsp",
+    "bansos": "dinsos",
+    "air-bersih": "pdam",
+}
+
+
+@pytest.mark.parametrize("province", ["63", "21", "73"])
+def test_every_seeded_regency_routes_each_category_to_its_own_opd(province: str) -> None:
+    regencies = [
+        r for r in regions().values() if r.province_code == province and r.kind != "province"
+    ]
+    assert regencies
+    for region in regencies:
+        for category, opd in TECHNICAL.items():
+            decision = DIRECTORY.resolve(region.code, category)
+            assert decision.agency.id == f"{region.code}.{opd}"
+            assert decision.agency.region_code == region.code
+            assert decision.rule == "region-category"
+
+
+def test_banjarmasin_roads_go_to_its_public_works_office() -> None:
+    decision = DIRECTORY.resolve("63.71", "infrastruktur")
+    assert decision.agency.name == "Dinas Pekerjaan Umum dan Penataan Ruang Kota Banjarmasin"
+
+
+def test_category_without_technical_agency_falls_back_to_the_region_coordinator() -> None:
+    decision = DIRECTORY.resolve("63.72", "lainnya")
+    assert decision.agency.id == "63.72.kominfo"
+    assert decision.rule == "region-coordinator"
+
+
+def test_province_level_report_goes_to_the_province_opd_or_coordinator() -> None:
+    assert DIRECTORY.resolve("63", "pendidikan").agency.id == "63.disdik"
+    assert DIRECTORY.resolve("63", "kependudukan").agency.id == "63.kominfo"
+
+
+def test_region_without_agencies_falls_back_to_the_province_coordinator() -> None:
+    only_province = Directory(
+        [
+            Agency(
+                id="63.kominfo",
+                name="Kominfo Kalsel",
+                region_code="63",
+                level="province",
+                role="coordinator",
+            ),
+        ]
+    )
+    decision = only_province.resolve("63.05", "kesehatan")
+    assert decision.agency.id == "63.kominfo"
+    assert decision.rule == "province-coordinator"
+
+
+def test_unknown_province_has_no_agency() -> None:
+    with pytest.raises(NoAgencyError):
+        DIRECTORY.resolve("99.01", "kesehatan")
+
+
+def test_every_seeded_agency_has_a_known_region_and_category() -> None:
+    for agency in DIRECTORY.by_id.values():
+        assert agency.region_code in regions()
+        assert set(agency.categories) <= set(categories())
+        if agency.coordinator_id:
+            assert DIRECTORY.by_id[agency.coordinator_id].role == "coordinator"
+
+
+def test_a_new_case_is_dispatched_with_its_rule_and_history() -> None:
+    submitted = ComplaintSubmitted(
+        source="lapor-intake",
+        tenant="63",
+        subject="LPR-0000000001",
+        correlation_id="LPR-0000000001",
+        time=NOW,
+        data=SubmittedData(
+            tracking_id="LPR-0000000001",
+            type="pengaduan",
+            title="Jalan rusak",
+            description="Jalan rusak parah sekali.",
+            category="infrastruktur",
+            region_code="63.71",
+            province_code="63",
+            channel="web",
+            anonymous=True,
+            confidential=False,
+            submitted_at=NOW,
+        ),
+    )
+    routed = route_new_case(submitted, DIRECTORY, NOW)
+    assert routed.event.subject == "LPR-0000000001"
+    assert routed.event.correlation_id == submitted.correlation_id
+    assert routed.event.data.agency.id == "63.71.pupr"
+    assert routed.event.data.rule == "region-category"
+    assert [h["status"] for h in routed.case["history"]] == ["submitted", "dispatched"]
+    assert routed.case["status"] == "dispatched"
