@@ -89,3 +89,22 @@ async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: 
             return last
         await asyncio.sleep(interval)
     raise TimeoutError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+def dev_channel_secret(channel: str) -> str:
+    """The development secret of a registered channel (lapor_intake's dev credentials)."""
+    import json as _json
+    from importlib.resources import files
+
+    data = _json.loads(files("lapor_intake").joinpath("data", "credentials.dev.json").read_text())
+    secret: str = next(c["secret"] for c in data["channels"] if c["id"] == channel)
+    return secret
+
+
+def signed(channel: str, body: bytes) -> list[tuple[str, bytes]]:
+    """Kafka headers that authenticate ``body`` as coming from ``channel``."""
+    import hashlib
+    import hmac
+
+    mac = hmac.new(dev_channel_secret(channel).encode(), body, hashlib.sha256).hexdigest()
+    return [("x-lapor-signature", f"sha256={mac}".encode())]

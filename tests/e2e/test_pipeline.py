@@ -16,7 +16,7 @@ import pytest_asyncio
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack
 from lapor_schemas import topics
-from tests.support import TopicReader, eventually, publish
+from tests.support import TopicReader, eventually, publish, signed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -159,11 +159,13 @@ async def test_regional_system_complaint_over_kafka_takes_the_same_path(
     }
     receipts = await TopicReader(s.kafka_bootstrap, topics.INTAKE_RECEIPTS).start()
     try:
+        raw = json.dumps(message).encode()
         await publish(
             s.kafka_bootstrap,
             topics.INTAKE,
-            json.dumps(message).encode(),
+            raw,
             key=b"lapor-aa-banjarmasin",
+            headers=signed("lapor-aa-banjarmasin", raw),
         )
         [receipt] = await receipts.wait_for(
             lambda r: json.loads(r.value)["external_id"] == ext, timeout=60
@@ -171,7 +173,7 @@ async def test_regional_system_complaint_over_kafka_takes_the_same_path(
     finally:
         await receipts.stop()
     answer = json.loads(receipt.value)
-    assert answer["status"] == "accepted"
+    assert answer["status"] == "accepted", answer["errors"]
     assert answer["channel"] == "lapor-aa-banjarmasin"
     tid = answer["tracking_id"]
 

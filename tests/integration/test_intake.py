@@ -18,7 +18,7 @@ from lapor_intake.settings import IntakeSettings
 from lapor_kit.runtime import Runtime
 from lapor_kit.settings import KitSettings
 from lapor_schemas import AgencyRef, CaseDispatched, DispatchedData, topics
-from tests.support import TopicReader, eventually, publish
+from tests.support import TopicReader, eventually, publish, signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -119,9 +119,13 @@ async def test_channel_messages_get_receipts_duplicates_reuse_ids_and_junk_is_de
     message = {**BODY, "channel": "baruga-sulsel", "external_id": ext, "region_code": "73.71"}
     junk = b'{"channel": "baruga-sulsel", "external_id": "' + ext.encode() + b'-x", "title": 7}'
     try:
-        await publish(bootstrap, topics.INTAKE, json.dumps(message).encode(), key=b"brg")
-        await publish(bootstrap, topics.INTAKE, json.dumps(message).encode(), key=b"brg")
-        await publish(bootstrap, topics.INTAKE, junk, key=b"brg")
+        raw = json.dumps(message).encode()
+        sig = signed("baruga-sulsel", raw)
+        await publish(bootstrap, topics.INTAKE, raw, key=b"brg", headers=sig)
+        await publish(bootstrap, topics.INTAKE, raw, key=b"brg", headers=sig)
+        await publish(
+            bootstrap, topics.INTAKE, junk, key=b"brg", headers=signed("baruga-sulsel", junk)
+        )
         mine = await receipts.wait_for(
             lambda r: json.loads(r.value)["external_id"] in (ext, ext + "-x"), count=3
         )
@@ -148,7 +152,8 @@ async def test_case_log_events_update_the_status_view_once(
     intake: tuple[FastAPI, Runtime, httpx.AsyncClient], bootstrap: str
 ) -> None:
     _, _, client = intake
-    tid = (await client.post("/api/v1/complaints", json=BODY)).json()["tracking_id"]
+    answer = (await client.post("/api/v1/complaints", json=BODY)).json()
+    tid = answer["tracking_id"]
     event = CaseDispatched(
         source="lapor-routing",
         tenant="63",

@@ -10,8 +10,10 @@ import pytest
 from lapor_schemas import topics
 
 EXPECTED = {
-    "intake": ({topics.INTAKE, topics.CASES},
-               {topics.CASES, topics.CONTACTS, topics.INTAKE_RECEIPTS}),
+    "intake": (
+        {topics.INTAKE, topics.CASES},
+        {topics.CASES, topics.CONTACTS, topics.INTAKE_RECEIPTS},
+    ),
     "routing": ({topics.CASES}, {topics.CASES}),
     "notify": ({topics.CASES, topics.CONTACTS}, {topics.NOTIFICATIONS}),
     "metrics": ({topics.CASES, topics.NOTIFICATIONS}, set()),

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from lapor_intake.domain.credentials import Registry, sign
 from lapor_intake.domain.errors import from_pydantic
-from lapor_intake.domain.model import Accepted, Catalogue, accept, new_tracking_id
+from lapor_intake.domain.model import Accepted, Catalogue, SecretMinter, accept, new_tracking_id
+from lapor_intake.domain.repeats import Candidate
 from lapor_intake.domain.views import view_update
 from lapor_intake.handlers import decode_external
 from lapor_intake.ports import DuplicateExternalIdError
@@ -69,14 +71,53 @@ class FakeStore:
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
         return self.complaints.get(tracking_id)
 
+    async def identity(self, tracking_id: str) -> dict[str, Any] | None:
+        return self.identities.get(tracking_id)
+
+    async def open_candidates(
+        self, region_code: str, category: str, since: datetime, limit: int = 500
+    ) -> list[Candidate]:
+        return [
+            Candidate(t, c["fp"], c.get("repeat_of"))
+            for t, c in self.complaints.items()
+            if c["region_code"] == region_code
+            and c["category"] == category
+            and c["status"] not in ("closed", "rejected")
+            and c["submitted_at"] >= since
+        ]
+
+    async def add_reply(self, tracking_id: str, entry: dict[str, Any], message: OutMessage) -> None:
+        self.complaints[tracking_id]["history"].append(entry)
+        self.outbox.append(message)
+
+    async def public_list(
+        self, query: dict[str, Any], *, limit: int, skip: int = 0
+    ) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         raise NotImplementedError
+
+
+REGISTRY = Registry.model_validate(
+    {
+        "channels": [
+            {"id": "baruga-sulsel", "tenants": ["73"], "secret": "s" * 20},
+            {"id": "kanal-kalsel", "tenants": ["63"], "secret": "k" * 20},
+        ]
+    }
+)
 
 
 def _service(store: FakeStore) -> IntakeService:
     counter = itertools.count()
     return IntakeService(
-        store, CATALOGUE, clock=lambda: NOW, tracking_ids=lambda: f"LPR-{next(counter):010d}"
+        store,
+        CATALOGUE,
+        clock=lambda: NOW,
+        registry=REGISTRY,
+        minter=SecretMinter(b"k"),
+        tracking_ids=lambda: f"LPR-{next(counter):010d}",
     )
 
 
@@ -91,7 +132,7 @@ def test_tracking_ids_are_unambiguous_and_match_the_contract() -> None:
 
 def test_accept_keeps_identity_off_the_case_log() -> None:
     sub = ComplaintSubmission.model_validate(BODY)
-    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001")
+    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001", region_code="63.71")
     case_log = a.submitted.model_dump_json()
     for secret in ("Siti", "siti@warga.example", "628123456789"):
         assert secret not in case_log
@@ -106,7 +147,7 @@ def test_accept_keeps_identity_off_the_case_log() -> None:
 
 def test_anonymous_contact_carries_no_name() -> None:
     sub = ComplaintSubmission.model_validate({**BODY, "anonymous": True})
-    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001")
+    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001", region_code="63.71")
     assert a.contact is not None
     assert a.contact.data.name is None
     assert a.contact.data.anonymous is True
@@ -114,7 +155,7 @@ def test_anonymous_contact_carries_no_name() -> None:
 
 def test_anonymous_without_contact_publishes_no_contact() -> None:
     sub = ComplaintSubmission.model_validate({**BODY, "anonymous": True, "reporter": None})
-    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001")
+    a = accept(sub, channel=Channel.WEB, now=NOW, tracking_id="LPR-0000000001", region_code="63.71")
     assert a.contact is None
     assert a.identity is None
     assert a.submitted.data.reporter_contactable is False
@@ -122,7 +163,9 @@ def test_anonymous_without_contact_publishes_no_contact() -> None:
 
 def test_catalogue_refuses_unknown_category_and_region_in_both_languages() -> None:
     sub = ComplaintSubmission.model_validate({**BODY, "category": "sihir", "region_code": "99.99"})
-    errors = {e.field: e for e in CATALOGUE.check(sub)}
+    region, found = CATALOGUE.check(sub)
+    assert region is None
+    errors = {e.field: e for e in found}
     assert errors["category"].code == "unknown_category"
     assert "sihir" in errors["category"].message
     assert "katalog" in errors["category"].message
@@ -143,9 +186,11 @@ def test_pydantic_errors_are_translated_with_field_paths() -> None:
 
 async def test_submit_stores_complaint_identity_and_events_together() -> None:
     store = FakeStore()
-    tid = await _service(store).submit(
+    result = await _service(store).submit(
         ComplaintSubmission.model_validate(BODY), channel=Channel.WEB
     )
+    tid = result.tracking_id
+    assert result.secret == SecretMinter(b"k").mint(tid)
     assert tid in store.complaints
     assert store.identities[tid]["name"] == "Siti Rahmah"
     assert [m.topic for m in store.outbox] == [topics.CASES, topics.CONTACTS]
@@ -166,7 +211,7 @@ async def test_submit_refuses_unknown_category_without_storing() -> None:
 def _ext(external_id: str, **extra: Any) -> ExternalItem:
     return ExternalItem(
         ExternalSubmission.model_validate(
-            {**BODY, "channel": "baruga-sulsel", "external_id": external_id, **extra}
+            {**BODY, "channel": "kanal-kalsel", "external_id": external_id, **extra}
         ),
         [],
     )
@@ -180,7 +225,7 @@ async def test_external_batch_answers_every_item_and_dedupes() -> None:
         _ext("A1"),  # already stored
         _ext("B2"),
         _ext("B2"),  # twice in the same batch
-        decode_external(b"{broken"),
+        decode_external(b"{broken", None, REGISTRY),
         _ext("C3", category="sihir"),
     ]
     outcome = await service.submit_external(items)
@@ -192,7 +237,7 @@ async def test_external_batch_answers_every_item_and_dedupes() -> None:
     assert r[2].tracking_id == r[1].tracking_id
     assert r[2].duplicate is True
     assert r[3].status == "rejected"
-    assert r[3].errors[0].code == "json_invalid"
+    assert r[3].errors[0].code == "unknown_channel"
     assert r[4].status == "rejected"
     assert r[4].external_id == "C3"
     assert outcome.rejected == [3, 4]
@@ -203,14 +248,15 @@ async def test_external_batch_answers_every_item_and_dedupes() -> None:
 
 async def test_external_batch_retries_when_a_concurrent_writer_wins() -> None:
     store = FakeStore()
-    store.race[("baruga-sulsel", "R1")] = "LPR-WINNER0000"
+    store.race[("kanal-kalsel", "R1")] = "LPR-WINNER0000"
     outcome = await _service(store).submit_external([_ext("R1")])
     assert outcome.receipts[0].tracking_id == "LPR-WINNER0000"
     assert outcome.receipts[0].duplicate is True
 
 
 def test_decode_external_reads_ids_from_an_invalid_message() -> None:
-    item = decode_external(b'{"channel": "baruga-sulsel", "external_id": "Z9", "title": 1}')
+    raw = b'{"channel": "baruga-sulsel", "external_id": "Z9", "title": 1}'
+    item = decode_external(raw, sign("s" * 20, raw), REGISTRY)
     assert item.submission is None
     assert (item.channel, item.external_id) == ("baruga-sulsel", "Z9")
     assert {e.field for e in item.errors} >= {"title", "description", "category"}
@@ -237,3 +283,112 @@ def test_view_update_is_conditional_on_the_event_not_being_applied_yet() -> None
     assert flt == {"_id": "LPR-0000000001", "history.event_id": {"$ne": event.id}}
     assert change["$set"]["status"] == "dispatched"
     assert change["$set"]["agency"]["id"] == "63.71.pupr"
+
+
+def test_decode_external_refuses_unknown_channels_and_bad_signatures() -> None:
+    raw = json.dumps(
+        {**BODY, "channel": "baruga-sulsel", "external_id": "S1", "region_code": "73.71"}
+    ).encode()
+    ok = decode_external(raw, sign("s" * 20, raw), REGISTRY)
+    assert ok.submission is not None
+    forged = decode_external(raw, sign("x" * 20, raw), REGISTRY)
+    assert forged.submission is None
+    assert forged.reason_class == "unauthenticated"
+    assert forged.errors[0].code == "bad_signature"
+    unsigned = decode_external(raw, None, REGISTRY)
+    assert unsigned.errors[0].code == "bad_signature"
+    stranger = json.dumps({**BODY, "channel": "nobody", "external_id": "S1"}).encode()
+    unknown = decode_external(stranger, sign("s" * 20, stranger), REGISTRY)
+    assert unknown.errors[0].code == "unknown_channel"
+    assert (unknown.channel, unknown.external_id) == ("nobody", "S1")
+
+
+async def test_a_channel_may_only_submit_for_its_own_provinces() -> None:
+    store = FakeStore()
+    item = _ext("T1")  # kanal-kalsel is registered for 63 only
+    other = ExternalItem(
+        ExternalSubmission.model_validate(
+            {**BODY, "channel": "kanal-kalsel", "external_id": "T2", "region_code": "73.71"}
+        ),
+        [],
+    )
+    outcome = await _service(store).submit_external([item, other])
+    assert outcome.receipts[0].status == "accepted"
+    assert outcome.receipts[1].status == "rejected"
+    assert outcome.receipts[1].errors[0].code == "channel_not_allowed"
+
+
+async def test_a_report_with_the_same_substance_is_linked_as_a_repeat() -> None:
+    store = FakeStore()
+    service = _service(store)
+    first = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
+    again = {
+        **BODY,
+        "title": "Jalan Pramuka berlubang lagi",
+        "description": "Lubang besar di Jalan Pramuka dekat jembatan belum diperbaiki.",
+    }
+    second = await service.submit(ComplaintSubmission.model_validate(again), channel=Channel.WEB)
+    other = {
+        **BODY,
+        "title": "Drainase tersumbat",
+        "description": "Saluran drainase di Jalan Ahmad Yani tersumbat sampah.",
+    }
+    third = await service.submit(ComplaintSubmission.model_validate(other), channel=Channel.WEB)
+    assert second.repeat_of == first.tracking_id
+    assert third.repeat_of is None
+    stored = store.complaints[second.tracking_id]
+    assert stored["repeat_of"] == first.tracking_id
+    assert 0.5 <= stored["repeat_score"] <= 1
+    store.complaints[first.tracking_id]["status"] = "closed"  # closed cases are not repeated
+    fourth = await service.submit(ComplaintSubmission.model_validate(again), channel=Channel.WEB)
+    assert fourth.repeat_of == first.tracking_id  # via the still-open second report's root
+
+
+async def test_idempotent_resubmission_returns_the_first_id_and_the_same_secret() -> None:
+    store = FakeStore()
+    service = _service(store)
+    sub = ComplaintSubmission.model_validate(BODY)
+    a = await service.submit(sub, channel=Channel.WEB, channel_id="web", external_id="K1")
+    b = await service.submit(sub, channel=Channel.WEB, channel_id="web", external_id="K1")
+    assert (b.tracking_id, b.secret, b.duplicate) == (a.tracking_id, a.secret, True)
+    assert len(store.complaints) == 1
+
+
+async def test_status_needs_the_secret_for_confidential_reports() -> None:
+    store = FakeStore()
+    service = _service(store)
+    secret_case = await service.submit(
+        ComplaintSubmission.model_validate({**BODY, "confidential": True}), channel=Channel.WEB
+    )
+    public_case = await service.submit(
+        ComplaintSubmission.model_validate(BODY), channel=Channel.WEB
+    )
+    assert await service.status(secret_case.tracking_id) is None
+    assert await service.status(secret_case.tracking_id, "wrong") is None
+    owner = await service.status(secret_case.tracking_id, secret_case.secret)
+    assert owner is not None
+    assert owner[1] is True
+    assert owner[0]["reporter"]["email"] == "siti@warga.example"
+    public = await service.status(public_case.tracking_id)
+    assert public is not None
+    assert public[1] is False
+    assert "reporter" not in public[0]
+    assert "fp" not in public[0]
+
+
+async def test_replies_need_the_secret_or_the_reporters_phone() -> None:
+    store = FakeStore()
+    service = _service(store)
+    case = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
+    tid = case.tracking_id
+    assert not await service.reply(tid, "halo", channel=Channel.WEB, secret="nope")
+    assert not await service.reply(tid, "halo", channel=Channel.SMS, phone="+6289999999")
+    assert await service.reply(tid, "sudah diperbaiki?", channel=Channel.SMS, phone="0812-3456-789")
+    assert await service.reply(tid, "terima kasih", channel=Channel.WEB, secret=case.secret)
+    replies = [m for m in store.outbox if b"case.reporter_replied" in m.value]
+    assert len(replies) == 2
+    assert all(m.key == tid for m in replies)
+    assert [h["type"] for h in store.complaints[tid]["history"]][-2:] == [
+        "case.reporter_replied",
+        "case.reporter_replied",
+    ]

@@ -96,11 +96,13 @@ class OutboxRelay:
         service: str,
         batch: int = 500,
         idle_seconds: float = 1.0,
+        hold_seconds: float = 0.0,
     ) -> None:
         self.outbox = outbox
         self.broker = broker
         self.batch = batch
         self.idle_seconds = idle_seconds
+        self.hold_seconds = hold_seconds
         self._published = Counter(
             "lapor_outbox_published_total",
             "Outbox entries published to Kafka.",
@@ -145,7 +147,10 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many entries were published."""
         coll = self.outbox.collection
-        docs = await coll.find({}, sort=[("seq", 1)], limit=self.batch).to_list()
+        query: dict[str, Any] = {}
+        if self.hold_seconds > 0:  # test hook: simulate a process that dies before publishing
+            query = {"created": {"$lt": time.time() - self.hold_seconds}}
+        docs = await coll.find(query, sort=[("seq", 1)], limit=self.batch).to_list()
         if not docs:
             self._pending.set(0)
             return 0

@@ -52,6 +52,7 @@ class Runtime:
             service=service,
             batch=settings.outbox_batch,
             idle_seconds=settings.outbox_idle_seconds,
+            hold_seconds=settings.outbox_hold_seconds,
         )
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]

@@ -31,3 +31,11 @@ class KitSettings(BaseSettings):
     host: str = "127.0.0.1"
     outbox_batch: int = 500
     outbox_idle_seconds: float = 1.0
+    outbox_hold_seconds: float = Field(
+        default=0.0,
+        description="Test hook: leave outbox entries unpublished for this long (crash tests).",
+    )
+    auth_secret: str = Field(
+        default="lapor-dev-secret-change-me",
+        description="HMAC key for signed user tokens (HS256). Set a real one in production.",
+    )

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .envelope import Envelope, RegionCode, TrackingId
-from .intake import Channel, ReportType
+from .intake import Attachment, Channel, Location, ReportType
 
 
 class _Data(BaseModel):
@@ -35,6 +35,15 @@ class SubmittedData(_Data):
         default=False,
         description="A contact for this report is on lapor.contacts.v1 (no identity here).",
     )
+    location: Location | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    entered_by: str | None = Field(
+        default=None, description="Staff member who entered an offline report (not the reporter)."
+    )
+    repeat_of: TrackingId | None = Field(
+        default=None, description="An open report with the same substance (flag for the verifier)."
+    )
+    repeat_score: float | None = Field(default=None, ge=0, le=1)
     submitted_at: datetime
 
 
@@ -55,6 +64,20 @@ class DispatchedData(_Data):
     due_at: datetime | None = Field(default=None, description="Follow-up deadline.")
 
 
+class ReplyData(_Data):
+    tracking_id: TrackingId
+    text: str = Field(min_length=1, max_length=2000)
+    channel: Channel
+    replied_at: datetime
+
+
+class ReporterReplied(Envelope):
+    """The reporter answered on a case (web, SMS ...). Routing applies it to the lifecycle."""
+
+    type: Literal["case.reporter_replied"] = "case.reporter_replied"
+    data: ReplyData
+
+
 class ComplaintSubmitted(Envelope):
     type: Literal["complaint.submitted"] = "complaint.submitted"
     data: SubmittedData
@@ -65,8 +88,12 @@ class CaseDispatched(Envelope):
     data: DispatchedData
 
 
-CaseEvent = Annotated[ComplaintSubmitted | CaseDispatched, Field(discriminator="type")]
-CASE_EVENT_TYPES: frozenset[str] = frozenset({"complaint.submitted", "case.dispatched"})
+CaseEvent = Annotated[
+    ComplaintSubmitted | CaseDispatched | ReporterReplied, Field(discriminator="type")
+]
+CASE_EVENT_TYPES: frozenset[str] = frozenset(
+    {"complaint.submitted", "case.dispatched", "case.reporter_replied"}
+)
 case_event_adapter: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
 
 

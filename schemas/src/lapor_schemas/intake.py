@@ -48,6 +48,60 @@ class Reporter(BaseModel):
     phone: PhoneNumber | None = None
 
 
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ATTACHMENT_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "application/pdf",
+        "video/mp4",
+        "audio/mpeg",
+    }
+)
+
+
+class Location(BaseModel):
+    """Where the problem is. ``lat``/``lon`` (WGS84) are resolved to a region when no
+    ``region_code`` is given."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Location:
+        if (self.lat is None) != (self.lon is None):
+            raise PydanticCustomError("latlon_pair", "lat and lon must be given together")
+        return self
+
+
+class Attachment(BaseModel):
+    """Metadata of a file attached to a report; the bytes live where ``ref`` points
+    (``gridfs:<id>`` after an upload to intake, or an https URL of the channel's own store)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(description="One of: " + ", ".join(sorted(ATTACHMENT_TYPES)))
+    size: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES, description="Bytes (at most 10 MiB).")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    ref: str = Field(min_length=1, max_length=500, pattern=r"^(gridfs:[0-9a-f]{24}|https://\S+)$")
+
+    @model_validator(mode="after")
+    def _known_type(self) -> Attachment:
+        if self.content_type not in ATTACHMENT_TYPES:
+            raise PydanticCustomError(
+                "attachment_type",
+                "content type {content_type} is not accepted",
+                {"content_type": self.content_type},
+            )
+        return self
+
+
 class ComplaintSubmission(BaseModel):
     """A report as the reporter sends it (JSON API body; also the core of channel messages)."""
 
@@ -59,13 +113,21 @@ class ComplaintSubmission(BaseModel):
     category: str = Field(
         min_length=2, max_length=40, description="A code from the service catalogue."
     )
-    region_code: RegionCode
+    region_code: RegionCode | None = Field(
+        default=None, description="Kemendagri code; may be omitted when location has lat/lon."
+    )
+    location: Location | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     reporter: Reporter | None = None
     anonymous: bool = False
     confidential: bool = False
 
     @model_validator(mode="after")
     def _reporter_reachable(self) -> ComplaintSubmission:
+        if self.region_code is None and (self.location is None or self.location.lat is None):
+            raise PydanticCustomError(
+                "location_required", "region_code or location.lat/lon is required"
+            )
         if self.anonymous:
             return self
         if self.reporter is None or self.reporter.name is None:

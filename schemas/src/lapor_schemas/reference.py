@@ -20,6 +20,8 @@ class Region(BaseModel):
     name: str
     kind: Literal["province", "regency", "city"]
     province_code: str
+    lat: float | None = None
+    lon: float | None = None
 
 
 class Category(BaseModel):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import time
 import uuid
+from importlib.resources import files
 from typing import Any
 
 import httpx
@@ -53,6 +56,15 @@ EXTERNAL_SAMPLE: dict[str, Any] = {
 }
 
 
+def sign(channel: str, body: bytes) -> str:
+    """Sign like a registered channel, with its development secret (public, demo only)."""
+    data = json.loads(
+        files("lapor_intake").joinpath("data", "credentials.dev.json").read_text("utf-8")
+    )
+    secret = next(c["secret"] for c in data["channels"] if c["id"] == channel)
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 async def submit_http(client: httpx.AsyncClient, base: str, body: dict[str, Any]) -> str:
     resp = await client.post(f"{base}/api/v1/complaints", json=body)
     resp.raise_for_status()
@@ -64,6 +76,7 @@ async def submit_kafka(s: StackSettings, body: dict[str, Any], timeout: float = 
     """Publish like a regional system would, then read intake's receipt."""
     external_id = f"demo-{uuid.uuid4().hex[:12]}"
     message = {**body, "external_id": external_id}
+    raw = json.dumps(message).encode()
     consumer = AIOKafkaConsumer(
         "lapor.intake.receipts.v1",
         bootstrap_servers=s.kafka_bootstrap,
@@ -75,7 +88,10 @@ async def submit_kafka(s: StackSettings, body: dict[str, Any], timeout: float = 
     await producer.start()
     try:
         await producer.send_and_wait(
-            "lapor.intake.v1", json.dumps(message).encode(), key=body["channel"].encode()
+            "lapor.intake.v1",
+            raw,
+            key=body["channel"].encode(),
+            headers=[("x-lapor-signature", sign(body["channel"], raw).encode())],
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

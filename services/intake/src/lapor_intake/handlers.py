@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from faststream.kafka import KafkaRouter
@@ -13,17 +14,29 @@ from lapor_kit.kafka import Bad, batch_subscriber_options, decode_case_events
 from lapor_kit.runtime import Runtime
 from lapor_schemas import ExternalSubmission, topics
 
+from .domain.credentials import SIGNATURE_HEADER, Registry, authenticate
 from .domain.errors import from_pydantic
 from .service import ExternalItem, IntakeService
 
 
-def decode_external(raw: bytes) -> ExternalItem:
-    """Never raises: a malformed record becomes an item with errors (and a receipt)."""
+def decode_external(raw: bytes, signature: str | None, registry: Registry) -> ExternalItem:
+    """Never raises: an unauthenticated or malformed record becomes an item with errors (and
+    so a rejected receipt and a dead letter)."""
+    channel, external_id = _peek_ids(raw)
+    denied = authenticate(registry, channel, raw, signature)
+    if denied is not None:
+        return ExternalItem(None, [denied], channel, external_id, reason_class="unauthenticated")
     try:
         return ExternalItem(ExternalSubmission.model_validate_json(raw), [])
     except ValidationError as exc:
-        channel, external_id = _peek_ids(raw)
         return ExternalItem(None, from_pydantic(exc.errors()), channel, external_id)
+
+
+def header(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None:
+    for key, value in headers or ():
+        if key.lower() == name:
+            return bytes(value).decode("utf-8", "replace")
+    return None
 
 
 def _peek_ids(raw: bytes) -> tuple[str | None, str | None]:
@@ -40,7 +53,7 @@ def _peek_ids(raw: bytes) -> tuple[str | None, str | None]:
     )
 
 
-def make_router(rt: Runtime, service: IntakeService) -> KafkaRouter:
+def make_router(rt: Runtime, service: IntakeService, registry: Registry) -> KafkaRouter:
     router = KafkaRouter()
     settings = rt.settings
 
@@ -48,26 +61,33 @@ def make_router(rt: Runtime, service: IntakeService) -> KafkaRouter:
         topics.INTAKE,
         **batch_subscriber_options(settings, "lapor-intake"),
         title="intake.external",
-        description="Submissions from registered regional systems; every record is answered "
-        "on lapor.intake.receipts.v1; refused records go to lapor.dlq.v1.",
+        description="Submissions from registered regional systems, signed with HMAC-SHA256 "
+        "(header x-lapor-signature); every record is answered on lapor.intake.receipts.v1; "
+        "refused records go to lapor.dlq.v1.",
     )
     async def on_external_submissions(msg: KafkaMessage) -> None:
         records = msg.raw_message
-        items = [decode_external(r.value or b"") for r in records]
+        items = [
+            decode_external(r.value or b"", header(r.headers, SIGNATURE_HEADER), registry)
+            for r in records
+        ]
         outcome = await service.submit_external(items)
-        await rt.dead_letters.send(
-            [
-                Bad(
-                    records[i],
-                    "rejected: "
-                    + "; ".join(
-                        f"{e.field or '<body>'}: {e.message_en}"
-                        for e in items[i].errors or outcome.receipts[i].errors
-                    ),
-                )
-                for i in outcome.rejected
-            ]
-        )
+        for reason in {outcome.reason_classes.get(i, "invalid") for i in outcome.rejected}:
+            await rt.dead_letters.send(
+                [
+                    Bad(
+                        records[i],
+                        "rejected: "
+                        + "; ".join(
+                            f"{e.field or '<body>'}: {e.message_en}"
+                            for e in items[i].errors or outcome.receipts[i].errors
+                        ),
+                    )
+                    for i in outcome.rejected
+                    if outcome.reason_classes.get(i, "invalid") == reason
+                ],
+                reason_class=reason,
+            )
 
     @router.subscriber(
         topics.CASES,

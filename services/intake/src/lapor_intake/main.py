@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from importlib.resources import files
 
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from lapor_kit.runtime import Runtime
 from lapor_schemas.reference import categories, regions
 
-from . import api, handlers
+from . import handlers, http
+from .adapters.attachments import AttachmentStore
 from .adapters.store import MongoComplaintStore
-from .domain.model import Catalogue
+from .domain.credentials import Registry
+from .domain.model import Catalogue, SecretMinter
 from .service import IntakeService
 from .settings import IntakeSettings
+
+
+class PrometheusOutcomes:
+    def __init__(self, rt: Runtime) -> None:
+        self.counter = Counter(
+            "lapor_intake_submissions_total",
+            "Submissions by channel and outcome (accepted, duplicate, rejected, unauthenticated).",
+            ["channel", "outcome"],
+            registry=rt.registry,
+        )
+
+    def count(self, channel: str, outcome: str, n: int = 1) -> None:
+        self.counter.labels(channel, outcome).inc(n)
 
 
 def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
@@ -22,16 +40,28 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     rt = Runtime(settings, "intake")
     store = MongoComplaintStore(rt)
     rt.on_startup(store.ensure_indexes)
+    registry = Registry.load(settings.credentials_file)
     service = IntakeService(
-        store, Catalogue(categories(), regions()), clock=lambda: datetime.now(UTC)
+        store,
+        Catalogue(categories(), regions()),
+        clock=lambda: datetime.now(UTC),
+        registry=registry,
+        minter=SecretMinter(settings.status_secret_key.encode()),
+        outcomes=PrometheusOutcomes(rt),
     )
-    rt.include(handlers.make_router(rt, service))
+    rt.include(handlers.make_router(rt, service, registry))
     app = rt.fastapi(
         title="Lapor intake",
         description="Front door of Lapor: receives, validates and stores reports from every "
-        "channel and publishes them on lapor.cases.v1.",
+        "channel (JSON API, Open311 GeoReport v2, SMS gateway, staff entry, regional systems "
+        "over Kafka) and publishes them on lapor.cases.v1.",
     )
-    api.install(app, service)
+    jurisdictions = json.loads(
+        files("lapor_intake").joinpath("data", "open311.json").read_text(encoding="utf-8")
+    )["jurisdictions"]
+    http.install(
+        app, http.Deps(service, registry, AttachmentStore(rt), settings.auth_secret, jurisdictions)
+    )
     return app, rt
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from lapor_kit.outbox import OutMessage
 
 from .domain.model import Accepted
+from .domain.repeats import Candidate
 
 
 class DuplicateExternalIdError(Exception):
@@ -22,7 +24,21 @@ class ComplaintStore(Protocol):
         ``accepted`` plus ``extra``). Raises :class:`DuplicateExternalIdError` on a race."""
         ...
 
+    async def open_candidates(
+        self, region_code: str, category: str, since: datetime, limit: int = 500
+    ) -> list[Candidate]: ...
+
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
+
+    async def identity(self, tracking_id: str) -> dict[str, Any] | None: ...
+
+    async def add_reply(
+        self, tracking_id: str, entry: dict[str, Any], message: OutMessage
+    ) -> None: ...
+
+    async def public_list(
+        self, query: dict[str, Any], *, limit: int, skip: int = 0
+    ) -> list[dict[str, Any]]: ...
 
     async def apply_views(
         self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
@@ -15,12 +15,41 @@ from lapor_schemas import (
     ExternalSubmission,
     FieldError,
     IntakeReceipt,
+    ReplyData,
+    ReporterReplied,
     topics,
 )
+from lapor_schemas.reference import province_of
 
-from .domain.model import Accepted, Catalogue, accept, new_tracking_id
+from .domain.credentials import Registry
+from .domain.errors import field_error
+from .domain.model import (
+    SOURCE,
+    Accepted,
+    Catalogue,
+    SecretMinter,
+    accept,
+    new_tracking_id,
+    public_view,
+)
+from .domain.repeats import Candidate, best_match, fingerprint
+from .domain.sms import normalise_phone
 from .domain.views import view_update
 from .ports import ComplaintStore, DuplicateExternalIdError
+
+REPEAT_WINDOW = timedelta(days=90)
+CLOSED_STATUSES = ("closed", "rejected")
+
+
+class Outcomes(Protocol):
+    """Counts what became of submissions (a Prometheus counter in production)."""
+
+    def count(self, channel: str, outcome: str, n: int = 1) -> None: ...
+
+
+class _NoCounts:
+    def count(self, channel: str, outcome: str, n: int = 1) -> None:
+        return None
 
 
 class SubmissionRejectedError(Exception):
@@ -30,19 +59,29 @@ class SubmissionRejectedError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Submitted:
+    tracking_id: str
+    secret: str  # lets the reporter see a confidential report's status and reply
+    duplicate: bool = False
+    repeat_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalItem:
-    """One record from ``lapor.intake.v1``: either a parsed submission or its errors."""
+    """One record from ``lapor.intake.v1``: a parsed, authenticated submission or errors."""
 
     submission: ExternalSubmission | None
     errors: list[FieldError]
     channel: str | None = None
     external_id: str | None = None
+    reason_class: str = "invalid"
 
 
 @dataclass(frozen=True, slots=True)
 class ExternalOutcome:
     receipts: list[IntakeReceipt]
     rejected: list[int]  # indexes of items that were refused (they go to the dead-letter topic)
+    reason_classes: dict[int, str] = field(default_factory=dict)
 
 
 def events_of(a: Accepted) -> list[OutMessage]:
@@ -58,29 +97,86 @@ class IntakeService:
         store: ComplaintStore,
         catalogue: Catalogue,
         clock: Callable[[], datetime],
+        registry: Registry | None = None,
+        minter: SecretMinter | None = None,
         tracking_ids: Callable[[], str] = new_tracking_id,
+        outcomes: Outcomes | None = None,
     ) -> None:
         self.store = store
         self.catalogue = catalogue
         self.clock = clock
+        self.registry = registry or Registry()
         self.tracking_ids = tracking_ids
+        self.minter = minter or SecretMinter(b"lapor-dev-secret-change-me")
+        self.outcomes: Outcomes = outcomes or _NoCounts()
+
+    # -- submissions ---------------------------------------------------------------------
+
+    def _validate(
+        self, sub: ComplaintSubmission, allowed_tenants: Collection[str] | None
+    ) -> tuple[str, list[FieldError]]:
+        region, errors = self.catalogue.check(sub)
+        if (
+            region is not None
+            and allowed_tenants is not None
+            and (province_of(region) not in allowed_tenants)
+        ):
+            errors.append(
+                field_error("region_code", "channel_not_allowed", value=province_of(region))
+            )
+        return region or "", errors
+
+    async def _repeat_candidates(self, region: str, category: str) -> list[Candidate]:
+        return await self.store.open_candidates(region, category, self.clock() - REPEAT_WINDOW)
 
     async def submit(
-        self, sub: ComplaintSubmission, *, channel: Channel, entered_by: str | None = None
-    ) -> str:
-        """Validate against the catalogue, store durably (with the outbox), return the id."""
-        errors = self.catalogue.check(sub)
+        self,
+        sub: ComplaintSubmission,
+        *,
+        channel: Channel,
+        entered_by: str | None = None,
+        channel_id: str | None = None,
+        external_id: str | None = None,
+        allowed_tenants: Collection[str] | None = None,
+    ) -> Submitted:
+        """Validate, detect repeats, store durably (with the outbox); return the tracking id
+        and the reporter's secret. A known (channel_id, external_id) returns the first id."""
+        region, errors = self._validate(sub, allowed_tenants)
         if errors:
+            self.outcomes.count(channel.value, "rejected")
             raise SubmissionRejectedError(errors)
+        key = (channel_id, external_id) if channel_id and external_id else None
+        if key is not None:
+            known = await self.store.external_ids([key])
+            if key in known:
+                self.outcomes.count(channel.value, "duplicate")
+                return Submitted(known[key], self.minter.mint(known[key]), duplicate=True)
+        fp = fingerprint(sub.title, sub.description)
+        repeat = best_match(fp, await self._repeat_candidates(region, sub.category))
         accepted = accept(
             sub,
             channel=channel,
             now=self.clock(),
             tracking_id=self.tracking_ids(),
+            region_code=region,
+            fingerprint=fp,
+            repeat=repeat,
+            channel_id=channel_id,
+            external_id=external_id,
             entered_by=entered_by,
         )
-        await self.store.add([accepted], [])
-        return accepted.tracking_id
+        try:
+            await self.store.add([accepted], [])
+        except DuplicateExternalIdError:
+            assert key is not None
+            known = await self.store.external_ids([key])
+            self.outcomes.count(channel.value, "duplicate")
+            return Submitted(known[key], self.minter.mint(known[key]), duplicate=True)
+        self.outcomes.count(channel.value, "accepted")
+        tid = accepted.tracking_id
+        return Submitted(
+            tid, self.minter.mint(tid), repeat_of=repeat.tracking_id if repeat else None
+        )
 
     async def submit_external(
         self, items: Sequence[ExternalItem], attempts: int = 3
@@ -91,10 +187,17 @@ class IntakeService:
         makes the whole batch retry."""
         for attempt in range(attempts):
             try:
-                return await self._submit_external_once(items)
+                outcome = await self._submit_external_once(items)
             except DuplicateExternalIdError:
                 if attempt == attempts - 1:
                     raise
+                continue
+            for index, receipt in enumerate(outcome.receipts):
+                kind = outcome.reason_classes.get(index) or (
+                    "duplicate" if receipt.duplicate else receipt.status
+                )
+                self.outcomes.count(Channel.EXTERNAL.value, kind)
+            return outcome
         raise AssertionError("unreachable")
 
     async def _submit_external_once(self, items: Sequence[ExternalItem]) -> ExternalOutcome:
@@ -108,12 +211,19 @@ class IntakeService:
         accepted: list[Accepted] = []
         receipts: list[IntakeReceipt] = []
         rejected: list[int] = []
+        reasons: dict[int, str] = {}
         fresh: dict[tuple[str, str], str] = {}
+        candidates: dict[tuple[str, str], list[Candidate]] = {}
         for index, item in enumerate(items):
             sub = item.submission
-            errors = item.errors if sub is None else self.catalogue.check(sub)
+            errors, region = item.errors, ""
+            if sub is not None:
+                credential = self.registry.channel(sub.channel)
+                allowed = credential.tenants if credential else ()
+                region, errors = self._validate(sub, allowed)
             if sub is None or errors:
                 rejected.append(index)
+                reasons[index] = item.reason_class if sub is None else "invalid"
                 receipts.append(
                     IntakeReceipt(
                         channel=sub.channel if sub else item.channel,
@@ -141,14 +251,23 @@ class IntakeService:
             core = ComplaintSubmission.model_validate(
                 sub.model_dump(exclude={"channel", "external_id"})
             )
+            group = (region, sub.category)
+            if group not in candidates:
+                candidates[group] = await self._repeat_candidates(region, sub.category)
+            fp = fingerprint(sub.title, sub.description)
+            repeat = best_match(fp, candidates[group])
             a = accept(
                 core,
                 channel=Channel.EXTERNAL,
                 now=now,
                 tracking_id=self.tracking_ids(),
+                region_code=region,
+                fingerprint=fp,
+                repeat=repeat,
                 channel_id=sub.channel,
                 external_id=sub.external_id,
             )
+            candidates[group].append(Candidate(a.tracking_id, fp, a.submitted.data.repeat_of))
             fresh[key] = a.tracking_id
             accepted.append(a)
             receipts.append(
@@ -162,10 +281,113 @@ class IntakeService:
             )
         extra = [OutMessage.of(topics.INTAKE_RECEIPTS, r.channel or "", r) for r in receipts]
         await self.store.add(accepted, extra)
-        return ExternalOutcome(receipts, rejected)
+        return ExternalOutcome(receipts, rejected, reasons)
 
-    async def status(self, tracking_id: str) -> dict[str, Any] | None:
-        return await self.store.get(tracking_id)
+    # -- the reporter's side -------------------------------------------------------------
+
+    async def _owner_verified(
+        self, doc: dict[str, Any], secret: str | None, phone: str | None
+    ) -> bool:
+        if secret is not None:
+            return self.minter.verify(doc["_id"], secret)
+        if phone is not None:
+            identity = await self.store.identity(doc["_id"])
+            stored = (identity or {}).get("phone")
+            return isinstance(stored, str) and normalise_phone(stored) == normalise_phone(phone)
+        return False
+
+    async def reply(
+        self,
+        tracking_id: str,
+        text: str,
+        *,
+        channel: Channel,
+        secret: str | None = None,
+        phone: str | None = None,
+    ) -> bool:
+        """The reporter answers on their case; proven by the secret or by the phone number the
+        report came from. Returns False when the case is unknown or not theirs."""
+        doc = await self.store.get(tracking_id)
+        if doc is None or not await self._owner_verified(doc, secret, phone):
+            return False
+        now = self.clock()
+        event = ReporterReplied(
+            source=SOURCE,
+            tenant=doc["tenant"],
+            subject=tracking_id,
+            correlation_id=tracking_id,
+            time=now,
+            data=ReplyData(
+                tracking_id=tracking_id, text=text[:2000], channel=channel, replied_at=now
+            ),
+        )
+        entry = {
+            "event_id": event.id,
+            "type": event.type,
+            "status": doc["status"],
+            "at": now,
+            "text": event.data.text,
+        }
+        await self.store.add_reply(
+            tracking_id, entry, OutMessage.of(topics.CASES, tracking_id, event)
+        )
+        return True
+
+    async def status(
+        self, tracking_id: str, secret: str | None = None
+    ) -> tuple[dict[str, Any], bool] | None:
+        """(view, owner) for the reporter with the secret; the public view of a public report
+        without it; ``None`` for an unknown id, a wrong secret or a confidential report."""
+        doc = await self.store.get(tracking_id)
+        if doc is None:
+            return None
+        if secret is not None:
+            if not await self._owner_verified(doc, secret, None):
+                return None
+            view = public_view(doc)
+            identity = await self.store.identity(tracking_id)
+            if identity:
+                view["reporter"] = {k: identity.get(k) for k in ("name", "email", "phone")}
+            return view, True
+        if doc.get("confidential"):
+            return None
+        return public_view(doc), False
+
+    async def public_reports(
+        self,
+        *,
+        tenant: str | None = None,
+        region_code: str | None = None,
+        category: str | None = None,
+        statuses: Sequence[str] = (),
+        open_cases: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ids: Sequence[str] = (),
+        limit: int = 100,
+        skip: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Non-confidential reports only, newest first, never identity."""
+        query: dict[str, Any] = {"confidential": False}
+        if ids:
+            query["_id"] = {"$in": list(ids)}
+        else:
+            if tenant:
+                query["tenant"] = tenant
+            if region_code:
+                query["region_code"] = region_code
+            if category:
+                query["category"] = {"$in": category.split(",")}
+            if statuses:
+                query["status"] = {"$in": list(statuses)}
+            elif open_cases is not None:
+                query["status"] = {"$nin" if open_cases else "$in": list(CLOSED_STATUSES)}
+            if since or until:
+                query["submitted_at"] = {
+                    k: v for k, v in (("$gte", since), ("$lte", until)) if v is not None
+                }
+        docs = await self.store.public_list(query, limit=limit, skip=skip)
+        return [public_view(d) for d in docs]
 
     async def project(self, events: Sequence[CaseEvent]) -> int:
         """Apply case-log events to the reporter-facing views (idempotent)."""

@@ -1,9 +1,23 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from lapor_kit.settings import KitSettings
 
+DEV_CREDENTIALS = Path(__file__).parent / "data" / "credentials.dev.json"
+
 
 class IntakeSettings(KitSettings):
     port: int = Field(default=8001, validation_alias="LAPOR_INTAKE_PORT")
+    credentials_file: Path = Field(
+        default=DEV_CREDENTIALS,
+        validation_alias="LAPOR_INTAKE_CREDENTIALS_FILE",
+        description="Registered channels, Open311 API keys and SMS gateways (JSON).",
+    )
+    status_secret_key: str = Field(
+        default="lapor-dev-status-key-change-me",
+        validation_alias="LAPOR_INTAKE_STATUS_SECRET_KEY",
+        description="Key of the reporters' status secrets (HMAC of the tracking id).",
+    )

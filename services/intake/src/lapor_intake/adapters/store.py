@@ -7,6 +7,7 @@ Collections: ``complaints`` (the report and its reporter-facing view, no identit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import UpdateOne
@@ -17,10 +18,12 @@ from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 
 from ..domain.model import Accepted
+from ..domain.repeats import Candidate
 from ..ports import DuplicateExternalIdError
 from ..service import events_of
 
 DUPLICATE_KEY = 11000
+CLOSED = ["closed", "rejected"]
 
 
 class MongoComplaintStore:
@@ -36,7 +39,12 @@ class MongoComplaintStore:
             name="channel_external_id",
             partialFilterExpression={"external_id": {"$type": "string"}},
         )
-        await self.complaints.create_index([("tenant", 1), ("submitted_at", -1)])
+        await self.complaints.create_index(
+            [("region_code", 1), ("category", 1), ("submitted_at", -1)]
+        )
+        await self.complaints.create_index(
+            [("tenant", 1), ("confidential", 1), ("submitted_at", -1)]
+        )
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not keys:
@@ -68,8 +76,46 @@ class MongoComplaintStore:
             raise
         self.rt.outbox.notify()
 
+    async def open_candidates(
+        self, region_code: str, category: str, since: datetime, limit: int = 500
+    ) -> list[Candidate]:
+        docs = await self.complaints.find(
+            {
+                "region_code": region_code,
+                "category": category,
+                "status": {"$nin": CLOSED},
+                "submitted_at": {"$gte": since},
+            },
+            {"fp": 1, "repeat_of": 1},
+            sort=[("submitted_at", -1)],
+            limit=limit,
+        ).to_list()
+        return [Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")) for d in docs]
+
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
         return await self.complaints.find_one({"_id": tracking_id})
+
+    async def identity(self, tracking_id: str) -> dict[str, Any] | None:
+        return await self.reporters.find_one({"_id": tracking_id})
+
+    async def add_reply(self, tracking_id: str, entry: dict[str, Any], message: OutMessage) -> None:
+        async def work(session: AsyncClientSession) -> None:
+            await self.complaints.update_one(
+                {"_id": tracking_id},
+                {"$push": {"history": entry}, "$set": {"updated_at": entry["at"]}},
+                session=session,
+            )
+            await self.rt.outbox.add([message], session)
+
+        await self.rt.in_transaction(work)
+        self.rt.outbox.notify()
+
+    async def public_list(
+        self, query: dict[str, Any], *, limit: int, skip: int = 0
+    ) -> list[dict[str, Any]]:
+        return await self.complaints.find(
+            query, sort=[("submitted_at", -1)], limit=limit, skip=skip
+        ).to_list()
 
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=True)

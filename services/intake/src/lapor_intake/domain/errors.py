@@ -43,6 +43,32 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "kategori '{value}' tidak ada dalam katalog layanan",
         "category '{value}' is not in the service catalogue",
     ),
+    "location_required": (
+        "kode wilayah atau koordinat lokasi (lat/lon) wajib diisi",
+        "region_code or location lat/lon is required",
+    ),
+    "location_unserved": (
+        "lokasi ({lat}, {lon}) berada di luar wilayah yang dilayani",
+        "location ({lat}, {lon}) is outside the regions served",
+    ),
+    "latlon_pair": ("lat dan lon harus diisi bersamaan", "lat and lon must be given together"),
+    "attachment_type": (
+        "jenis berkas {content_type} tidak diterima",
+        "file type {content_type} is not accepted",
+    ),
+    "too_long": ("terlalu banyak (maksimal {max_length})", "too many (at most {max_length})"),
+    "less_than_equal": ("maksimal {le}", "must be at most {le}"),
+    "greater_than": ("harus lebih dari {gt}", "must be greater than {gt}"),
+    "greater_than_equal": ("minimal {ge}", "must be at least {ge}"),
+    "unknown_channel": ("kanal '{value}' tidak terdaftar", "channel '{value}' is not registered"),
+    "bad_signature": (
+        "tanda tangan pesan (x-lapor-signature) tidak valid",
+        "the message signature (x-lapor-signature) is not valid",
+    ),
+    "channel_not_allowed": (
+        "kanal tidak berwenang mengirim laporan untuk provinsi {value}",
+        "the channel may not submit reports for province {value}",
+    ),
     "unknown_region": (
         "kode wilayah '{value}' tidak dikenal",
         "region code '{value}' is not known",
@@ -51,6 +77,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 _FIELD_OF_CODE = {
     "reporter_name_required": "reporter.name",
     "reporter_contact_required": "reporter",
+    "location_required": "region_code",
 }
 _GENERIC = ("nilainya tidak valid", "is not valid")
 

@@ -1,7 +1,11 @@
-"""Accepting a submission: reference checks, the tracking id, and what gets recorded."""
+"""Accepting a submission: where it is, reference checks, the tracking id and secret, and
+everything that gets recorded. Pure: no I/O."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ from lapor_schemas import (
 from lapor_schemas.reference import Category, Region, province_of
 
 from .errors import field_error
+from .geo import resolve_region
+from .repeats import Match
 
 SOURCE = "lapor-intake"
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -30,17 +36,49 @@ def new_tracking_id(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretMinter:
+    """The reporter's status secret is a MAC of the tracking id under a server key: nothing to
+    store, and a retried submission (same idempotency key) gets the same secret back.
+    Rotating the key invalidates the secrets already handed out."""
+
+    key: bytes
+
+    def mint(self, tracking_id: str) -> str:
+        mac = hmac.new(self.key, tracking_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+    def verify(self, tracking_id: str, secret: str) -> bool:
+        return hmac.compare_digest(self.mint(tracking_id), secret.strip())
+
+
+@dataclass(frozen=True, slots=True)
 class Catalogue:
     categories: Mapping[str, Category]
     regions: Mapping[str, Region]
 
-    def check(self, sub: ComplaintSubmission) -> list[FieldError]:
-        errors = []
+    def locate(self, sub: ComplaintSubmission) -> tuple[str | None, list[FieldError]]:
+        """The region of a report: its ``region_code``, or the one its coordinates fall in."""
+        if sub.region_code is not None:
+            if sub.region_code not in self.regions:
+                return None, [field_error("region_code", "unknown_region", value=sub.region_code)]
+            return sub.region_code, []
+        assert sub.location is not None
+        assert sub.location.lat is not None
+        assert sub.location.lon is not None
+        code = resolve_region(sub.location.lat, sub.location.lon, self.regions.values())
+        if code is None:
+            return None, [
+                field_error(
+                    "location", "location_unserved", lat=sub.location.lat, lon=sub.location.lon
+                )
+            ]
+        return code, []
+
+    def check(self, sub: ComplaintSubmission) -> tuple[str | None, list[FieldError]]:
+        region, errors = self.locate(sub)
         if sub.category not in self.categories:
-            errors.append(field_error("category", "unknown_category", value=sub.category))
-        if sub.region_code not in self.regions:
-            errors.append(field_error("region_code", "unknown_region", value=sub.region_code))
-        return errors
+            errors = [field_error("category", "unknown_category", value=sub.category), *errors]
+        return region, errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +100,9 @@ def accept(
     channel: Channel,
     now: datetime,
     tracking_id: str,
+    region_code: str,
+    fingerprint: list[str] | None = None,
+    repeat: Match | None = None,
     channel_id: str | None = None,
     external_id: str | None = None,
     entered_by: str | None = None,
@@ -71,7 +112,7 @@ def accept(
     The ``complaint.submitted`` event never carries identity; the contact event goes to the
     topic only notify reads.
     """
-    tenant = province_of(sub.region_code)
+    tenant = province_of(region_code)
     reporter = sub.reporter
     has_contact = reporter is not None and bool(reporter.email or reporter.phone)
     data = SubmittedData(
@@ -80,13 +121,18 @@ def accept(
         title=sub.title,
         description=sub.description,
         category=sub.category,
-        region_code=sub.region_code,
+        region_code=region_code,
         province_code=tenant,
         channel=channel,
         channel_id=channel_id,
         anonymous=sub.anonymous,
         confidential=sub.confidential,
         reporter_contactable=has_contact,
+        location=sub.location,
+        attachments=sub.attachments,
+        entered_by=entered_by,
+        repeat_of=repeat.tracking_id if repeat else None,
+        repeat_score=repeat.score if repeat else None,
         submitted_at=now,
     )
     submitted = ComplaintSubmitted(
@@ -102,9 +148,10 @@ def accept(
         "tenant": tenant,
         **data.model_dump(mode="python", exclude={"tracking_id"}),
         "external_id": external_id,
-        "entered_by": entered_by,
+        "fp": fingerprint or [],
         "status": "submitted",
         "agency": None,
+        "updated_at": now,
         "history": [_history_entry(submitted.id, submitted.type, "submitted", now)],
     }
     identity = None
@@ -141,3 +188,12 @@ def _history_entry(
     event_id: str, event_type: str, status: str, at: datetime, **extra: Any
 ) -> dict[str, Any]:
     return {"event_id": event_id, "type": event_type, "status": status, "at": at, **extra}
+
+
+PRIVATE_FIELDS = ("fp", "external_id", "entered_by", "channel_id")
+
+
+def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What anyone may see of a non-confidential report: no identity (never stored here), no
+    internal bookkeeping."""
+    return {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}

@@ -1,0 +1,29 @@
+"""HTTP entry points of intake: one module per door, all calling the same service layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from ..adapters.attachments import AttachmentStore
+from ..domain.credentials import Registry
+from ..service import IntakeService
+from . import errors, open311, public, sms, staff
+
+
+@dataclass(frozen=True)
+class Deps:
+    service: IntakeService
+    registry: Registry
+    attachments: AttachmentStore
+    auth_secret: str
+    jurisdictions: dict[str, str]
+
+
+def install(app: FastAPI, deps: Deps) -> None:
+    errors.install(app)
+    public.install(app, deps.service, deps.attachments)
+    staff.install(app, deps.service, deps.auth_secret)
+    open311.install(app, deps.service, deps.registry, deps.jurisdictions)
+    sms.install(app, deps.service, deps.registry)

@@ -1,0 +1,247 @@
+"""The JSON API used by the web portal and apps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lapor_schemas import (
+    ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    Attachment,
+    Channel,
+    ComplaintSubmission,
+    Location,
+)
+from lapor_schemas.reference import categories, regions
+
+from ..adapters.attachments import AttachmentStore
+from ..domain.errors import field_error
+from ..service import IntakeService, SubmissionRejectedError
+from .errors import ErrorBody, failure, invalid
+
+NOT_FOUND = ("Laporan tidak ditemukan.", "Report not found.")
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    description: str
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    province_code: str
+
+
+class AcceptedOut(BaseModel):
+    tracking_id: str
+    secret: str = Field(description="Keep it: it shows a confidential report and lets you reply.")
+    status: str = "submitted"
+    duplicate: bool = False
+    repeat_of: str | None = None
+    message: str = "Laporan Anda telah diterima. / Your report has been received."
+    status_url: str
+
+
+class AgencyOut(BaseModel):
+    id: str
+    name: str
+    region_code: str
+
+
+class HistoryEntry(BaseModel):
+    event_id: str
+    type: str
+    status: str
+    at: datetime
+    agency_id: str | None = None
+    agency_name: str | None = None
+    text: str | None = None
+
+
+class ReporterOut(BaseModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class ComplaintView(BaseModel):
+    tracking_id: str
+    status: str
+    type: str
+    title: str
+    description: str
+    category: str
+    region_code: str
+    channel: str
+    anonymous: bool
+    confidential: bool
+    submitted_at: datetime
+    updated_at: datetime | None = None
+    location: Location | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    repeat_of: str | None = None
+    agency: AgencyOut | None = None
+    history: list[HistoryEntry]
+    reporter: ReporterOut | None = Field(
+        default=None, description="Only for the reporter (with the secret)."
+    )
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+def view_model(doc: dict[str, Any]) -> ComplaintView:
+    return ComplaintView.model_validate({**doc, "tracking_id": doc["_id"]})
+
+
+def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) -> None:
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get(
+        "/categories",
+        response_model=list[CategoryOut],
+        tags=["catalogue"],
+        summary="Service catalogue (kategori layanan)",
+    )
+    async def list_categories() -> list[CategoryOut]:
+        return [CategoryOut.model_validate(c.model_dump()) for c in categories().values()]
+
+    @router.get(
+        "/regions",
+        response_model=list[RegionOut],
+        tags=["catalogue"],
+        summary="Known regions by Kemendagri code",
+    )
+    async def list_regions() -> list[RegionOut]:
+        return [RegionOut.model_validate(r.model_dump()) for r in regions().values()]
+
+    @router.post(
+        "/complaints",
+        status_code=202,
+        response_model=AcceptedOut,
+        tags=["complaints"],
+        summary="Submit a report (pengaduan, aspirasi, permintaan informasi)",
+        description="Answers only after the report is durably stored. Send an "
+        "`Idempotency-Key` header to make retries safe: the same key returns the same report.",
+        responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    )
+    async def submit(
+        body: ComplaintSubmission,
+        request: Request,
+        idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> Any:
+        try:
+            result = await service.submit(
+                body,
+                channel=Channel.WEB,
+                channel_id="web" if idempotency_key else None,
+                external_id=idempotency_key,
+            )
+        except SubmissionRejectedError as exc:
+            return invalid(exc.errors)
+        return AcceptedOut(
+            tracking_id=result.tracking_id,
+            secret=result.secret,
+            duplicate=result.duplicate,
+            repeat_of=result.repeat_of,
+            status_url=str(request.url_for("complaint_status", tracking_id=result.tracking_id)),
+        )
+
+    @router.get(
+        "/complaints",
+        response_model=list[ComplaintView],
+        tags=["complaints"],
+        summary="Public reports (never confidential ones, never identity)",
+    )
+    async def list_public(
+        region_code: str | None = None,
+        category: str | None = None,
+        status: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[ComplaintView]:
+        docs = await service.public_reports(
+            region_code=region_code,
+            category=category,
+            statuses=status.split(",") if status else (),
+            limit=limit,
+            skip=offset,
+        )
+        return [view_model({**d, "reporter": None}) for d in docs]
+
+    @router.get(
+        "/complaints/{tracking_id}",
+        response_model=ComplaintView,
+        tags=["complaints"],
+        name="complaint_status",
+        summary="Status and history of a report",
+        description="With the secret (header `X-Lapor-Secret`): everything, for the "
+        "reporter. Without it: the public view of a public report.",
+        responses={404: {"model": ErrorBody}},
+    )
+    async def complaint_status(
+        tracking_id: str,
+        x_lapor_secret: Annotated[str | None, Header()] = None,
+        secret: Annotated[str | None, Query(description="Same as X-Lapor-Secret")] = None,
+    ) -> Any:
+        found = await service.status(tracking_id, x_lapor_secret or secret)
+        if found is None:
+            return failure(404, *NOT_FOUND)
+        return view_model(found[0])
+
+    @router.post(
+        "/complaints/{tracking_id}/replies",
+        status_code=202,
+        tags=["complaints"],
+        summary="The reporter's reply on their report (needs the secret)",
+        responses={404: {"model": ErrorBody}},
+    )
+    async def reply(
+        tracking_id: str,
+        body: ReplyIn,
+        x_lapor_secret: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        if not x_lapor_secret or not await service.reply(
+            tracking_id, body.text, channel=Channel.WEB, secret=x_lapor_secret
+        ):
+            return failure(404, *NOT_FOUND)
+        return {"tracking_id": tracking_id, "status": "received"}
+
+    @router.post(
+        "/attachments",
+        status_code=201,
+        response_model=Attachment,
+        tags=["complaints"],
+        summary="Upload a file; put the answer in `attachments`",
+        responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}},
+    )
+    async def upload(file: UploadFile) -> Any:
+        content_type = (file.content_type or "").split(";")[0].strip().lower()
+        if content_type not in ATTACHMENT_TYPES:
+            err = field_error("file", "attachment_type", content_type=content_type or "?")
+            return JSONResponse(
+                ErrorBody(detail=err.message, detail_en=err.message_en, errors=[err]).model_dump(
+                    mode="json"
+                ),
+                status_code=415,
+            )
+        data = await file.read(MAX_ATTACHMENT_BYTES + 1)
+        if len(data) > MAX_ATTACHMENT_BYTES or not data:
+            return failure(
+                413,
+                "Berkas kosong atau lebih dari 10 MiB.",
+                "The file is empty or larger than 10 MiB.",
+            )
+        return await attachments.put(file.filename or "lampiran", content_type, data)
+
+    app.include_router(router)

@@ -1,0 +1,97 @@
+"""SMS gateway webhook: messages to the short number arrive here; the answer is the reply SMS.
+
+POST /sms/v1/inbound   Authorization: Bearer <gateway token>
+{"message_id": "...", "from": "+6281...", "to": "1708", "text": "LAPOR jalan rusak ..."}
+-> {"reply": "LAPOR! Laporan Anda diterima. Nomor pelacakan: LPR-...", "tracking_id": ...}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lapor_schemas import Channel, ComplaintSubmission
+from lapor_schemas.reference import regions
+
+from ..domain import sms
+from ..domain.credentials import Registry
+from ..service import IntakeService, SubmissionRejectedError
+from .errors import ErrorBody, failure
+
+
+class InboundSms(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    message_id: str = Field(min_length=1, max_length=128)
+    sender: str = Field(alias="from", min_length=5, max_length=32)
+    to: str | None = Field(default=None, max_length=32)
+    text: str = Field(min_length=1, max_length=1600)
+
+
+class SmsReply(BaseModel):
+    reply: str
+    tracking_id: str | None = None
+    outcome: str
+
+
+def install(app: FastAPI, service: IntakeService, registry: Registry) -> None:
+    router = APIRouter(prefix="/sms/v1", tags=["sms"])
+
+    @router.post(
+        "/inbound",
+        response_model=SmsReply,
+        summary="Inbound SMS from a registered gateway; the answer is the reply SMS",
+        responses={401: {"model": ErrorBody}},
+    )
+    async def inbound(
+        body: InboundSms, authorization: Annotated[str | None, Header()] = None
+    ) -> Any:
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        gateway = registry.sms_gateway(token) if token else None
+        if gateway is None:
+            return failure(401, "Gateway SMS tidak dikenal.", "Unknown SMS gateway.")
+        parsed = sms.parse(body.text)
+        if isinstance(parsed, sms.Unreadable):
+            return SmsReply(reply=sms.REPLIES[parsed.reason], outcome=parsed.reason)
+        if isinstance(parsed, sms.Reply):
+            ok = await service.reply(
+                parsed.tracking_id, parsed.text, channel=Channel.SMS, phone=body.sender
+            )
+            key = "reply_accepted" if ok else "unknown_case"
+            return SmsReply(
+                reply=sms.REPLIES[key].format(tracking_id=parsed.tracking_id),
+                tracking_id=parsed.tracking_id if ok else None,
+                outcome=key,
+            )
+        region = parsed.region_code or gateway.default_region
+        if region not in regions():
+            return SmsReply(
+                reply=sms.REPLIES["unknown_region"].format(region_code=region),
+                outcome="unknown_region",
+            )
+        try:
+            submission = ComplaintSubmission.model_validate(
+                {
+                    "type": "pengaduan",
+                    "title": sms.title_of(parsed.text),
+                    "description": parsed.text,
+                    "category": "lainnya",
+                    "region_code": region,
+                    "reporter": {"phone": body.sender},
+                    "anonymous": True,
+                }
+            )
+            result = await service.submit(
+                submission, channel=Channel.SMS, channel_id=gateway.id, external_id=body.message_id
+            )
+        except (SubmissionRejectedError, ValidationError):
+            return SmsReply(reply=sms.REPLIES["unknown_format"], outcome="rejected")
+        return SmsReply(
+            reply=sms.REPLIES["accepted"].format(tracking_id=result.tracking_id),
+            tracking_id=result.tracking_id,
+            outcome="accepted",
+        )
+
+    app.include_router(router)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from lapor_intake.domain import open311, sms
+from lapor_intake.domain.credentials import Registry, sha256_hex, sign, signature_valid
+from lapor_intake.domain.geo import distance_km, resolve_region
+from lapor_intake.domain.model import Catalogue, SecretMinter
+from lapor_intake.domain.repeats import Candidate, best_match, fingerprint, similarity
+from lapor_schemas import ComplaintSubmission
+from lapor_schemas.reference import categories, regions
+
+
+def test_coordinates_resolve_to_the_nearest_regency_seat() -> None:
+    assert resolve_region(-3.319, 114.592, regions().values()) == "63.71"  # Banjarmasin
+    assert resolve_region(-5.135, 119.423, regions().values()) == "73.71"  # Makassar
+    assert resolve_region(0.918, 104.446, regions().values()) == "21.72"  # Tanjungpinang
+    assert resolve_region(-6.2, 106.8, regions().values()) is None  # Jakarta: not served
+    assert 550 < distance_km(-3.32, 114.59, -5.14, 119.42) < 600
+
+
+def test_catalogue_locates_a_report_by_coordinates_or_says_why_not() -> None:
+    catalogue = Catalogue(categories(), regions())
+    base = {
+        "title": "Jalan rusak",
+        "description": "Jalan rusak parah sekali.",
+        "category": "infrastruktur",
+        "anonymous": True,
+    }
+    sub = ComplaintSubmission.model_validate({**base, "location": {"lat": -3.44, "lon": 114.83}})
+    assert catalogue.check(sub) == ("63.72", [])
+    far = ComplaintSubmission.model_validate({**base, "location": {"lat": 10.0, "lon": 10.0}})
+    region, errors = catalogue.check(far)
+    assert region is None
+    assert errors[0].field == "location"
+    assert errors[0].code == "location_unserved"
+
+
+def test_fingerprints_drop_function_words_and_case() -> None:
+    assert fingerprint("Jalan di Pramuka", "YANG rusak, dan berlubang!") == [
+        "berlubang",
+        "jalan",
+        "pramuka",
+        "rusak",
+    ]
+
+
+def test_similar_reports_match_and_different_ones_do_not() -> None:
+    a = fingerprint("Jalan berlubang di Jalan Pramuka dekat jembatan")
+    b = fingerprint("Jalan Pramuka rusak berlubang dekat jembatan, mohon diperbaiki")
+    c = fingerprint("Drainase tersumbat di Jalan Ahmad Yani")
+    assert similarity(a, b)[0] > 0.5
+    assert similarity(a, c)[0] < 0.2
+    match = best_match(b, [Candidate("LPR-A", a), Candidate("LPR-C", c)])
+    assert match is not None
+    assert match.tracking_id == "LPR-A"
+    assert best_match(c, [Candidate("LPR-A", a)]) is None
+    # a repeat of a repeat links to the root report
+    assert best_match(b, [Candidate("LPR-B", a, repeat_of="LPR-ROOT")]) is not None
+    root = best_match(b, [Candidate("LPR-B", a, repeat_of="LPR-ROOT")])
+    assert root is not None
+    assert root.tracking_id == "LPR-ROOT"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "LAPOR jalan depan sekolah rusak parah",
+            sms.NewReport("jalan depan sekolah rusak parah", None),
+        ),
+        ("lapor 63.71 lampu jalan mati semua", sms.NewReport("lampu jalan mati semua", "63.71")),
+        (
+            "#LPR-ABCDEFGHJK sudah diperbaiki, terima kasih",
+            sms.Reply("LPR-ABCDEFGHJK", "sudah diperbaiki, terima kasih"),
+        ),
+        ("#lpr-abcdefghjk belum", sms.Reply("LPR-ABCDEFGHJK", "belum")),
+        ("LAPOR rusak", sms.Unreadable("too_short")),
+        ("#LPR-ABCDEFGHJK", sms.Unreadable("empty_reply")),
+        ("halo apa kabar", sms.Unreadable("unknown_format")),
+    ],
+)
+def test_sms_commands(text: str, expected: object) -> None:
+    assert sms.parse(text) == expected
+
+
+def test_sms_titles_and_phone_numbers() -> None:
+    assert sms.title_of("Lampu jalan mati. Sudah seminggu.") == "Lampu jalan mati."
+    assert len(sms.title_of("kata " * 40)) <= 81
+    assert sms.normalise_phone("+62 812-3456-7890") == sms.normalise_phone("081234567890")
+
+
+def test_signatures_and_hashed_keys() -> None:
+    body = b'{"a":1}'
+    assert signature_valid("secret-secret-16", body, sign("secret-secret-16", body))
+    assert not signature_valid("secret-secret-16", body + b" ", sign("secret-secret-16", body))
+    assert not signature_valid("secret-secret-16", body, None)
+    registry = Registry.model_validate(
+        {
+            "open311_clients": [{"id": "c", "api_key_sha256": sha256_hex("k1"), "tenants": ["63"]}],
+        }
+    )
+    assert registry.open311_client("k1") is not None
+    assert registry.open311_client("k2") is None
+
+
+def test_status_secrets_are_stable_per_report_and_key() -> None:
+    minter = SecretMinter(b"key")
+    assert minter.mint("LPR-0000000001") == minter.mint("LPR-0000000001")
+    assert minter.mint("LPR-0000000001") != minter.mint("LPR-0000000002")
+    assert minter.verify("LPR-0000000001", minter.mint("LPR-0000000001"))
+    assert not SecretMinter(b"other").verify("LPR-0000000001", minter.mint("LPR-0000000001"))
+
+
+def test_open311_service_list_and_definition_follow_the_spec() -> None:
+    items = open311.service_list(categories().values())
+    assert {i["service_code"] for i in items} == set(categories())
+    assert all(i["type"] == "realtime" and i["metadata"] is True for i in items)
+    xml = open311.to_xml("services", "service", items)
+    assert xml.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    root = ET.fromstring(xml)  # noqa: S314 - our own output
+    assert root.tag == "services"
+    assert root[0].find("metadata").text == "true"  # type: ignore[union-attr]
+    definition = open311.service_definition(categories()["kesehatan"])
+    codes = [a["code"] for a in definition["attributes"]]
+    assert codes == ["jenis", "anonim", "rahasia"]
+
+
+def test_open311_request_view_maps_statuses_and_never_identity() -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    doc = {
+        "_id": "LPR-0000000001",
+        "status": "dispatched",
+        "category": "infrastruktur",
+        "description": "Jalan rusak.",
+        "submitted_at": now,
+        "updated_at": now,
+        "agency": {"name": "Dinas PUPR Kota Banjarmasin"},
+        "location": {"lat": -3.3, "lon": 114.6, "address": "Jl. Pramuka"},
+    }
+    view = open311.request_view(doc, categories())
+    assert view["status"] == "open"
+    assert view["status_notes"] == "Laporan diteruskan kepada Dinas PUPR Kota Banjarmasin."
+    assert view["requested_datetime"] == "2026-11-23T09:00:00Z"
+    assert view["long"] == 114.6
+    assert open311.request_view({**doc, "status": "rejected"}, categories())["status"] == ("closed")
