@@ -81,3 +81,13 @@ def test_labels_never_include_tracking_ids_or_free_text() -> None:
         [{"metric": "lapor_dispatches", "labels": {"agency": "a"}, "value": 3}]
     )
     assert samples["lapor_dispatches"] == [({"agency": "a"}, 3.0)]
+
+
+def test_repeats_are_counted_by_region_and_category() -> None:
+    event = _submitted("63.71")
+    repeat = event.model_copy(update={"data": event.data.model_copy(
+        update={"repeat_of": "LPR-0000000009", "repeat_score": 0.7})})
+    assert [i.metric for i in increments(event)] == ["lapor_complaints_received"]
+    incs = increments(repeat)
+    assert [i.metric for i in incs] == ["lapor_complaints_received", "lapor_repeat_reports"]
+    assert dict(incs[1].labels) == {"province": "63", "regency": "63.71", "category": "lainnya"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -97,12 +98,14 @@ class OutboxRelay:
         batch: int = 500,
         idle_seconds: float = 1.0,
         hold_seconds: float = 0.0,
+        exit_after_publish: bool = False,
     ) -> None:
         self.outbox = outbox
         self.broker = broker
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.hold_seconds = hold_seconds
+        self.exit_after_publish = exit_after_publish
         self._published = Counter(
             "lapor_outbox_published_total",
             "Outbox entries published to Kafka.",
@@ -165,6 +168,8 @@ class OutboxRelay:
             for d in docs
         ]
         await asyncio.gather(*futures)
+        if self.exit_after_publish:  # test hook: die between publish (acknowledged) and delete
+            os._exit(137)
         await coll.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
         self._published.inc(len(docs))
         if len(docs) < self.batch:

@@ -40,7 +40,7 @@ class Runtime:
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.mongo_url,
             tz_aware=True,
-            serverSelectionTimeoutMS=5000,
+            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
             appname=f"lapor-{service}",
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[f"{settings.mongo_db_prefix}_{service}"]
@@ -53,6 +53,7 @@ class Runtime:
             batch=settings.outbox_batch,
             idle_seconds=settings.outbox_idle_seconds,
             hold_seconds=settings.outbox_hold_seconds,
+            exit_after_publish=settings.outbox_exit_after_publish,
         )
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]

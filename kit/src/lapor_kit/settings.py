@@ -31,6 +31,16 @@ class KitSettings(BaseSettings):
     host: str = "127.0.0.1"
     outbox_batch: int = 500
     outbox_idle_seconds: float = 1.0
+    mongo_timeout_ms: int = Field(
+        default=5000,
+        description="Server selection timeout: how long a request waits for the "
+        "store before answering 503.",
+    )
+    outbox_exit_after_publish: bool = Field(
+        default=False,
+        description="Test hook: exit the process right after publishing an outbox batch, before "
+        "removing it (so it is published again on restart).",
+    )
     outbox_hold_seconds: float = Field(
         default=0.0,
         description="Test hook: leave outbox entries unpublished for this long (crash tests).",

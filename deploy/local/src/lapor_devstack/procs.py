@@ -125,6 +125,17 @@ class ProcessManager:
             os.killpg(pid, signal.SIGKILL)
         return True
 
+    def pause(self, name: str) -> None:
+        """Freeze the process (SIGSTOP): it keeps its state but answers nobody."""
+        pid = self.pid(name)
+        if pid is not None:
+            os.killpg(pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        pid = self.pid(name)
+        if pid is not None:
+            os.killpg(pid, signal.SIGCONT)
+
     def kill(self, name: str) -> bool:
         """``kill -9``: for crash tests."""
         return self.stop(name, timeout=5.0, sig=signal.SIGKILL)

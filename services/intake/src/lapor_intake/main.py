@@ -59,6 +59,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     jurisdictions = json.loads(
         files("lapor_intake").joinpath("data", "open311.json").read_text(encoding="utf-8")
     )["jurisdictions"]
+    app.state.service = service
     http.install(
         app, http.Deps(service, registry, AttachmentStore(rt), settings.auth_secret, jurisdictions)
     )

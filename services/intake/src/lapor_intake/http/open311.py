@@ -8,6 +8,7 @@ attributes ``jenis``, ``anonim`` and ``rahasia``. Confidential reports never app
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -273,14 +274,20 @@ def _submission(form: FormData, tenant: str, code: str) -> ComplaintSubmission:
 
 
 def _region_from_address(address: str, tenant: str) -> str:
-    """A regency/city named in the address, else the province itself."""
+    """A regency/city named in the address (whole words, longest name first: "Banjarbaru"
+    is not "Banjar"), else the province itself."""
     text = address.lower()
-    for region in regions().values():
-        if region.province_code != tenant or region.kind == "province":
-            continue
-        bare = region.name.lower().removeprefix("kabupaten ").removeprefix("kota ")
-        if bare and bare in text:
-            return region.code
+    names = sorted(
+        (
+            (r.name.lower().removeprefix("kabupaten ").removeprefix("kota "), r.code)
+            for r in regions().values()
+            if r.province_code == tenant and r.kind != "province"
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+    for bare, code in names:
+        if re.search(rf"\b{re.escape(bare)}\b", text):
+            return code
     return tenant
 
 

@@ -18,6 +18,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Reports received, by province, regency/city (Kemendagri code), channel and type.",
         ("province", "regency", "channel", "type"),
     ),
+    "lapor_repeat_reports": (
+        "Reports linked as a repeat of an open report with the same substance.",
+        ("province", "regency", "category"),
+    ),
     "lapor_dispatches": (
         "Cases dispatched to an agency (including re-dispatches).",
         ("province", "agency"),
@@ -49,7 +53,7 @@ def _inc(metric: str, **labels: str) -> Increment:
 def increments(event: Any) -> list[Increment]:
     if isinstance(event, ComplaintSubmitted):
         d = event.data
-        return [
+        incs = [
             _inc(
                 "lapor_complaints_received",
                 province=d.province_code,
@@ -58,6 +62,16 @@ def increments(event: Any) -> list[Increment]:
                 type=d.type.value,
             )
         ]
+        if d.repeat_of is not None:
+            incs.append(
+                _inc(
+                    "lapor_repeat_reports",
+                    province=d.province_code,
+                    regency=d.region_code,
+                    category=d.category,
+                )
+            )
+        return incs
     if isinstance(event, CaseDispatched):
         return [_inc("lapor_dispatches", province=event.tenant, agency=event.data.agency.id)]
     if isinstance(event, NotificationEvent):

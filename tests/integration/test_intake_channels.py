@@ -1,0 +1,545 @@
+"""Every intake door on the real broker and store: Open311, SMS, staff entry, attachments,
+status secrets, repeats and idempotency under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from lapor_devstack.settings import StackSettings
+from lapor_intake.main import build
+from lapor_intake.service import ExternalItem, IntakeService
+from lapor_intake.settings import IntakeSettings
+from lapor_kit.auth import issue
+from lapor_kit.runtime import Runtime
+from lapor_schemas import ExternalSubmission, topics
+from tests.support import TopicReader
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+O311 = "/open311/v2"
+API_KEY = "dev-open311-key"
+SMS_TOKEN = "dev-sms-token-kalsel"
+BODY: dict[str, Any] = {
+    "type": "pengaduan",
+    "title": "Lampu jalan mati di Jalan Sutoyo",
+    "description": "Lampu penerangan jalan di Jalan Sutoyo mati sejak dua minggu.",
+    "category": "infrastruktur",
+    "region_code": "63.71",
+    "reporter": {"name": "Rina Wati", "email": "rina@warga.example", "phone": "+628111222333"},
+}
+
+
+@dataclass
+class Ctx:
+    rt: Runtime
+    client: httpx.AsyncClient
+    settings: IntakeSettings
+    service: IntakeService
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def intake(infra: object, stack_settings: StackSettings) -> AsyncIterator[Ctx]:
+    settings = IntakeSettings(
+        kafka_bootstrap=stack_settings.kafka_bootstrap,
+        mongo_url=stack_settings.mongo_url,
+        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+        outbox_idle_seconds=0.2,
+    )
+    app, rt = build(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield Ctx(rt, client, settings, app.state.service)
+
+
+# -- Open311 ----------------------------------------------------------------------------
+
+
+async def test_open311_services_in_xml_and_json(intake: Ctx) -> None:
+    client = intake.client
+    xml = await client.get(f"{O311}/services.xml", params={"jurisdiction_id": "63"})
+    assert xml.status_code == 200
+    assert xml.headers["content-type"].startswith("text/xml")
+    root = ET.fromstring(xml.content)
+    codes = [s.findtext("service_code") for s in root.findall("service")]
+    assert "infrastruktur" in codes
+    js = (
+        await client.get(f"{O311}/services.json", params={"jurisdiction_id": "kalselprov.go.id"})
+    ).json()
+    assert {s["service_code"] for s in js} == set(codes)
+    definition = ET.fromstring(
+        (
+            await client.get(f"{O311}/services/kesehatan.xml", params={"jurisdiction_id": "63"})
+        ).content
+    )
+    assert definition.tag == "service_definition"
+    assert [a.findtext("code") for a in definition.iter("attribute")] == [
+        "jenis",
+        "anonim",
+        "rahasia",
+    ]
+
+
+async def test_open311_errors_follow_the_spec(intake: Ctx) -> None:
+    client = intake.client
+    missing = await client.get(f"{O311}/services.xml")
+    assert missing.status_code == 400
+    err = ET.fromstring(missing.content)
+    assert err.tag == "errors"
+    assert err.findtext("error/code") == "400"
+    assert "jurisdiction_id" in (err.findtext("error/description") or "")
+    unknown = await client.get(f"{O311}/services.json", params={"jurisdiction_id": "99"})
+    assert unknown.status_code == 404
+    assert unknown.json()[0]["code"] == 404
+    no_key = await client.post(f"{O311}/requests.json", data={"jurisdiction_id": "63"})
+    assert no_key.status_code == 403
+    assert "api_key" in no_key.json()[0]["description"]
+    bad_code = await client.post(
+        f"{O311}/requests.json",
+        data={
+            "api_key": API_KEY,
+            "jurisdiction_id": "63",
+            "service_code": "sihir",
+            "lat": "-3.3",
+            "long": "114.6",
+            "description": "Ada masalah besar di sini.",
+        },
+    )
+    assert bad_code.status_code == 404
+    no_location = await client.post(
+        f"{O311}/requests.json",
+        data={
+            "api_key": API_KEY,
+            "jurisdiction_id": "63",
+            "service_code": "infrastruktur",
+            "description": "Ada masalah besar di sini.",
+        },
+    )
+    assert no_location.status_code == 400
+    short = await client.post(
+        f"{O311}/requests.json",
+        data={
+            "api_key": API_KEY,
+            "jurisdiction_id": "63",
+            "service_code": "infrastruktur",
+            "lat": "-3.3",
+            "long": "114.6",
+            "description": "Rusak",
+        },
+    )
+    assert short.status_code == 400
+    assert "description" in short.json()[0]["description"]
+    too_long = await client.get(
+        f"{O311}/requests.json",
+        params={
+            "jurisdiction_id": "63",
+            "start_date": "2026-01-01T00:00:00Z",
+            "end_date": "2026-06-01T00:00:00Z",
+        },
+    )
+    assert too_long.status_code == 400
+
+
+async def test_open311_client_creates_and_reads_requests(intake: Ctx) -> None:
+    rt, client = intake.rt, intake.client
+    form = {
+        "api_key": API_KEY,
+        "jurisdiction_id": "kalselprov.go.id",
+        "service_code": "infrastruktur",
+        "lat": "-3.3190",
+        "long": "114.5920",
+        "address_string": "Jl. Pramuka, Banjarmasin",
+        "email": "budi@warga.example",
+        "first_name": "Budi",
+        "last_name": "Santoso",
+        "description": "Jalan Pramuka berlubang besar di dekat jembatan, berbahaya.",
+        "media_url": "https://foto.example/lubang.jpg",
+    }
+    created = await client.post(f"{O311}/requests.xml", data=form)
+    assert created.status_code == 200, created.text
+    tid = ET.fromstring(created.content).findtext("request/service_request_id")
+    assert tid
+    assert tid.startswith("LPR-")
+    stored = await rt.db["complaints"].find_one({"_id": tid})
+    assert stored["channel"] == "open311"
+    assert stored["region_code"] == "63.71"
+    assert stored["anonymous"] is False
+    assert (await rt.db["reporters"].find_one({"_id": tid}))["name"] == "Budi Santoso"
+
+    one = (await client.get(f"{O311}/requests/{tid}.json", params={"jurisdiction_id": "63"})).json()
+    assert one[0]["service_request_id"] == tid
+    assert one[0]["status"] == "open"
+    assert one[0]["service_code"] == "infrastruktur"
+    assert one[0]["lat"] == pytest.approx(-3.319)
+    assert "Budi" not in json.dumps(one)
+    listed = ET.fromstring(
+        (
+            await client.get(
+                f"{O311}/requests.xml",
+                params={
+                    "jurisdiction_id": "63",
+                    "service_code": "infrastruktur",
+                    "status": "open",
+                },
+            )
+        ).content
+    )
+    assert tid in [r.findtext("service_request_id") for r in listed.findall("request")]
+    closed = (
+        await client.get(
+            f"{O311}/requests.json", params={"jurisdiction_id": "63", "status": "closed"}
+        )
+    ).json()
+    assert tid not in [r["service_request_id"] for r in closed]
+    other_province = await client.get(
+        f"{O311}/requests/{tid}.json", params={"jurisdiction_id": "73"}
+    )
+    assert other_province.status_code == 404
+
+
+async def test_open311_address_only_and_confidential_requests(intake: Ctx) -> None:
+    rt, client = intake.rt, intake.client
+    created = await client.post(
+        f"{O311}/requests.json",
+        data={
+            "api_key": API_KEY,
+            "jurisdiction_id": "63",
+            "service_code": "kesehatan",
+            "address_string": "Jl. A. Yani Km 35, Banjarbaru",
+            "description": "Puskesmas tutup pada jam pelayanan tanpa pemberitahuan.",
+            "attribute[rahasia]": "true",
+        },
+    )
+    assert created.status_code == 200, created.text
+    tid = created.json()[0]["service_request_id"]
+    stored = await rt.db["complaints"].find_one({"_id": tid})
+    assert stored["region_code"] == "63.72"
+    assert stored["confidential"] is True
+    assert stored["anonymous"] is True  # no name given
+    hidden = await client.get(f"{O311}/requests/{tid}.json", params={"jurisdiction_id": "63"})
+    assert hidden.status_code == 404
+    listed = (
+        await client.get(
+            f"{O311}/requests.json", params={"jurisdiction_id": "63", "service_request_id": tid}
+        )
+    ).json()
+    assert listed == []
+
+
+# -- SMS ----------------------------------------------------------------------------------
+
+
+async def test_sms_report_reply_and_gateway_retry(
+    intake: Ctx, stack_settings: StackSettings
+) -> None:
+    rt, client = intake.rt, intake.client
+    denied = await client.post(
+        "/sms/v1/inbound",
+        json={"message_id": "x", "from": "+628123", "text": "LAPOR apa saja di sini"},
+    )
+    assert denied.status_code == 401
+    auth = {"Authorization": f"Bearer {SMS_TOKEN}"}
+    sender = f"+62812{uuid.uuid4().int % 10**7:07d}"
+    msg = {
+        "message_id": f"gw-{uuid.uuid4().hex[:8]}",
+        "from": sender,
+        "to": "1708",
+        "text": "LAPOR 63.71 Lampu jalan di Jalan Sutoyo mati semua sejak kemarin.",
+    }
+    first = (await client.post("/sms/v1/inbound", json=msg, headers=auth)).json()
+    assert first["outcome"] == "accepted"
+    tid = first["tracking_id"]
+    assert tid in first["reply"]
+    again = (await client.post("/sms/v1/inbound", json=msg, headers=auth)).json()
+    assert again["tracking_id"] == tid  # the gateway retried the same message
+    stored = await rt.db["complaints"].find_one({"_id": tid})
+    assert stored["channel"] == "sms"
+    assert stored["region_code"] == "63.71"
+    assert stored["anonymous"] is True
+    default_region = (
+        await client.post(
+            "/sms/v1/inbound",
+            headers=auth,
+            json={
+                **msg,
+                "message_id": msg["message_id"] + "b",
+                "text": "LAPOR banjir setinggi lutut di kompleks kami.",
+            },
+        )
+    ).json()
+    assert (await rt.db["complaints"].find_one({"_id": default_region["tracking_id"]}))[
+        "region_code"
+    ] == "63"
+
+    cases = await TopicReader(stack_settings.kafka_bootstrap, topics.CASES).start()
+    try:
+        reply = (
+            await client.post(
+                "/sms/v1/inbound",
+                headers=auth,
+                json={
+                    "message_id": msg["message_id"] + "r",
+                    "from": sender.replace("+62", "0"),
+                    "text": f"#{tid} sudah dua malam gelap gulita",
+                },
+            )
+        ).json()
+        assert reply["outcome"] == "reply_accepted"
+        [event] = await cases.wait_for(
+            lambda r: r.key == tid.encode() and b"case.reporter_replied" in r.value
+        )
+        assert json.loads(event.value)["data"]["text"] == "sudah dua malam gelap gulita"
+        assert sender.encode() not in event.value
+    finally:
+        await cases.stop()
+    stranger = (
+        await client.post(
+            "/sms/v1/inbound",
+            headers=auth,
+            json={
+                "message_id": msg["message_id"] + "s",
+                "from": "+6289900000000",
+                "text": f"#{tid} ini bukan laporan saya",
+            },
+        )
+    ).json()
+    assert stranger["outcome"] == "unknown_case"
+    nonsense = (
+        await client.post(
+            "/sms/v1/inbound",
+            headers=auth,
+            json={"message_id": msg["message_id"] + "n", "from": sender, "text": "halo"},
+        )
+    ).json()
+    assert nonsense["outcome"] == "unknown_format"
+    assert "LAPOR <isi laporan>" in nonsense["reply"]
+
+
+# -- staff entry ---------------------------------------------------------------------------
+
+
+async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) -> None:
+    rt, client, settings = intake.rt, intake.client, intake.settings
+    body = {**BODY, "channel": "walk_in", "reference": f"loket-{uuid.uuid4().hex[:6]}"}
+    assert (await client.post("/api/v1/staff/complaints", json=body)).status_code == 401
+
+    def token(role: str, tenant: str) -> dict[str, str]:
+        return {
+            "Authorization": "Bearer "
+            + issue(settings.auth_secret, subject="petugas-01", role=role, tenant=tenant)
+        }
+
+    ombudsman = await client.post(
+        "/api/v1/staff/complaints", json=body, headers=token("ombudsman", "*")
+    )
+    assert ombudsman.status_code == 403
+    elsewhere = await client.post(
+        "/api/v1/staff/complaints",
+        json={**body, "region_code": "73.71"},
+        headers=token("province_coordinator", "63"),
+    )
+    assert elsewhere.status_code == 403
+    ok = await client.post(
+        "/api/v1/staff/complaints", json=body, headers=token("province_coordinator", "63")
+    )
+    assert ok.status_code == 202, ok.text
+    tid = ok.json()["tracking_id"]
+    again = await client.post(
+        "/api/v1/staff/complaints", json=body, headers=token("province_coordinator", "63")
+    )
+    assert again.json()["tracking_id"] == tid
+    assert again.json()["duplicate"] is True
+    stored = await rt.db["complaints"].find_one({"_id": tid})
+    assert stored["channel"] == "walk_in"
+    assert stored["entered_by"] == "petugas-01"
+    box = await client.post(
+        "/api/v1/staff/complaints",
+        json={**BODY, "channel": "telepathy"},
+        headers=token("agency_staff", "63"),
+    )
+    assert box.status_code == 422
+    assert box.json()["errors"][0]["field"] == "channel"
+
+
+# -- attachments, secrets, public listing ----------------------------------------------------
+
+
+async def test_attachments_are_stored_and_referenced(intake: Ctx) -> None:
+    rt, client = intake.rt, intake.client
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+    up = await client.post("/api/v1/attachments", files={"file": ("lubang.png", png, "image/png")})
+    assert up.status_code == 201, up.text
+    meta = up.json()
+    assert meta["sha256"] == hashlib.sha256(png).hexdigest()
+    assert meta["size"] == len(png)
+    assert meta["ref"].startswith("gridfs:")
+    created = await client.post("/api/v1/complaints", json={**BODY, "attachments": [meta]})
+    assert created.status_code == 202
+    stored = await rt.db["complaints"].find_one({"_id": created.json()["tracking_id"]})
+    assert stored["attachments"][0]["ref"] == meta["ref"]
+    exe = await client.post(
+        "/api/v1/attachments", files={"file": ("x.exe", b"MZ...", "application/x-msdownload")}
+    )
+    assert exe.status_code == 415
+    big = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("big.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "application/pdf")},
+    )
+    assert big.status_code == 413
+    too_many = await client.post("/api/v1/complaints", json={**BODY, "attachments": [meta] * 6})
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "attachments"
+
+
+async def test_confidential_reports_need_the_secret_and_stay_out_of_listings(
+    intake: Ctx,
+) -> None:
+    client = intake.client
+    secret_case = (
+        await client.post("/api/v1/complaints", json={**BODY, "confidential": True})
+    ).json()
+    public_case = (
+        await client.post(
+            "/api/v1/complaints",
+            json={
+                **BODY,
+                "title": "Trotoar rusak di Jalan Lambung Mangkurat",
+                "description": "Trotoar amblas dan membahayakan pejalan kaki di depan bank.",
+            },
+        )
+    ).json()
+    tid = secret_case["tracking_id"]
+    assert (await client.get(f"/api/v1/complaints/{tid}")).status_code == 404
+    assert (
+        await client.get(f"/api/v1/complaints/{tid}", headers={"X-Lapor-Secret": "salah"})
+    ).status_code == 404
+    mine = await client.get(
+        f"/api/v1/complaints/{tid}", headers={"X-Lapor-Secret": secret_case["secret"]}
+    )
+    assert mine.status_code == 200
+    assert mine.json()["reporter"]["email"] == "rina@warga.example"
+    public = (await client.get(f"/api/v1/complaints/{public_case['tracking_id']}")).json()
+    assert public["reporter"] is None
+    listed = [
+        c["tracking_id"]
+        for c in (
+            await client.get("/api/v1/complaints", params={"region_code": "63.71", "limit": 200})
+        ).json()
+    ]
+    assert public_case["tracking_id"] in listed
+    assert tid not in listed
+    reply = await client.post(
+        f"/api/v1/complaints/{tid}/replies",
+        json={"text": "Kapan?"},
+        headers={"X-Lapor-Secret": secret_case["secret"]},
+    )
+    assert reply.status_code == 202
+    forged = await client.post(
+        f"/api/v1/complaints/{tid}/replies", json={"text": "x"}, headers={"X-Lapor-Secret": "salah"}
+    )
+    assert forged.status_code == 404
+
+
+async def test_repeat_reports_are_linked_and_flagged_on_the_case_log(
+    intake: Ctx, stack_settings: StackSettings
+) -> None:
+    client = intake.client
+    place = uuid.uuid4().hex[:6]
+    first = (
+        await client.post(
+            "/api/v1/complaints",
+            json={
+                **BODY,
+                "region_code": "63.09",
+                "title": f"Jembatan {place} retak parah",
+                "description": f"Jembatan gantung {place} di desa kami retak dan miring berbahaya.",
+            },
+        )
+    ).json()
+    cases = await TopicReader(stack_settings.kafka_bootstrap, topics.CASES).start()
+    try:
+        second = (
+            await client.post(
+                "/api/v1/complaints",
+                json={
+                    **BODY,
+                    "region_code": "63.09",
+                    "title": f"Jembatan gantung {place} miring",
+                    "description": f"Jembatan {place} retak, miring dan berbahaya bagi warga.",
+                },
+            )
+        ).json()
+        assert second["repeat_of"] == first["tracking_id"]
+        [event] = await cases.wait_for(lambda r: r.key == second["tracking_id"].encode())
+        data = json.loads(event.value)["data"]
+        assert data["repeat_of"] == first["tracking_id"]
+        assert data["repeat_score"] >= 0.5
+    finally:
+        await cases.stop()
+    unrelated = (
+        await client.post(
+            "/api/v1/complaints",
+            json={
+                **BODY,
+                "region_code": "63.09",
+                "title": "Gorong-gorong tersumbat",
+                "description": "Saluran air di pasar tersumbat sampah plastik setiap hujan.",
+            },
+        )
+    ).json()
+    assert unrelated["repeat_of"] is None
+
+
+# -- idempotency under concurrency -----------------------------------------------------------
+
+
+async def test_same_idempotency_key_sent_at_once_yields_one_report(intake: Ctx) -> None:
+    rt, client = intake.rt, intake.client
+    key = f"app-{uuid.uuid4().hex}"
+    answers = await asyncio.gather(
+        *[
+            client.post("/api/v1/complaints", json=BODY, headers={"Idempotency-Key": key})
+            for _ in range(6)
+        ]
+    )
+    assert {a.status_code for a in answers} == {202}
+    ids = {a.json()["tracking_id"] for a in answers}
+    assert len(ids) == 1
+    assert {a.json()["secret"] for a in answers} == {answers[0].json()["secret"]}
+    assert await rt.db["complaints"].count_documents({"external_id": key}) == 1
+
+
+async def test_same_channel_message_processed_twice_at_once_yields_one_report(
+    intake: Ctx,
+) -> None:
+    rt = intake.rt
+    ext = f"CRM-{uuid.uuid4().hex[:8]}"
+    sub = ExternalSubmission.model_validate(
+        {**BODY, "channel": "lapor-aa-banjarmasin", "external_id": ext}
+    )
+    intake_service = intake.service
+    outcomes = await asyncio.gather(
+        *[intake_service.submit_external([ExternalItem(sub, [])]) for _ in range(4)]
+    )
+    ids = {o.receipts[0].tracking_id for o in outcomes}
+    assert len(ids) == 1
+    assert sorted(o.receipts[0].duplicate for o in outcomes) == [False, True, True, True]
+    assert await rt.db["complaints"].count_documents({"external_id": ext}) == 1
+
+
+def intake_service_of(intake: Ctx) -> Any:
+    rt = intake.rt
+    return rt.services["intake"]

@@ -1,0 +1,184 @@
+"""Intake under a store outage (503 + Retry-After, nothing lost) and a broker outage (queue in
+the store, catch up). Each test runs its own broker or store process so that it can kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from lapor_devstack.procs import Component, ProcessManager, free_port
+from lapor_devstack.settings import StackSettings
+from lapor_devstack.stack import infrastructure
+from lapor_intake.main import build
+from lapor_intake.settings import IntakeSettings
+from lapor_schemas import topics
+from tests.support import eventually
+
+pytestmark = pytest.mark.integration
+
+BODY: dict[str, Any] = {
+    "title": "Air PDAM tidak mengalir",
+    "description": "Air PDAM di kompleks kami tidak mengalir sudah tiga hari.",
+    "category": "air-bersih",
+    "region_code": "63.71",
+    "anonymous": True,
+}
+
+
+class Own:
+    """One infrastructure process of our own, to kill and restart."""
+
+    def __init__(self, tmp: Path, which: int, settings: StackSettings) -> None:
+        self.pm = ProcessManager(tmp)
+        self.comp: Component = infrastructure(settings)[which]
+
+    def start(self) -> None:
+        self.pm.start(self.comp)
+        self.pm.wait_ready(self.comp, 60)
+
+    def kill(self) -> None:
+        self.pm.resume(self.comp.name)
+        self.pm.kill(self.comp.name)
+
+    def freeze(self) -> None:
+        self.pm.pause(self.comp.name)
+
+    def thaw(self) -> None:
+        self.pm.resume(self.comp.name)
+
+
+@pytest.fixture
+def own_settings(tmp_path: Path) -> StackSettings:
+    return StackSettings(
+        var_dir=tmp_path,
+        kafka_port=free_port(),
+        mongo_port=free_port(),
+        smtp_port=free_port(),
+        mail_http_port=free_port(),
+    )
+
+
+@pytest.fixture
+def own_store(tmp_path: Path, own_settings: StackSettings) -> Iterator[Own]:
+    (tmp_path / "data" / "secantusdb").mkdir(parents=True)
+    store = Own(tmp_path, 1, own_settings)
+    store.start()
+    yield store
+    store.kill()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path, own_settings: StackSettings) -> Iterator[Own]:
+    broker = Own(tmp_path, 0, own_settings)
+    broker.start()
+    yield broker
+    broker.kill()
+
+
+async def test_store_outage_answers_503_with_retry_after_and_loses_nothing(
+    infra: object, stack_settings: StackSettings, own_settings: StackSettings, own_store: Own
+) -> None:
+    settings = IntakeSettings(
+        kafka_bootstrap=stack_settings.kafka_bootstrap,
+        mongo_url=own_settings.mongo_url,
+        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
+        mongo_timeout_ms=1500,
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+    )
+    app, rt = build(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            before = await client.post("/api/v1/complaints", json=BODY)
+            assert before.status_code == 202
+
+            own_store.kill()
+            key = f"retry-{uuid.uuid4().hex}"
+            down = await client.post(
+                "/api/v1/complaints", json=BODY, headers={"Idempotency-Key": key}
+            )
+            assert down.status_code == 503
+            assert down.headers["Retry-After"] == "5"
+            assert "coba lagi" in down.json()["detail"]
+            assert (await client.get("/health")).status_code == 503
+
+            own_store.start()
+
+            async def accepted() -> httpx.Response | None:
+                again = await client.post(
+                    "/api/v1/complaints", json=BODY, headers={"Idempotency-Key": key}
+                )
+                return again if again.status_code == 202 else None
+
+            retried = await eventually(accepted, timeout=30, interval=0.5)
+            complaints = rt.db["complaints"]
+            assert await complaints.count_documents({"_id": retried.json()["tracking_id"]}) == 1
+            assert await complaints.count_documents({"_id": before.json()["tracking_id"]}) == 1
+            assert await complaints.count_documents({"external_id": key}) == 1
+
+
+async def test_broker_outage_queues_in_the_store_and_catches_up(
+    infra: object, stack_settings: StackSettings, own_settings: StackSettings, own_broker: Own
+) -> None:
+    settings = IntakeSettings(
+        kafka_bootstrap=own_settings.kafka_bootstrap,
+        mongo_url=stack_settings.mongo_url,
+        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+        outbox_idle_seconds=0.2,
+    )
+    app, rt = build(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            # The broker hangs (frozen, as a partitioned or overloaded Kafka would): it keeps
+            # its data. (Killing Tansu would lose its in-memory topics; see the README.)
+            own_broker.freeze()
+            answers = [await client.post("/api/v1/complaints", json=BODY) for _ in range(3)]
+            assert [a.status_code for a in answers] == [202, 202, 202]
+            ids = {a.json()["tracking_id"] for a in answers}
+            await asyncio.sleep(1.0)
+            assert await rt.outbox.collection.count_documents({}) >= 3  # queued, not lost
+
+            own_broker.thaw()
+            seen = await _read_submitted(own_settings.kafka_bootstrap, ids, timeout=60)
+            assert seen == ids
+            assert await eventually(lambda: _outbox_empty(rt.outbox.collection), timeout=30)
+
+
+async def _outbox_empty(collection: Any) -> bool:
+    return await collection.count_documents({}) == 0
+
+
+async def _read_submitted(bootstrap: str, ids: set[str], timeout: float) -> set[str]:
+    consumer = AIOKafkaConsumer(
+        topics.CASES,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=500,
+    )
+    await consumer.start()
+    seen: set[str] = set()
+    try:
+        async with asyncio.timeout(timeout):
+            while seen != ids:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for r in records:
+                        event = json.loads(r.value)
+                        if event["type"] == "complaint.submitted" and event["subject"] in ids:
+                            seen.add(event["subject"])
+    finally:
+        await consumer.stop()
+    return seen
