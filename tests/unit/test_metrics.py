@@ -85,8 +85,13 @@ def test_labels_never_include_tracking_ids_or_free_text() -> None:
 
 def test_repeats_are_counted_by_region_and_category() -> None:
     event = _submitted("63.71")
-    repeat = event.model_copy(update={"data": event.data.model_copy(
-        update={"repeat_of": "LPR-0000000009", "repeat_score": 0.7})})
+    repeat = event.model_copy(
+        update={
+            "data": event.data.model_copy(
+                update={"repeat_of": "LPR-0000000009", "repeat_score": 0.7}
+            )
+        }
+    )
     assert [i.metric for i in increments(event)] == ["lapor_complaints_received"]
     incs = increments(repeat)
     assert [i.metric for i in incs] == ["lapor_complaints_received", "lapor_repeat_reports"]

@@ -46,6 +46,6 @@ class KitSettings(BaseSettings):
         description="Test hook: leave outbox entries unpublished for this long (crash tests).",
     )
     auth_secret: str = Field(
-        default="lapor-dev-secret-change-me",
+        default="lapor-dev-auth-secret-change-me-in-production",
         description="HMAC key for signed user tokens (HS256). Set a real one in production.",
     )

@@ -12,6 +12,9 @@ import argparse
 import asyncio
 import sys
 
+from lapor_kit.auth import issue
+from lapor_kit.settings import KitSettings
+
 from .demo import run_demo
 from .settings import StackSettings
 from .stack import SERVICES, Stack
@@ -61,10 +64,20 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "down", "status", "demo"])
+    parser.add_argument("command", choices=["up", "down", "status", "demo", "token"])
     parser.add_argument("--demo", action="store_true", help="with up: submit sample reports")
+    parser.add_argument("--role", default="province_coordinator", help="with token")
+    parser.add_argument("--tenant", default="63", help="with token: province code or *")
+    parser.add_argument("--subject", default="petugas-demo", help="with token")
     args = parser.parse_args(argv)
     s = StackSettings()
+    if args.command == "token":
+        print(
+            issue(
+                KitSettings().auth_secret, subject=args.subject, role=args.role, tenant=args.tenant
+            )
+        )
+        return 0
     stack = Stack(s)
     if args.command == "up":
         for name, started in stack.up_all():
