@@ -189,3 +189,64 @@ async def test_regional_system_complaint_over_kafka_takes_the_same_path(
         agency="63.71.pupr",
     )
     assert dispatches >= 2
+
+
+async def test_open311_sms_and_staff_reports_reach_the_right_agencies(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    from lapor_kit.auth import issue
+    from lapor_kit.settings import KitSettings
+
+    s = e2e_settings
+    intake = s.url("intake")
+    o311 = await http.post(
+        f"{intake}/open311/v2/requests.json",
+        data={
+            "api_key": "dev-open311-key",
+            "jurisdiction_id": "63",
+            "service_code": "kesehatan",
+            "lat": "-3.4420",
+            "long": "114.8330",
+            "first_name": "Yusuf",
+            "email": "yusuf@warga.example",
+            "description": "Puskesmas di Banjarbaru kehabisan obat untuk pasien lansia.",
+        },
+    )
+    assert o311.status_code == 200, o311.text
+    sms = await http.post(
+        f"{intake}/sms/v1/inbound",
+        headers={"Authorization": "Bearer dev-sms-token-kalsel"},
+        json={
+            "message_id": f"e2e-{uuid.uuid4().hex[:8]}",
+            "from": "+6281300001111",
+            "to": "1708",
+            "text": "LAPOR 63.71 Pungutan liar di kantor kelurahan kami.",
+        },
+    )
+    assert sms.json()["outcome"] == "accepted"
+    token = issue(
+        KitSettings().auth_secret, subject="loket-banjar", role="agency_staff", tenant="63"
+    )
+    staff = await http.post(
+        f"{intake}/api/v1/staff/complaints",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            **BODY,
+            "category": "pendidikan",
+            "region_code": "63.03",
+            "channel": "letter",
+            "anonymous": True,
+            "title": "Pungutan di sekolah dasar",
+            "description": "Orang tua murid diminta membayar uang seragam di sebuah SD negeri.",
+        },
+    )
+    assert staff.status_code == 202, staff.text
+    expected = {
+        o311.json()[0]["service_request_id"]: ("63.72.dinkes", "open311"),
+        sms.json()["tracking_id"]: ("63.71.kominfo", "sms"),
+        staff.json()["tracking_id"]: ("63.03.disdik", "letter"),
+    }
+    for tid, (agency, channel) in expected.items():
+        view = await routed_view(http, s, tid)
+        assert view["agency"]["id"] == agency
+        assert view["channel"] == channel
