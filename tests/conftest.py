@@ -3,7 +3,6 @@ started with the same code as ``make run`` and stopped at the end. Unit tests us
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +11,7 @@ from lapor_devstack.procs import free_port
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, infrastructure, services
 from lapor_kit.settings import KitSettings
+from tests.support import fast_settings
 
 
 def _free_stack_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> StackSettings:
@@ -69,11 +69,5 @@ def running_stack(e2e_settings: StackSettings) -> Iterator[Stack]:
 def kit_settings(infra: Stack, stack_settings: StackSettings) -> KitSettings:
     """Settings for an in-process service on the real broker and store, with databases of its
     own (so tests do not see each other's data)."""
-    return KitSettings(
-        kafka_bootstrap=stack_settings.kafka_bootstrap,
-        mongo_url=stack_settings.mongo_url,
-        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
-        kafka_session_timeout_ms=6000,
-        kafka_heartbeat_interval_ms=500,
-        outbox_idle_seconds=0.2,
-    )
+    settings: KitSettings = fast_settings(KitSettings, stack_settings)
+    return settings

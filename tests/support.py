@@ -108,3 +108,20 @@ def signed(channel: str, body: bytes) -> list[tuple[str, bytes]]:
 
     mac = hmac.new(dev_channel_secret(channel).encode(), body, hashlib.sha256).hexdigest()
     return [("x-lapor-signature", f"sha256={mac}".encode())]
+
+
+def fast_settings(cls: type[Any], stack: Any, **overrides: Any) -> Any:
+    """Settings for an in-process service on the test stack: its own databases, short group
+    timeouts, a quick outbox."""
+    import uuid as _uuid
+
+    values = {
+        "kafka_bootstrap": stack.kafka_bootstrap,
+        "mongo_url": stack.mongo_url,
+        "mongo_db_prefix": f"t{_uuid.uuid4().hex[:8]}",
+        "kafka_session_timeout_ms": 6000,
+        "kafka_heartbeat_interval_ms": 500,
+        "outbox_idle_seconds": 0.2,
+        **overrides,
+    }
+    return cls(**values)

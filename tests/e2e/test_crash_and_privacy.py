@@ -7,12 +7,10 @@ import asyncio
 import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lapor_devstack.settings import StackSettings
@@ -30,12 +28,6 @@ BODY: dict[str, Any] = {
     "region_code": "63.71",
 }
 DLH = "63.71.dlh"
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def http(running_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10.0) as client:
-        yield client
 
 
 def restart_intake(stack: Stack, s: StackSettings, **env: str) -> None:

@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from lapor_devstack.settings import StackSettings
-from lapor_devstack.stack import Stack
 from lapor_schemas import topics
 from tests.support import TopicReader, eventually, publish, signed
 
@@ -33,12 +30,6 @@ PUPR_BANJARMASIN = {
     "region_code": "63.71",
 }
 AGENCY_EMAIL = "pupr.6371@instansi.lapor.example"
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def http(running_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10.0) as client:
-        yield client
 
 
 def counter_value(metrics_text: str, name: str, **labels: str) -> float:

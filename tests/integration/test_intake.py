@@ -17,8 +17,9 @@ from lapor_intake.main import build
 from lapor_intake.settings import IntakeSettings
 from lapor_kit.runtime import Runtime
 from lapor_kit.settings import KitSettings
-from lapor_schemas import AgencyRef, CaseDispatched, DispatchedData, topics
-from tests.support import TopicReader, eventually, publish, signed
+from lapor_schemas import topics
+from tests.factories import dispatched
+from tests.support import TopicReader, eventually, fast_settings, publish, signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -36,14 +37,7 @@ BODY: dict[str, Any] = {
 async def intake(
     tmp_path_factory: pytest.TempPathFactory, infra: object, stack_settings: StackSettings
 ) -> AsyncIterator[tuple[FastAPI, Runtime, httpx.AsyncClient]]:
-    settings = IntakeSettings(
-        kafka_bootstrap=stack_settings.kafka_bootstrap,
-        mongo_url=stack_settings.mongo_url,
-        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
-        kafka_session_timeout_ms=6000,
-        kafka_heartbeat_interval_ms=500,
-        outbox_idle_seconds=0.2,
-    )
+    settings = fast_settings(IntakeSettings, stack_settings)
     app, rt = build(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -154,31 +148,16 @@ async def test_case_log_events_update_the_status_view_once(
     _, _, client = intake
     answer = (await client.post("/api/v1/complaints", json=BODY)).json()
     tid = answer["tracking_id"]
-    event = CaseDispatched(
-        source="lapor-routing",
-        tenant="63",
-        subject=tid,
-        correlation_id=tid,
-        data=DispatchedData(
-            tracking_id=tid,
-            category="infrastruktur",
-            region_code="63.71",
-            rule="region-category",
-            dispatched_at="2026-11-23T09:00:00Z",
-            agency=AgencyRef(
-                id="63.71.pupr", name="Dinas PUPR Kota Banjarmasin", region_code="63.71"
-            ),
-        ),
-    )
+    event = dispatched(tid, agency_name="Dinas PUPR Kota Banjarmasin")
     raw = event.model_dump_json().encode()
     await publish(bootstrap, topics.CASES, raw, key=tid.encode())
     await publish(bootstrap, topics.CASES, raw, key=tid.encode())  # redelivery
 
-    async def dispatched() -> dict[str, Any] | None:
+    async def is_dispatched() -> dict[str, Any] | None:
         view = (await client.get(f"/api/v1/complaints/{tid}")).json()
         return view if view["status"] == "dispatched" else None
 
-    view = await eventually(dispatched)
+    view = await eventually(is_dispatched)
     assert view["agency"] == {
         "id": "63.71.pupr",
         "name": "Dinas PUPR Kota Banjarmasin",

@@ -23,7 +23,7 @@ from lapor_intake.settings import IntakeSettings
 from lapor_kit.auth import issue
 from lapor_kit.runtime import Runtime
 from lapor_schemas import ExternalSubmission, topics
-from tests.support import TopicReader
+from tests.support import TopicReader, fast_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -50,14 +50,7 @@ class Ctx:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def intake(infra: object, stack_settings: StackSettings) -> AsyncIterator[Ctx]:
-    settings = IntakeSettings(
-        kafka_bootstrap=stack_settings.kafka_bootstrap,
-        mongo_url=stack_settings.mongo_url,
-        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
-        kafka_session_timeout_ms=6000,
-        kafka_heartbeat_interval_ms=500,
-        outbox_idle_seconds=0.2,
-    )
+    settings = fast_settings(IntakeSettings, stack_settings)
     app, rt = build(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -20,7 +20,7 @@ from lapor_devstack.stack import infrastructure
 from lapor_intake.main import build
 from lapor_intake.settings import IntakeSettings
 from lapor_schemas import topics
-from tests.support import eventually
+from tests.support import eventually, fast_settings
 
 pytestmark = pytest.mark.integration
 
@@ -86,13 +86,8 @@ def own_broker(tmp_path: Path, own_settings: StackSettings) -> Iterator[Own]:
 async def test_store_outage_answers_503_with_retry_after_and_loses_nothing(
     infra: object, stack_settings: StackSettings, own_settings: StackSettings, own_store: Own
 ) -> None:
-    settings = IntakeSettings(
-        kafka_bootstrap=stack_settings.kafka_bootstrap,
-        mongo_url=own_settings.mongo_url,
-        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
-        mongo_timeout_ms=1500,
-        kafka_session_timeout_ms=6000,
-        kafka_heartbeat_interval_ms=500,
+    settings = fast_settings(
+        IntakeSettings, stack_settings, mongo_url=own_settings.mongo_url, mongo_timeout_ms=1500
     )
     app, rt = build(settings)
     async with app.router.lifespan_context(app):
@@ -129,13 +124,8 @@ async def test_store_outage_answers_503_with_retry_after_and_loses_nothing(
 async def test_broker_outage_queues_in_the_store_and_catches_up(
     infra: object, stack_settings: StackSettings, own_settings: StackSettings, own_broker: Own
 ) -> None:
-    settings = IntakeSettings(
-        kafka_bootstrap=own_settings.kafka_bootstrap,
-        mongo_url=stack_settings.mongo_url,
-        mongo_db_prefix=f"t{uuid.uuid4().hex[:8]}",
-        kafka_session_timeout_ms=6000,
-        kafka_heartbeat_interval_ms=500,
-        outbox_idle_seconds=0.2,
+    settings = fast_settings(
+        IntakeSettings, stack_settings, kafka_bootstrap=own_settings.kafka_bootstrap
     )
     app, rt = build(settings)
     async with app.router.lifespan_context(app):

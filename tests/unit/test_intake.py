@@ -19,15 +19,13 @@ from lapor_intake.ports import DuplicateExternalIdError
 from lapor_intake.service import ExternalItem, IntakeService, SubmissionRejectedError
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
-    AgencyRef,
-    CaseDispatched,
     Channel,
     ComplaintSubmission,
-    DispatchedData,
     ExternalSubmission,
     topics,
 )
 from lapor_schemas.reference import categories, regions
+from tests.factories import dispatched
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CATALOGUE = Catalogue(categories(), regions())
@@ -263,20 +261,7 @@ def test_decode_external_reads_ids_from_an_invalid_message() -> None:
 
 
 def test_view_update_is_conditional_on_the_event_not_being_applied_yet() -> None:
-    event = CaseDispatched(
-        source="lapor-routing",
-        tenant="63",
-        subject="LPR-0000000001",
-        correlation_id="LPR-0000000001",
-        data=DispatchedData(
-            tracking_id="LPR-0000000001",
-            category="infrastruktur",
-            region_code="63.71",
-            rule="region-category",
-            dispatched_at=NOW,
-            agency=AgencyRef(id="63.71.pupr", name="Dinas PUPR", region_code="63.71"),
-        ),
-    )
+    event = dispatched()
     update = view_update(event)
     assert update is not None
     flt, change = update

@@ -4,37 +4,15 @@ from datetime import UTC, datetime
 
 from lapor_metrics.domain.counters import COUNTERS, family_samples, increments, merge
 from lapor_schemas import (
-    AgencyRef,
-    CaseDispatched,
     ComplaintSubmitted,
-    DispatchedData,
-    SubmittedData,
 )
+from tests.factories import dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _submitted(region: str, channel: str = "web") -> ComplaintSubmitted:
-    return ComplaintSubmitted(
-        source="lapor-intake",
-        tenant=region[:2],
-        subject="LPR-0000000001",
-        correlation_id="LPR-0000000001",
-        time=NOW,
-        data=SubmittedData(
-            tracking_id="LPR-0000000001",
-            type="aspirasi",
-            title="Usulan taman",
-            description="Usulan taman kota baru.",
-            category="lainnya",
-            region_code=region,
-            province_code=region[:2],
-            channel=channel,
-            anonymous=False,
-            confidential=False,
-            submitted_at=NOW,
-        ),
-    )
+    return submitted(region=region, channel=channel, type="aspirasi", category="lainnya")
 
 
 def test_submission_counts_by_province_regency_channel_and_type() -> None:
@@ -49,21 +27,7 @@ def test_submission_counts_by_province_regency_channel_and_type() -> None:
 
 
 def test_dispatch_counts_per_agency() -> None:
-    event = CaseDispatched(
-        source="lapor-routing",
-        tenant="63",
-        subject="LPR-0000000001",
-        correlation_id="LPR-0000000001",
-        time=NOW,
-        data=DispatchedData(
-            tracking_id="LPR-0000000001",
-            category="lainnya",
-            region_code="63.71",
-            rule="region-coordinator",
-            dispatched_at=NOW,
-            agency=AgencyRef(id="63.71.kominfo", name="Kominfo", region_code="63.71"),
-        ),
-    )
+    event = dispatched(agency_id="63.71.kominfo", rule="region-coordinator", category="lainnya")
     [inc] = increments(event)
     assert dict(inc.labels) == {"province": "63", "agency": "63.71.kominfo"}
 

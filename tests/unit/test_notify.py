@@ -5,61 +5,20 @@ from datetime import UTC, datetime
 from lapor_notify.domain.planning import case_facts, plan
 from lapor_notify.domain.render import Renderer
 from lapor_schemas import (
-    AgencyRef,
     CaseDispatched,
     ComplaintSubmitted,
-    DispatchedData,
-    SubmittedData,
 )
+from tests.factories import dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _submitted(*, contactable: bool = True, anonymous: bool = False) -> ComplaintSubmitted:
-    return ComplaintSubmitted(
-        source="lapor-intake",
-        tenant="63",
-        subject="LPR-0000000001",
-        correlation_id="LPR-0000000001",
-        time=NOW,
-        data=SubmittedData(
-            tracking_id="LPR-0000000001",
-            type="pengaduan",
-            title="Jalan berlubang",
-            description="Jalan Pramuka berlubang besar.",
-            category="infrastruktur",
-            region_code="63.71",
-            province_code="63",
-            channel="web",
-            anonymous=anonymous,
-            confidential=False,
-            reporter_contactable=contactable,
-            submitted_at=NOW,
-        ),
-    )
+    return submitted(reporter_contactable=contactable, anonymous=anonymous)
 
 
 def _dispatched(email: str | None = "pupr.6371@instansi.lapor.example") -> CaseDispatched:
-    return CaseDispatched(
-        source="lapor-routing",
-        tenant="63",
-        subject="LPR-0000000001",
-        correlation_id="LPR-0000000001",
-        time=NOW,
-        data=DispatchedData(
-            tracking_id="LPR-0000000001",
-            category="infrastruktur",
-            region_code="63.71",
-            rule="region-category",
-            dispatched_at=NOW,
-            agency=AgencyRef(
-                id="63.71.pupr",
-                name="Dinas PUPR Kota Banjarmasin",
-                region_code="63.71",
-                email=email,
-            ),
-        ),
-    )
+    return dispatched(email=email)
 
 
 def test_submission_acknowledges_the_reporter_once_per_event() -> None:

@@ -12,8 +12,8 @@ from lapor_routing.domain.directory import (
     directory_from,
     load_seed_files,
 )
-from lapor_schemas import ComplaintSubmitted, SubmittedData
 from lapor_schemas.reference import categories, regions
+from tests import factories
 
 DIRECTORY = directory_from(load_seed_files())
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -91,26 +91,7 @@ def test_every_seeded_agency_has_a_known_region_and_category() -> None:
 
 
 def test_a_new_case_is_dispatched_with_its_rule_and_history() -> None:
-    submitted = ComplaintSubmitted(
-        source="lapor-intake",
-        tenant="63",
-        subject="LPR-0000000001",
-        correlation_id="LPR-0000000001",
-        time=NOW,
-        data=SubmittedData(
-            tracking_id="LPR-0000000001",
-            type="pengaduan",
-            title="Jalan rusak",
-            description="Jalan rusak parah sekali.",
-            category="infrastruktur",
-            region_code="63.71",
-            province_code="63",
-            channel="web",
-            anonymous=True,
-            confidential=False,
-            submitted_at=NOW,
-        ),
-    )
+    submitted = factories.submitted(anonymous=True)
     routed = route_new_case(submitted, DIRECTORY, NOW)
     assert routed.event.subject == "LPR-0000000001"
     assert routed.event.correlation_id == submitted.correlation_id

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,11 @@ from lapor_schemas import (
     ComplaintSubmission,
     ComplaintSubmitted,
     ExternalSubmission,
-    SubmittedData,
     parse_case_event,
 )
 from lapor_schemas.export import CONTRACTS, check, export, render
 from lapor_schemas.reference import categories, province_of, regions
+from tests.factories import submitted
 
 BASE = {
     "title": "Jalan rusak parah",
@@ -74,26 +73,7 @@ def test_external_submission_requires_channel_and_external_id() -> None:
 
 
 def _submitted() -> ComplaintSubmitted:
-    now = datetime(2026, 11, 23, tzinfo=UTC)
-    return ComplaintSubmitted(
-        source="test",
-        tenant="63",
-        subject="LPR-0123456789",
-        correlation_id="LPR-0123456789",
-        data=SubmittedData(
-            tracking_id="LPR-0123456789",
-            type="pengaduan",
-            title="t" * 5,
-            description="d" * 10,
-            category="infrastruktur",
-            region_code="63.71",
-            province_code="63",
-            channel="web",
-            anonymous=False,
-            confidential=False,
-            submitted_at=now,
-        ),
-    )
+    return submitted("LPR-0123456789")
 
 
 def test_case_event_round_trips_through_json() -> None:

@@ -145,3 +145,30 @@ class Runtime:
         )
         app.state.runtime = self
         return app
+
+
+def serve(app_path: str, settings: KitSettings, port: int) -> None:
+    """Run a service's ``create_app`` factory with uvicorn (no access log on the hot path)."""
+    import uvicorn
+
+    uvicorn.run(
+        app_path,
+        factory=True,
+        host=settings.host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        lifespan="on",
+    )
+
+
+def asyncapi_app(
+    build: Callable[[], tuple[FastAPI, Runtime]],
+    *,
+    title: str,
+    publications: Iterable[tuple[str, Any, str]] = (),
+) -> FastStream:
+    """The FastStream app ``faststream docs gen --factory`` documents."""
+    _, rt = build()
+    rt.document_publications(publications)
+    return rt.asyncapi(title=title, description=f"Kafka interface of {title}.")

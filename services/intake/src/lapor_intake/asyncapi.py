@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faststream import FastStream
 
+from lapor_kit.runtime import asyncapi_app
 from lapor_schemas import ComplaintSubmitted, IntakeReceipt, ReporterContact, topics
 
 from .main import build
@@ -16,9 +17,4 @@ PUBLICATIONS = [
 
 
 def app() -> FastStream:
-    _, rt = build()
-    rt.document_publications(PUBLICATIONS)
-    return rt.asyncapi(
-        title="Lapor intake",
-        description="Kafka interface of the Lapor intake service.",
-    )
+    return asyncapi_app(build, title="Lapor intake", publications=PUBLICATIONS)

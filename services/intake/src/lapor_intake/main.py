@@ -6,11 +6,10 @@ import json
 from datetime import UTC, datetime
 from importlib.resources import files
 
-import uvicorn
 from fastapi import FastAPI
 from prometheus_client import Counter
 
-from lapor_kit.runtime import Runtime
+from lapor_kit.runtime import Runtime, serve
 from lapor_schemas.reference import categories, regions
 
 from . import handlers, http
@@ -72,15 +71,7 @@ def create_app() -> FastAPI:
 
 def run() -> None:
     settings = IntakeSettings()
-    uvicorn.run(
-        "lapor_intake.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
+    serve("lapor_intake.main:create_app", settings, settings.port)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from faststream import FastStream
 
+from lapor_kit.runtime import asyncapi_app
+
 from .main import build
 
 PUBLICATIONS: list[tuple[str, object, str]] = []
 
 
 def app() -> FastStream:
-    _, rt = build()
-    rt.document_publications(PUBLICATIONS)
-    return rt.asyncapi(
-        title="Lapor metrics",
-        description="Kafka interface of the Lapor metrics service.",
-    )
+    return asyncapi_app(build, title="Lapor metrics", publications=PUBLICATIONS)

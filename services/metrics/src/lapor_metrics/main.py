@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uvicorn
 from fastapi import FastAPI
 
-from lapor_kit.runtime import Runtime
+from lapor_kit.runtime import Runtime, serve
 
 from . import handlers
 from .adapters.store import MongoCounterStore
@@ -33,15 +32,7 @@ def create_app() -> FastAPI:
 
 def run() -> None:
     settings = MetricsSettings()
-    uvicorn.run(
-        "lapor_metrics.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
+    serve("lapor_metrics.main:create_app", settings, settings.port)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faststream import FastStream
 
+from lapor_kit.runtime import asyncapi_app
 from lapor_schemas import NotificationEvent, topics
 
 from .main import build
@@ -14,9 +15,4 @@ PUBLICATIONS = [
 
 
 def app() -> FastStream:
-    _, rt = build()
-    rt.document_publications(PUBLICATIONS)
-    return rt.asyncapi(
-        title="Lapor notify",
-        description="Kafka interface of the Lapor notify service.",
-    )
+    return asyncapi_app(build, title="Lapor notify", publications=PUBLICATIONS)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import uvicorn
 from fastapi import FastAPI
 
-from lapor_kit.runtime import Runtime
+from lapor_kit.runtime import Runtime, serve
 
 from . import api, handlers
 from .adapters.smtp import SmtpSender
@@ -58,15 +57,7 @@ def create_app() -> FastAPI:
 
 def run() -> None:
     settings = NotifySettings()
-    uvicorn.run(
-        "lapor_notify.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
+    serve("lapor_notify.main:create_app", settings, settings.port)
 
 
 if __name__ == "__main__":

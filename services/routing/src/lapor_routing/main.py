@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import uvicorn
 from fastapi import FastAPI
 
-from lapor_kit.runtime import Runtime
+from lapor_kit.runtime import Runtime, serve
 
 from . import api, handlers
 from .adapters.store import MongoCaseStore
@@ -38,15 +37,7 @@ def create_app() -> FastAPI:
 
 def run() -> None:
     settings = RoutingSettings()
-    uvicorn.run(
-        "lapor_routing.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
+    serve("lapor_routing.main:create_app", settings, settings.port)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from lapor_schemas.reference import categories, regions
 
 from ..adapters.attachments import AttachmentStore
 from ..domain.errors import field_error
-from ..service import IntakeService, SubmissionRejectedError
+from ..service import IntakeService, SubmissionRejectedError, Submitted
 from .errors import ErrorBody, failure, invalid
 
 NOT_FOUND = ("Laporan tidak ditemukan.", "Report not found.")
@@ -100,6 +100,16 @@ class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
+def accepted_out(result: Submitted, request: Request) -> AcceptedOut:
+    return AcceptedOut(
+        tracking_id=result.tracking_id,
+        secret=result.secret,
+        duplicate=result.duplicate,
+        repeat_of=result.repeat_of,
+        status_url=str(request.url_for("complaint_status", tracking_id=result.tracking_id)),
+    )
+
+
 def view_model(doc: dict[str, Any]) -> ComplaintView:
     return ComplaintView.model_validate({**doc, "tracking_id": doc["_id"]})
 
@@ -149,13 +159,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
             )
         except SubmissionRejectedError as exc:
             return invalid(exc.errors)
-        return AcceptedOut(
-            tracking_id=result.tracking_id,
-            secret=result.secret,
-            duplicate=result.duplicate,
-            repeat_of=result.repeat_of,
-            status_url=str(request.url_for("complaint_status", tracking_id=result.tracking_id)),
-        )
+        return accepted_out(result, request)
 
     @router.get(
         "/complaints",

@@ -13,7 +13,7 @@ from lapor_schemas.reference import province_of
 
 from ..service import IntakeService, SubmissionRejectedError
 from .errors import ErrorBody, failure, invalid
-from .public import AcceptedOut
+from .public import AcceptedOut, accepted_out
 
 STAFF_ROLES = frozenset(
     {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff"}
@@ -73,12 +73,6 @@ def install(app: FastAPI, service: IntakeService, auth_secret: str) -> None:
             )
         except SubmissionRejectedError as exc:
             return invalid(exc.errors)
-        return AcceptedOut(
-            tracking_id=result.tracking_id,
-            secret=result.secret,
-            duplicate=result.duplicate,
-            repeat_of=result.repeat_of,
-            status_url=str(request.url_for("complaint_status", tracking_id=result.tracking_id)),
-        )
+        return accepted_out(result, request)
 
     app.include_router(router)
