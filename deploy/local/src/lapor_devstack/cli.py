@@ -32,6 +32,11 @@ def print_urls(s: StackSettings) -> None:
         f"  intake   POST {s.url('intake')}/api/v1/complaints, "
         f"GET {s.url('intake')}/api/v1/categories"
     )
+    print(
+        f"  open311  {s.url('intake')}/open311/v2/services.xml?jurisdiction_id=63 "
+        "(api_key dev-open311-key)"
+    )
+    print(f"  sms      POST {s.url('intake')}/sms/v1/inbound (Bearer dev-sms-token-kalsel)")
     print(f"  notify   GET  {s.url('notify')}/api/v1/notifications?tracking_id=...")
     print(
         f"  mail     http://127.0.0.1:{s.mail_http_port}/messages  (SMTP sink, port "
