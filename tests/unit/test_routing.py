@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lapor_routing.domain.cases import route_new_case
 from lapor_routing.domain.directory import (
     Agency,
     Directory,
@@ -13,7 +12,6 @@ from lapor_routing.domain.directory import (
     load_seed_files,
 )
 from lapor_schemas.reference import categories, regions
-from tests import factories
 
 DIRECTORY = directory_from(load_seed_files())
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -84,18 +82,20 @@ def test_unknown_province_has_no_agency() -> None:
 
 def test_every_seeded_agency_has_a_known_region_and_category() -> None:
     for agency in DIRECTORY.by_id.values():
-        assert agency.region_code in regions()
+        assert agency.region_code in regions() or agency.level == "national"
         assert set(agency.categories) <= set(categories())
         if agency.coordinator_id:
             assert DIRECTORY.by_id[agency.coordinator_id].role == "coordinator"
 
 
-def test_a_new_case_is_dispatched_with_its_rule_and_history() -> None:
-    submitted = factories.submitted(anonymous=True)
-    routed = route_new_case(submitted, DIRECTORY, NOW)
-    assert routed.event.subject == "LPR-0000000001"
-    assert routed.event.correlation_id == submitted.correlation_id
-    assert routed.event.data.agency.id == "63.71.pupr"
-    assert routed.event.data.rule == "region-category"
-    assert [h["status"] for h in routed.case["history"]] == ["submitted", "dispatched"]
-    assert routed.case["status"] == "dispatched"
+def test_keyword_hints_route_uncategorised_reports_and_offer_next_candidates() -> None:
+    sms = DIRECTORY.candidates("63.71", "lainnya", "Air PDAM tidak mengalir tiga hari")
+    assert (sms[0].agency.id, sms[0].rule) == ("63.71.pdam", "keyword:63-air")
+    roads = DIRECTORY.candidates("63.71", "infrastruktur", "jalan rusak dan air pdam mati")
+    assert [(c.agency.id, c.rule) for c in roads] == [
+        ("63.71.pupr", "region-category"),
+        ("63.71.pdam", "keyword:63-air"),
+        ("63.71.kominfo", "region-coordinator"),
+        ("63.kominfo", "province-coordinator"),
+    ]
+    assert DIRECTORY.candidates("73.71", "lainnya", "PDAM")[0].agency.id == "73.71.pdam"

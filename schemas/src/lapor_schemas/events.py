@@ -62,6 +62,50 @@ class DispatchedData(_Data):
     region_code: RegionCode
     dispatched_at: datetime
     due_at: datetime | None = Field(default=None, description="Follow-up deadline.")
+    transfers: int = Field(default=0, ge=0, description="Declines so far (0 on first dispatch).")
+    previous_agency_id: str | None = None
+
+
+class Actor(_Data):
+    """Who acted: staff or the system. Never the reporter's identity."""
+
+    kind: Literal["staff", "system", "reporter"]
+    id: str | None = None
+    role: str | None = None
+    agency_id: str | None = None
+
+
+class TransitionData(_Data):
+    """Common payload of lifecycle events."""
+
+    tracking_id: TrackingId
+    status: str = Field(description="The case's status after this event.")
+    at: datetime
+    actor: Actor
+    reason: str | None = Field(default=None, max_length=2000)
+    text: str | None = Field(default=None, max_length=5000)
+    agency: AgencyRef | None = None
+    due_at: datetime | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class EscalationData(TransitionData):
+    level: int = Field(ge=1, description="1 = first step of the tenant's escalation chain.")
+    stage: Literal["verify", "follow_up"]
+    to: AgencyRef = Field(description="Who the case is escalated to.")
+
+
+class ReminderData(TransitionData):
+    stage: Literal["verify", "follow_up", "reply"]
+    recipient: Literal["coordinator", "agency", "reporter"]
+
+
+class RatingData(TransitionData):
+    score: int = Field(ge=1, le=5)
+
+
+class MarkedRepeatData(TransitionData):
+    repeat_of: TrackingId
 
 
 class ReplyData(_Data):
@@ -78,6 +122,25 @@ class ReporterReplied(Envelope):
     data: ReplyData
 
 
+class ReporterDisputed(Envelope):
+    """The reporter is not satisfied with the follow-up (routing sends it back)."""
+
+    type: Literal["case.reporter_disputed"] = "case.reporter_disputed"
+    data: ReplyData
+
+
+class ReporterRatingData(ReplyData):
+    score: int = Field(ge=1, le=5)
+    text: str = Field(default="", max_length=2000)
+
+
+class ReporterRated(Envelope):
+    """The reporter rated the handling of a closed case (routing records it as case.rated)."""
+
+    type: Literal["case.reporter_rated"] = "case.reporter_rated"
+    data: ReporterRatingData
+
+
 class ComplaintSubmitted(Envelope):
     type: Literal["complaint.submitted"] = "complaint.submitted"
     data: SubmittedData
@@ -88,11 +151,110 @@ class CaseDispatched(Envelope):
     data: DispatchedData
 
 
+class CaseVerified(Envelope):
+    type: Literal["case.verified"] = "case.verified"
+    data: TransitionData
+
+
+class CaseInfoRequested(Envelope):
+    type: Literal["case.info_requested"] = "case.info_requested"
+    data: TransitionData
+
+
+class CaseInfoReceived(Envelope):
+    type: Literal["case.info_received"] = "case.info_received"
+    data: TransitionData
+
+
+class CaseRejected(Envelope):
+    type: Literal["case.rejected"] = "case.rejected"
+    data: TransitionData
+
+
+class CaseMarkedRepeat(Envelope):
+    type: Literal["case.marked_repeat"] = "case.marked_repeat"
+    data: MarkedRepeatData
+
+
+class CaseDeclined(Envelope):
+    """The agency says the case is not within its authority (bukan wewenang)."""
+
+    type: Literal["case.declined"] = "case.declined"
+    data: TransitionData
+
+
+class CaseFollowedUp(Envelope):
+    type: Literal["case.followed_up"] = "case.followed_up"
+    data: TransitionData
+
+
+class CaseDisputed(Envelope):
+    type: Literal["case.disputed"] = "case.disputed"
+    data: TransitionData
+
+
+class CaseClosed(Envelope):
+    type: Literal["case.closed"] = "case.closed"
+    data: TransitionData
+
+
+class CaseRated(Envelope):
+    type: Literal["case.rated"] = "case.rated"
+    data: RatingData
+
+
+class CaseReminder(Envelope):
+    """A deadline is near: notify tells the one who has to act."""
+
+    type: Literal["case.reminder"] = "case.reminder"
+    data: ReminderData
+
+
+class CaseEscalated(Envelope):
+    type: Literal["case.escalated"] = "case.escalated"
+    data: EscalationData
+
+
 CaseEvent = Annotated[
-    ComplaintSubmitted | CaseDispatched | ReporterReplied, Field(discriminator="type")
+    ComplaintSubmitted
+    | CaseDispatched
+    | ReporterReplied
+    | ReporterDisputed
+    | ReporterRated
+    | CaseVerified
+    | CaseInfoRequested
+    | CaseInfoReceived
+    | CaseRejected
+    | CaseMarkedRepeat
+    | CaseDeclined
+    | CaseFollowedUp
+    | CaseDisputed
+    | CaseClosed
+    | CaseRated
+    | CaseReminder
+    | CaseEscalated,
+    Field(discriminator="type"),
 ]
 CASE_EVENT_TYPES: frozenset[str] = frozenset(
-    {"complaint.submitted", "case.dispatched", "case.reporter_replied"}
+    {
+        "complaint.submitted",
+        "case.dispatched",
+        "case.reporter_replied",
+        "case.reporter_disputed",
+        "case.reporter_rated",
+        "case.verified",
+        "case.info_requested",
+        "case.info_received",
+        "case.rejected",
+        "case.marked_repeat",
+        "case.declined",
+        "case.followed_up",
+        "case.disputed",
+        "case.closed",
+        "case.rated",
+        "case.reminder",
+        "case.escalated",
+    }
 )
 case_event_adapter: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
 

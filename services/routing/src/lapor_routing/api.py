@@ -1,15 +1,26 @@
-"""HTTP API of routing (admin and agency side)."""
+"""HTTP API of routing, for admins and agency staff (signed tokens; tenant-scoped).
+
+Errors: 401 no or bad token; 403 the role may not do this; 404 unknown case or one of
+another province (the same answer, so nothing leaks); 409 the case's status does not allow
+the action (with the reason in Bahasa Indonesia and English); 422 invalid input.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from .domain.directory import Agency, Directory
-from .service import RoutingService
+from lapor_kit.auth import AuthError, Principal, bearer, verify
+from lapor_schemas import Attachment
+
+from .domain.access import inbox_query
+from .domain.directory import Agency, DirectoryFile
+from .domain.lifecycle import IllegalTransitionError, UnknownAgencyError
+from .service import ForbiddenError, NotVisibleError, RoutingService
 
 
 class CaseHistoryEntry(BaseModel):
@@ -19,20 +30,119 @@ class CaseHistoryEntry(BaseModel):
     at: datetime
     agency_id: str | None = None
     rule: str | None = None
+    reason: str | None = None
+    text: str | None = None
+    score: int | None = None
+    level: int | None = None
 
 
 class CaseOut(BaseModel):
     tracking_id: str
     tenant: str
     status: str
+    type: str
     category: str
     region_code: str
+    title: str
     agency: Agency | None
-    history: list[CaseHistoryEntry]
+    transfers: int
+    escalation_level: int
+    escalated_to: str | None
+    due_at: datetime | None
+    stage: str | None
+    repeat_of: str | None
+    history: list[CaseHistoryEntry] = Field(default_factory=list)
 
 
-def install(app: FastAPI, service: RoutingService, directory: Directory) -> None:
+class Note(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+    agency_id: str | None = Field(default=None, description="Dispatch to this agency instead.")
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=3, max_length=2000)
+
+
+class RepeatOf(BaseModel):
+    repeat_of: str = Field(pattern=r"^LPR-[0-9A-Z]{10}$")
+
+
+class DispatchTo(BaseModel):
+    agency_id: str | None = None
+
+
+class Decline(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000)
+    suggested_agency_id: str | None = None
+
+
+class FollowUp(BaseModel):
+    text: str = Field(min_length=3, max_length=5000)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=5)
+
+
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The signed-in user, from the bearer token."""
+    return verify(request.app.state.auth_secret, bearer(authorization))
+
+
+Who = Annotated[Principal, Depends(principal)]
+
+
+def _error(status: int, code: str, message: str, message_en: str) -> JSONResponse:
+    return JSONResponse(
+        {"code": code, "detail": message, "detail_en": message_en}, status_code=status
+    )
+
+
+def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
     router = APIRouter(prefix="/api/v1")
+
+    app.state.auth_secret = auth_secret
+
+    def view(case: dict[str, Any]) -> CaseOut:
+        return CaseOut.model_validate(
+            {
+                **case,
+                "tracking_id": case["_id"],
+                "agency": service.directory.by_id.get(case.get("agency_id") or ""),
+                "history": case.get("history", []),
+            }
+        )
+
+    @app.exception_handler(AuthError)
+    async def on_auth(_: Request, exc: AuthError) -> JSONResponse:
+        return _error(401, "unauthenticated", "Token tidak valid.", f"Invalid token: {exc}")
+
+    @app.exception_handler(ForbiddenError)
+    async def on_forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
+        return _error(
+            403,
+            "forbidden",
+            "Peran Anda tidak boleh melakukan tindakan ini.",
+            f"Your role may not do this ({exc}).",
+        )
+
+    @app.exception_handler(NotVisibleError)
+    async def on_missing(_: Request, exc: NotVisibleError) -> JSONResponse:
+        return _error(404, "not_found", "Laporan tidak ditemukan.", "Case not found.")
+
+    @app.exception_handler(IllegalTransitionError)
+    async def on_illegal(_: Request, exc: IllegalTransitionError) -> JSONResponse:
+        return _error(409, exc.code, exc.message, exc.message_en)
+
+    @app.exception_handler(UnknownAgencyError)
+    async def on_agency(_: Request, exc: UnknownAgencyError) -> JSONResponse:
+        return _error(
+            422,
+            "unknown_agency",
+            f"Instansi {exc} tidak dikenal di provinsi ini.",
+            f"Agency {exc} is not known in this province.",
+        )
 
     @router.get(
         "/agencies",
@@ -41,26 +151,153 @@ def install(app: FastAPI, service: RoutingService, directory: Directory) -> None
         summary="Agency directory of a tenant (province)",
     )
     async def agencies(tenant: str) -> list[Agency]:
-        return directory.of_tenant(tenant)
+        await service.refresh_directory()
+        return service.directory.of_tenant(tenant)
+
+    @router.get(
+        "/directory/{tenant}",
+        response_model=DirectoryFile,
+        tags=["directory"],
+        summary="A tenant's whole directory: policy, routing rules, agencies",
+    )
+    async def get_directory(tenant: str) -> Any:
+        for f in await service.store.directory_files():
+            if f.tenant == tenant:
+                return f
+        return _error(404, "not_found", "Provinsi tidak dikenal.", "Unknown tenant.")
+
+    @router.put(
+        "/directory/{tenant}",
+        response_model=DirectoryFile,
+        tags=["directory"],
+        summary="Load or replace a tenant's directory (national admin)",
+    )
+    async def put_directory(tenant: str, body: DirectoryFile, who: Who) -> Any:
+        if who.role != "national_admin":
+            raise ForbiddenError("directory")
+        if body.tenant != tenant:
+            return _error(
+                422,
+                "tenant_mismatch",
+                "Kode provinsi tidak cocok.",
+                "The body's tenant differs from the path.",
+            )
+        await service.replace_directory(body, who.subject)
+        return body
+
+    @router.get(
+        "/inbox",
+        response_model=list[CaseOut],
+        tags=["cases"],
+        summary="The cases you may handle (filters: status, overdue, agency, category)",
+    )
+    async def inbox(
+        who: Who,
+        status: str | None = None,
+        overdue: bool | None = None,
+        agency_id: str | None = None,
+        category: str | None = None,
+        tenant: str | None = None,
+    ) -> list[CaseOut]:
+        cases = await service.inbox(
+            inbox_query(who, tenant=tenant),
+            status=status,
+            overdue=overdue,
+            agency_id=agency_id,
+            category=category,
+        )
+        return [view(c) for c in cases]
 
     @router.get(
         "/cases/{tracking_id}",
         response_model=CaseOut,
         tags=["cases"],
-        summary="A case with its routing history",
+        summary="A case with its whole history (every hop)",
     )
-    async def case(tracking_id: str) -> Any:
-        doc = await service.case(tracking_id)
-        if doc is None:
-            raise HTTPException(404, "Kasus tidak ditemukan. / Case not found.")
-        return CaseOut(
-            tracking_id=doc["_id"],
-            tenant=doc["tenant"],
-            status=doc["status"],
-            category=doc["category"],
-            region_code=doc["region_code"],
-            agency=directory.by_id.get(doc.get("agency_id") or ""),
-            history=doc["history"],
+    async def case(tracking_id: str, who: Who) -> CaseOut:
+        return view(await service.visible_case(who, tracking_id))
+
+    async def act(tracking_id: str, who: Principal, name: str, **args: Any) -> CaseOut:
+        return view(await service.act(who, tracking_id, name, **args))
+
+    @router.post(
+        "/cases/{tracking_id}/verify",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Verify (and dispatch to the routed agency, or to agency_id)",
+    )
+    async def verify_case(tracking_id: str, who: Who, body: Note) -> CaseOut:
+        return await act(tracking_id, who, "verify", note=body.note, agency_id=body.agency_id)
+
+    @router.post(
+        "/cases/{tracking_id}/request-info",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Ask the reporter for missing details",
+    )
+    async def request_info(tracking_id: str, who: Who, body: Question) -> CaseOut:
+        return await act(tracking_id, who, "request_info", question=body.question)
+
+    @router.post(
+        "/cases/{tracking_id}/reject",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Reject (spam, out of scope)",
+    )
+    async def reject(tracking_id: str, who: Who, body: Reason) -> CaseOut:
+        return await act(tracking_id, who, "reject", reason=body.reason)
+
+    @router.post(
+        "/cases/{tracking_id}/mark-repeat",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Mark as a repeat of another report",
+    )
+    async def mark_repeat(tracking_id: str, who: Who, body: RepeatOf) -> CaseOut:
+        return await act(tracking_id, who, "mark_repeat", repeat_of=body.repeat_of)
+
+    @router.post(
+        "/cases/{tracking_id}/dispatch",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Dispatch or re-dispatch (coordinators)",
+    )
+    async def dispatch(tracking_id: str, who: Who, body: DispatchTo) -> CaseOut:
+        return await act(tracking_id, who, "dispatch", agency_id=body.agency_id)
+
+    @router.post(
+        "/cases/{tracking_id}/decline",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Not within our authority (bukan wewenang): re-routed, history kept",
+    )
+    async def decline(tracking_id: str, who: Who, body: Decline) -> CaseOut:
+        return await act(
+            tracking_id,
+            who,
+            "decline",
+            reason=body.reason,
+            suggested_agency_id=body.suggested_agency_id,
         )
+
+    @router.post(
+        "/cases/{tracking_id}/follow-up",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="The agency's follow-up (tindak lanjut)",
+    )
+    async def follow_up(tracking_id: str, who: Who, body: FollowUp) -> CaseOut:
+        return await act(
+            tracking_id, who, "follow_up", text=body.text, attachments=body.attachments
+        )
+
+    @router.post(
+        "/cases/{tracking_id}/close",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Close the case",
+    )
+    async def close(tracking_id: str, who: Who, body: Reason) -> CaseOut:
+        return await act(tracking_id, who, "close", reason=body.reason)
 
     app.include_router(router)

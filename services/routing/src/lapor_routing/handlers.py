@@ -19,7 +19,8 @@ def make_router(rt: Runtime, service: RoutingService) -> KafkaRouter:
         topics.CASES,
         **batch_subscriber_options(rt.settings, "lapor-routing"),
         title="routing.cases",
-        description="Opens a case for each submitted report and dispatches it.",
+        description="Opens a case for each submitted report and applies the reporter's "
+        "replies, disputes and ratings to the lifecycle.",
     )
     async def on_case_events(msg: KafkaMessage) -> None:
         events, bad = decode_case_events(msg.raw_message)

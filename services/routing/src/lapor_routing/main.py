@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from lapor_kit.runtime import Runtime, serve
 
@@ -15,19 +18,64 @@ from .service import RoutingService
 from .settings import RoutingSettings
 
 
-def build(settings: RoutingSettings | None = None) -> tuple[FastAPI, Runtime]:
+class PrometheusRefused:
+    def __init__(self, rt: Runtime) -> None:
+        self.counter = Counter(
+            "lapor_routing_refused_transitions_total",
+            "Reporter events refused by the lifecycle (e.g. a rating before closing).",
+            ["action"],
+            registry=rt.registry,
+        )
+
+    def count(self, action: str) -> None:
+        self.counter.labels(action).inc()
+
+
+def build(
+    settings: RoutingSettings | None = None, clock: Callable[[], datetime] | None = None
+) -> tuple[FastAPI, Runtime]:
     settings = settings or RoutingSettings()
     rt = Runtime(settings, "routing")
     store = MongoCaseStore(rt)
-    rt.on_startup(store.ensure_indexes)
-    directory = directory_from(load_seed_files())
-    service = RoutingService(store, directory, clock=lambda: datetime.now(UTC))
+    seeds = load_seed_files()
+    service = RoutingService(
+        store,
+        directory_from(seeds),
+        clock=clock or (lambda: datetime.now(UTC)),
+        refused=PrometheusRefused(rt),
+    )
+
+    async def prepare() -> None:
+        await store.ensure_indexes()
+        await store.seed_directory(seeds)
+        await service.refresh_directory(force=True)
+
+    rt.on_startup(prepare)
+    tasks: dict[str, asyncio.Task[None]] = {}
+    if settings.scheduler_interval_seconds > 0:
+
+        async def start_scheduler() -> None:
+            tasks["scheduler"] = asyncio.create_task(
+                service.run_scheduler(settings.scheduler_interval_seconds), name="scheduler"
+            )
+
+        async def stop_scheduler() -> None:
+            task = tasks.pop("scheduler", None)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+        rt.on_startup(start_scheduler)
+        rt.on_shutdown(stop_scheduler)
     rt.include(handlers.make_router(rt, service))
     app = rt.fastapi(
         title="Lapor routing",
-        description="Resolves the agency with authority and runs each case's lifecycle.",
+        description="Resolves the agency with authority and runs each case's lifecycle: "
+        "verification, dispatch, declines and re-routing, follow-up, the reporter's reply, "
+        "working-day deadlines, reminders and escalation.",
     )
-    api.install(app, service, directory)
+    app.state.service = service
+    api.install(app, service, settings.auth_secret)
     return app, rt
 
 

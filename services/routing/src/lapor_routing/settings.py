@@ -7,3 +7,8 @@ from lapor_kit.settings import KitSettings
 
 class RoutingSettings(KitSettings):
     port: int = Field(default=8002, validation_alias="LAPOR_ROUTING_PORT")
+    scheduler_interval_seconds: float = Field(
+        default=5.0,
+        validation_alias="LAPOR_ROUTING_SCHEDULER_INTERVAL_SECONDS",
+        description="How often due deadlines and reminders are looked for (0: never, tests).",
+    )

@@ -65,6 +65,7 @@ class HistoryEntry(BaseModel):
     agency_id: str | None = None
     agency_name: str | None = None
     text: str | None = None
+    reason: str | None = None
 
 
 class ReporterOut(BaseModel):
@@ -98,6 +99,11 @@ class ComplaintView(BaseModel):
 
 class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+
+
+class RatingIn(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
 
 
 def accepted_out(result: Submitted, request: Request) -> AcceptedOut:

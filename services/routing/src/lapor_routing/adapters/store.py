@@ -1,9 +1,16 @@
-"""MongoDB adapter for routing (database ``lapor_routing``)."""
+"""MongoDB adapter for routing (database ``lapor_routing``).
+
+``cases`` (with a ``version`` for optimistic concurrency), ``timers`` (durable deadlines and
+reminders; a timer fires by a conditional update in the same transaction as its effects, so
+a restart or a second process can never fire it twice), ``directory`` (one document per
+tenant, editable at run time), ``processed_events``, ``outbox``.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -11,41 +18,154 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
+from lapor_schemas import topics
 
-from ..domain.cases import Routed
+from ..domain.directory import DirectoryFile
+from ..domain.lifecycle import Effects
+from ..ports import ConflictError
+
+
+class _AbortError(Exception):
+    pass
 
 
 class MongoCaseStore:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.cases = runtime.db["cases"]
+        self.timers = runtime.db["timers"]
+        self.directory = runtime.db["directory"]
         self.processed = ProcessedEvents(runtime.db["processed_events"])
 
     async def ensure_indexes(self) -> None:
         await self.cases.create_index([("tenant", 1), ("status", 1), ("agency_id", 1)])
+        await self.cases.create_index([("tenant", 1), ("due_at", 1)])
+        await self.timers.create_index([("fired", 1), ("due_at", 1)])
+        await self.timers.create_index([("tracking_id", 1), ("fired", 1)])
+
+    # -- directory ---------------------------------------------------------------------------
+
+    async def directory_files(self) -> list[DirectoryFile]:
+        docs = await self.directory.find({}, {"_id": 0, "updated_at": 0, "updated_by": 0}).to_list()
+        return [DirectoryFile.model_validate(d) for d in docs]
+
+    async def seed_directory(self, files: Sequence[DirectoryFile]) -> None:
+        """Insert the shipped files for tenants that have none yet (never overwrites)."""
+        for f in files:
+            await self.directory.update_one(
+                {"_id": f.tenant},
+                {
+                    "$setOnInsert": {
+                        **f.model_dump(mode="json"),
+                        "updated_at": time.time(),
+                        "updated_by": "seed",
+                    }
+                },
+                upsert=True,
+            )
+
+    async def save_directory(self, f: DirectoryFile, by: str) -> None:
+        await self.directory.replace_one(
+            {"_id": f.tenant},
+            {**f.model_dump(mode="json"), "updated_at": time.time(), "updated_by": by},
+            upsert=True,
+        )
+
+    async def directory_stamp(self) -> float:
+        doc = await self.directory.find_one({}, {"updated_at": 1}, sort=[("updated_at", -1)])
+        return float(doc["updated_at"]) if doc else 0.0
+
+    # -- cases -------------------------------------------------------------------------------
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return await self.processed.unseen(event_ids)
 
-    async def existing_cases(self, tracking_ids: Sequence[str]) -> set[str]:
-        if not tracking_ids:
-            return set()
-        docs = await self.cases.find({"_id": {"$in": list(tracking_ids)}}, {"_id": 1}).to_list()
-        return {d["_id"] for d in docs}
-
-    async def record(
-        self, event_ids: Sequence[str], routed: Sequence[Routed], messages: Sequence[OutMessage]
-    ) -> None:
-        async def work(session: AsyncClientSession) -> None:
-            await self.processed.mark(event_ids, session, time.time())
-            if routed:
-                await self.cases.insert_many(
-                    [r.case for r in routed], ordered=False, session=session
-                )
-            await self.rt.outbox.add(messages, session)
-
-        await self.rt.in_transaction(work)
-        self.rt.outbox.notify()
-
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"_id": tracking_id})
+
+    async def find(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+        return await self.cases.find(
+            query,
+            {"history": 0, "description": 0},
+            sort=[("due_at", 1), ("submitted_at", 1)],
+            limit=limit,
+        ).to_list()
+
+    async def apply(
+        self,
+        case: dict[str, Any],
+        effects: Effects,
+        *,
+        new: bool = False,
+        processed: Sequence[str] = (),
+        timer_id: str | None = None,
+    ) -> bool:
+        """Write the effects of one decision atomically: the case (conditional on its
+        version), its timers, its events (outbox), the processed event ids and, for a timer,
+        the timer itself (only if not fired yet). Returns False when a timer had already
+        fired; raises ConflictError when the case changed meanwhile."""
+
+        async def work(session: AsyncClientSession) -> None:
+            if timer_id is not None:
+                fired = await self.timers.update_one(
+                    {"_id": timer_id, "fired": False},
+                    {"$set": {"fired": True, "fired_at": time.time()}},
+                    session=session,
+                )
+                if fired.modified_count == 0:
+                    raise _AbortError
+            if processed:
+                await self.processed.mark(processed, session, time.time())
+            tid = case["_id"]
+            if new:
+                doc = effects.applied_to(case)
+                doc["version"] = 1
+                await self.cases.insert_one(doc, session=session)
+            elif effects.sets or effects.history:
+                update: dict[str, Any] = {"$set": {**effects.sets}, "$inc": {"version": 1}}
+                if effects.history:
+                    update["$push"] = {"history": {"$each": effects.history}}
+                result = await self.cases.update_one(
+                    {"_id": tid, "version": case.get("version", 0)}, update, session=session
+                )
+                if result.matched_count == 0:
+                    raise ConflictError(tid)
+            if effects.cancel_timers:
+                await self.timers.delete_many({"tracking_id": tid, "fired": False}, session=session)
+            if effects.timers:
+                await self.timers.insert_many([t.doc() for t in effects.timers], session=session)
+            await self.rt.outbox.add(
+                [OutMessage.of(topics.CASES, tid, e) for e in effects.events], session
+            )
+
+        try:
+            await self.rt.in_transaction(work)
+        except _AbortError:
+            return False
+        self.rt.outbox.notify()
+        return True
+
+    async def mark_processed(self, event_ids: Sequence[str]) -> None:
+        async def work(session: AsyncClientSession) -> None:
+            await self.processed.mark(event_ids, session, time.time())
+
+        if event_ids:
+            await self.rt.in_transaction(work)
+
+    # -- timers ------------------------------------------------------------------------------
+
+    async def due_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
+        return await self.timers.find(
+            {"fired": False, "due_at": {"$lte": now}}, sort=[("due_at", 1)], limit=limit
+        ).to_list()
+
+    async def pending_timers(self, tracking_id: str) -> list[dict[str, Any]]:
+        return await self.timers.find(
+            {"tracking_id": tracking_id, "fired": False}, sort=[("due_at", 1)]
+        ).to_list()
+
+    async def discard_timer(self, timer_id: str) -> None:
+        await self.timers.update_one(
+            {"_id": timer_id, "fired": False},
+            {"$set": {"fired": True, "fired_at": time.time(), "discarded": True}},
+        )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib.resources import files
 from typing import Literal
 
@@ -24,10 +26,50 @@ class Agency(BaseModel):
     email: str | None = None
 
 
+EscalationStep = Literal["coordinator", "province", "ombudsman"]
+
+
+class TenantPolicy(BaseModel):
+    """A province's own deadlines and ways of working (all in working days)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: str = "Asia/Makassar"
+    verification: Literal["auto", "manual"] = Field(
+        default="auto",
+        description="auto: routing verifies and dispatches new reports at once (reports flagged "
+        "as repeats always wait for a person); manual: an admin verifies each report.",
+    )
+    verify_days: int = Field(default=3, ge=1, le=30)
+    follow_up_days: int = Field(default=5, ge=1, le=60)
+    reply_days: int = Field(default=10, ge=1, le=60)
+    reminder_days_before: int = Field(default=1, ge=0, le=10)
+    escalation_step_days: int = Field(default=2, ge=1, le=30)
+    max_transfers: int = Field(default=3, ge=0, le=10)
+    escalation_chain: tuple[EscalationStep, ...] = ("coordinator", "province", "ombudsman")
+    local_holidays: tuple[date, ...] = ()
+
+
+class RoutingRule(BaseModel):
+    """Keyword hints: a report whose text contains any keyword (and matches the optional
+    categories/regions) goes to ``agency`` or to the report's region's OPD ``opd``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    keywords: tuple[str, ...] = Field(min_length=1)
+    categories: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    agency: str | None = None
+    opd: str | None = None
+
+
 class DirectoryFile(BaseModel):
     version: int = Field(ge=1)
     tenant: str
     name: str
+    policy: TenantPolicy = TenantPolicy()
+    rules: list[RoutingRule] = Field(default_factory=list)
     agencies: list[Agency]
 
 
@@ -44,7 +86,14 @@ class NoAgencyError(LookupError):
 class Directory:
     """All tenants' agencies, indexed for routing."""
 
-    def __init__(self, agencies: Iterable[Agency]) -> None:
+    def __init__(
+        self,
+        agencies: Iterable[Agency],
+        rules: Mapping[str, Sequence[RoutingRule]] | None = None,
+        policies: Mapping[str, TenantPolicy] | None = None,
+    ) -> None:
+        self.rules = {tenant: tuple(r) for tenant, r in (rules or {}).items()}
+        self.policies: dict[str, TenantPolicy] = dict(policies or {})
         self.by_id: dict[str, Agency] = {}
         self._by_region_category: dict[tuple[str, str], Agency] = {}
         self._coordinator: dict[str, Agency] = {}
@@ -55,24 +104,64 @@ class Directory:
             for category in agency.categories:
                 self._by_region_category.setdefault((agency.region_code, category), agency)
 
-    def resolve(self, region_code: str, category: str) -> Decision:
-        """The agency with authority, and the rule that chose it:
+    def policy(self, tenant: str) -> TenantPolicy:
+        return self.policies.get(tenant, TenantPolicy())
 
-        1. ``region-category``: the region's agency that handles the category;
-        2. ``region-coordinator``: the region's coordinator admin;
-        3. ``province-coordinator``: the province's coordinator admin.
+    def candidates(self, region_code: str, category: str, text: str = "") -> list[Decision]:
+        """Every agency that may have authority, best first, each with the rule that chose it:
+
+        1. ``region-category``: the region's agency that handles the chosen category;
+        2. ``keyword:<rule id>``: the tenant's keyword hints matching the report's text (they
+           decide when the category has no technical agency, e.g. ``lainnya``, and offer the
+           next candidates when an agency declines);
+        3. ``region-coordinator``: the region's coordinator admin;
+        4. ``province-coordinator``: the province's coordinator admin.
         """
+        out: list[Decision] = []
         agency = self._by_region_category.get((region_code, category))
         if agency is not None:
-            return Decision(agency, "region-category")
+            out.append(Decision(agency, "region-category"))
+        lowered = text.lower()
+        for rule in self.rules.get(region_code.split(".", 1)[0], ()):
+            if rule.categories and category not in rule.categories:
+                continue
+            if rule.regions and region_code not in rule.regions:
+                continue
+            if not any(_has_word(lowered, k) for k in rule.keywords):
+                continue
+            target = rule.agency or (f"{region_code}.{rule.opd}" if rule.opd else None)
+            if target and target in self.by_id:
+                out.append(Decision(self.by_id[target], f"keyword:{rule.id}"))
         coordinator = self._coordinator.get(region_code)
         if coordinator is not None:
-            return Decision(coordinator, "region-coordinator")
-        province = region_code.split(".", 1)[0]
-        coordinator = self._coordinator.get(province)
-        if coordinator is not None:
-            return Decision(coordinator, "province-coordinator")
-        raise NoAgencyError(f"no agency for region {region_code} and category {category}")
+            out.append(Decision(coordinator, "region-coordinator"))
+        province = self.province_coordinator(region_code)
+        if province is not None:
+            out.append(Decision(province, "province-coordinator"))
+        seen: set[str] = set()
+        unique = []
+        for decision in out:
+            if decision.agency.id not in seen:
+                seen.add(decision.agency.id)
+                unique.append(decision)
+        return unique
+
+    def resolve(self, region_code: str, category: str, text: str = "") -> Decision:
+        found = self.candidates(region_code, category, text)
+        if not found:
+            raise NoAgencyError(f"no agency for region {region_code} and category {category}")
+        return found[0]
+
+    def province_coordinator(self, region_code: str) -> Agency | None:
+        return self._coordinator.get(region_code.split(".", 1)[0])
+
+    def coordinator_of(self, agency: Agency) -> Agency | None:
+        if agency.coordinator_id:
+            return self.by_id.get(agency.coordinator_id)
+        return self.province_coordinator(agency.region_code)
+
+    def ombudsman(self) -> Agency | None:
+        return self.by_id.get(OMBUDSMAN_ID)
 
     def of_tenant(self, tenant: str) -> list[Agency]:
         return [a for a in self.by_id.values() if a.region_code.split(".", 1)[0] == tenant]
@@ -92,5 +181,16 @@ def load_seed_files(names: Iterable[str] | None = None) -> list[DirectoryFile]:
 
 
 def directory_from(files_: Iterable[DirectoryFile] | Mapping[str, DirectoryFile]) -> Directory:
-    values = files_.values() if isinstance(files_, Mapping) else files_
-    return Directory(a for f in values for a in f.agencies)
+    values = list(files_.values() if isinstance(files_, Mapping) else files_)
+    return Directory(
+        (a for f in values for a in f.agencies),
+        rules={f.tenant: f.rules for f in values},
+        policies={f.tenant: f.policy for f in values},
+    )
+
+
+OMBUDSMAN_ID = "00.ombudsman"
+
+
+def _has_word(text: str, keyword: str) -> bool:
+    return re.search(rf"(?<![0-9a-z]){re.escape(keyword.lower())}(?![0-9a-z])", text) is not None
