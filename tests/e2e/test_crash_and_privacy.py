@@ -15,9 +15,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, services
+from lapor_kit.auth import issue
+from lapor_kit.settings import KitSettings
 from lapor_schemas import topics
 from tests.e2e.test_pipeline import counter_value, mails_for, routed_view
-from tests.support import eventually, publish, signed
+from tests.support import eventually, publish, signed, unique_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -28,6 +30,16 @@ BODY: dict[str, Any] = {
     "region_code": "63.71",
 }
 DLH = "63.71.dlh"
+
+
+def unique_body(**extra: Any) -> dict[str, Any]:
+    return unique_text(BODY, **extra)
+
+
+ADMIN = {
+    "Authorization": "Bearer "
+    + issue(KitSettings().auth_secret, subject="e2e", role="national_admin", tenant="*")
+}
 
 
 def restart_intake(stack: Stack, s: StackSettings, **env: str) -> None:
@@ -62,7 +74,7 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
 
 
 async def effects(http: httpx.AsyncClient, s: StackSettings, tid: str) -> dict[str, Any]:
-    case = (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}")).json()
+    case = (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=ADMIN)).json()
     notes = (
         await http.get(f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tid})
     ).json()
@@ -118,12 +130,13 @@ async def test_kill_9_between_store_write_and_publish(
     email = f"korban.{uuid.uuid4().hex[:6]}@warga.example"
     resp = await http.post(
         f"{s.url('intake')}/api/v1/complaints",
-        json={**BODY, "reporter": {"name": "Dewi", "email": email}},
+        json=unique_body(reporter={"name": "Dewi", "email": email}),
     )
     assert resp.status_code == 202
     tid = resp.json()["tracking_id"]
     await asyncio.sleep(2)
-    assert (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}")).status_code == 404
+    missing = await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=ADMIN)
+    assert missing.status_code == 404
 
     assert running_stack.pm.kill("intake")  # kill -9: the event was stored, not published
     restart_intake(running_stack, s)
@@ -141,7 +154,7 @@ async def test_crash_after_publish_before_the_outbox_is_cleared(
     email = f"saksi.{uuid.uuid4().hex[:6]}@warga.example"
     resp = await http.post(
         f"{s.url('intake')}/api/v1/complaints",
-        json={**BODY, "reporter": {"name": "Eko", "email": email}},
+        json=unique_body(reporter={"name": "Eko", "email": email}),
     )
     assert resp.status_code == 202
     tid = resp.json()["tracking_id"]
@@ -171,14 +184,14 @@ async def test_identity_is_on_no_topic_but_contacts_and_in_no_log(
     phone_digits = phone.lstrip("+")
     named = await http.post(
         f"{s.url('intake')}/api/v1/complaints",
-        json={**BODY, "reporter": {"name": name, "email": email, "phone": phone}},
+        json={**unique_body(), "reporter": {"name": name, "email": email, "phone": phone}},
     )
     anonymous = await http.post(
         f"{s.url('intake')}/api/v1/complaints",
-        json={**BODY, "anonymous": True, "reporter": {"name": name, "email": email}},
+        json={**unique_body(), "anonymous": True, "reporter": {"name": name, "email": email}},
     )
     external = {
-        **BODY,
+        **unique_body(),
         "channel": "lapor-aa-banjarmasin",
         "external_id": f"P-{mark}",
         "reporter": {"name": name, "email": email, "phone": phone},

@@ -13,7 +13,7 @@ import pytest
 
 from lapor_devstack.settings import StackSettings
 from lapor_schemas import topics
-from tests.support import TopicReader, eventually, publish, signed
+from tests.support import TopicReader, eventually, publish, signed, unique_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -48,12 +48,18 @@ async def received(http: httpx.AsyncClient, s: StackSettings, **labels: str) -> 
 
 
 async def routed_view(http: httpx.AsyncClient, s: StackSettings, tid: str) -> dict[str, Any]:
+    last: list[Any] = [None]
+
     async def check() -> dict[str, Any] | None:
         resp = await http.get(f"{s.url('intake')}/api/v1/complaints/{tid}")
         view: dict[str, Any] = resp.json()
+        last[0] = (resp.status_code, view)
         return view if resp.status_code == 200 and view.get("agency") else None
 
-    result: dict[str, Any] = await eventually(check, timeout=60)
+    try:
+        result: dict[str, Any] = await eventually(check, timeout=60)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{tid} not routed; last answer: {last[0]}") from exc
     return result
 
 
@@ -95,7 +101,7 @@ async def test_http_complaint_is_routed_emailed_and_counted(
 
     resp = await http.post(
         f"{s.url('intake')}/api/v1/complaints",
-        json={**BODY, "reporter": {"name": "Siti Rahmah", "email": email}},
+        json=unique_text(BODY, reporter={"name": "Siti Rahmah", "email": email}),
     )
     assert resp.status_code == 202
     tid = resp.json()["tracking_id"]
@@ -103,7 +109,7 @@ async def test_http_complaint_is_routed_emailed_and_counted(
     view = await routed_view(http, s, tid)
     assert view["agency"] == PUPR_BANJARMASIN
     assert view["status"] == "dispatched"
-    assert [h["status"] for h in view["history"]] == ["submitted", "dispatched"]
+    assert [h["status"] for h in view["history"]] == ["submitted", "verified", "dispatched"]
 
     mails = await mails_for(http, s, tid, 2)
     assert sorted(m["to"][0] for m in mails) == sorted([email, AGENCY_EMAIL])
@@ -143,7 +149,7 @@ async def test_regional_system_complaint_over_kafka_takes_the_same_path(
     ext = f"LAA-{uuid.uuid4().hex[:8]}"
     email = f"pelapor.{uuid.uuid4().hex[:6]}@warga.example"
     message = {
-        **BODY,
+        **unique_text(BODY),
         "channel": "lapor-aa-banjarmasin",
         "external_id": ext,
         "reporter": {"name": "Ahmad", "email": email},

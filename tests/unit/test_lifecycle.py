@@ -303,7 +303,6 @@ def test_tenant_isolation_of_reads_and_actions() -> None:
     assert inbox_query(pupr) == {"tenant": "63", "agency_id": "63.71.pupr"}
 
 
-
 def test_policies_come_from_the_directory_files() -> None:
     files = {f.tenant: f for f in load_seed_files()}
     assert files["21"].policy.timezone == "Asia/Jakarta"

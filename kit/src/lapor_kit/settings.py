@@ -13,7 +13,7 @@ class KitSettings(BaseSettings):
     ``LAPOR_MONGO_URL``        MongoDB connection string (replica set required: transactions)
     """
 
-    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore", populate_by_name=True)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"

@@ -49,6 +49,7 @@ class CaseOut(BaseModel):
     escalation_level: int
     escalated_to: str | None
     due_at: datetime | None
+    overdue_since: datetime | None = None
     stage: str | None
     repeat_of: str | None
     history: list[CaseHistoryEntry] = Field(default_factory=list)

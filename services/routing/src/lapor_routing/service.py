@@ -197,7 +197,11 @@ class RoutingService:
             q["category"] = category
         if overdue is not None:
             now = self.clock()
-            q["due_at"] = {"$lt": now} if overdue else {"$not": {"$lt": now}}
+            late = [{"due_at": {"$lt": now}}, {"overdue_since": {"$ne": None}}]
+            if overdue:
+                q["$and"] = [*q.get("$and", []), {"$or": late}]
+            else:
+                q["$nor"] = late
         return await self.store.find(q, limit=limit)
 
     async def replace_directory(self, f: DirectoryFile, by: str) -> None:

@@ -232,10 +232,16 @@ class Lifecycle:
                         at,
                     )
                 )
-        return Effects(sets={"due_at": due, "stage": stage}, timers=timers, cancel_timers=True)
+        return Effects(
+            sets={"due_at": due, "stage": stage, "overdue_since": None},
+            timers=timers,
+            cancel_timers=True,
+        )
 
     def _no_deadline(self) -> Effects:
-        return Effects(sets={"due_at": None, "stage": None}, cancel_timers=True)
+        return Effects(
+            sets={"due_at": None, "stage": None, "overdue_since": None}, cancel_timers=True
+        )
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -625,7 +631,12 @@ class Lifecycle:
             to=ref(to),
             due_at=due,
         )
-        step.sets = {"escalation_level": level, "escalated_to": to.id, "updated_at": now}
+        step.sets = {
+            "escalation_level": level,
+            "escalated_to": to.id,
+            "updated_at": now,
+            "overdue_since": case.get("overdue_since") or now,
+        }
         if last:
             return step.then(Effects(cancel_timers=True))
         n = len(case.get("history", [])) + 1

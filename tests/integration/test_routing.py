@@ -1,0 +1,260 @@
+"""Routing in-process on the real broker and store, with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from lapor_devstack.settings import StackSettings
+from lapor_kit.auth import issue
+from lapor_routing.main import build
+from lapor_routing.service import RoutingService
+from lapor_routing.settings import RoutingSettings
+from lapor_schemas import ReporterRated, ReporterReplied, topics
+from lapor_schemas.events import ReplyData, ReporterRatingData
+from tests import factories
+from tests.support import TopicReader, eventually, fast_settings, publish
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 WITA
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Ctx:
+    client: httpx.AsyncClient
+    service: RoutingService
+    settings: RoutingSettings
+    clock: Clock
+    bootstrap: str
+
+    def token(self, role: str, tenant: str, **extra: str) -> dict[str, str]:
+        jwt = issue(
+            self.settings.auth_secret, subject=f"{role}-{tenant}", role=role, tenant=tenant, **extra
+        )
+        return {"Authorization": f"Bearer {jwt}"}
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def routing(infra: object, stack_settings: StackSettings) -> AsyncIterator[Ctx]:
+    settings = fast_settings(RoutingSettings, stack_settings, scheduler_interval_seconds=0)
+    clock = Clock()
+    app, _ = build(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+            yield Ctx(client, app.state.service, settings, clock, stack_settings.kafka_bootstrap)
+
+
+def new_id() -> str:
+    return "LPR-" + uuid.uuid4().hex[:10].upper().replace("I", "J").replace("O", "P")
+
+
+async def submit(ctx: Ctx, **data: Any) -> str:
+    tid = new_id()
+    event = factories.submitted(tid, time=ctx.clock.now, **data)
+    await publish(ctx.bootstrap, topics.CASES, event.model_dump_json().encode(), key=tid.encode())
+    admin = ctx.token("national_admin", "*")
+
+    async def opened() -> bool:
+        return (await ctx.client.get(f"/api/v1/cases/{tid}", headers=admin)).status_code == 200
+
+    await eventually(opened, timeout=30)
+    return tid
+
+
+async def reporter_event(ctx: Ctx, cls: Any, tid: str, **data: Any) -> None:
+    data_cls = ReporterRatingData if cls is ReporterRated else ReplyData
+    event = cls(
+        source="lapor-intake",
+        tenant=tid and "63",
+        subject=tid,
+        correlation_id=tid,
+        time=ctx.clock.now,
+        data=data_cls(
+            tracking_id=tid, channel="web", replied_at=ctx.clock.now, **{"text": "oke", **data}
+        ),
+    )
+    await publish(ctx.bootstrap, topics.CASES, event.model_dump_json().encode(), key=tid.encode())
+
+
+async def status_becomes(ctx: Ctx, tid: str, status: str) -> dict[str, Any]:
+    admin = ctx.token("national_admin", "*")
+
+    async def check() -> dict[str, Any] | None:
+        case: dict[str, Any] = (await ctx.client.get(f"/api/v1/cases/{tid}", headers=admin)).json()
+        return case if case["status"] == status else None
+
+    result: dict[str, Any] = await eventually(check, timeout=30)
+    return result
+
+
+async def test_a_province_never_sees_or_touches_another_provinces_cases(routing: Ctx) -> None:
+    tid = await submit(routing)
+    path = f"/api/v1/cases/{tid}"
+    kalsel = routing.token("province_coordinator", "63")
+    sulsel = routing.token("province_coordinator", "73")
+    assert (await routing.client.get(path, headers=kalsel)).status_code == 200
+    assert (await routing.client.get(path, headers=sulsel)).status_code == 404
+    refused = await routing.client.post(
+        f"{path}/close", json={"reason": "bukan urusan"}, headers=sulsel
+    )
+    assert refused.status_code == 404
+    inbox = (await routing.client.get("/api/v1/inbox", headers=sulsel)).json()
+    assert tid not in [c["tracking_id"] for c in inbox]
+    own = (
+        await routing.client.get("/api/v1/inbox", params={"status": "dispatched"}, headers=kalsel)
+    ).json()
+    assert tid in [c["tracking_id"] for c in own]
+    assert (await routing.client.get(path)).status_code == 401
+    bad = {
+        "Authorization": "Bearer "
+        + issue(
+            "another-secret-of-32-bytes-or-more!!", subject="x", role="national_admin", tenant="*"
+        )
+    }
+    assert (await routing.client.get(path, headers=bad)).status_code == 401
+
+
+async def test_decline_re_routes_with_history_and_agencies_only_act_on_their_cases(
+    routing: Ctx,
+) -> None:
+    tid = await submit(routing, description="Jalan rusak dan air PDAM mati di kompleks kami.")
+    path = f"/api/v1/cases/{tid}"
+    pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr")
+    pdam = routing.token("agency_staff", "63", agency_id="63.71.pdam")
+    assert (
+        await routing.client.post(f"{path}/follow-up", json={"text": "Kami tangani"}, headers=pdam)
+    ).status_code == 404
+    cases = await TopicReader(routing.bootstrap, topics.CASES).start()
+    try:
+        declined = await routing.client.post(
+            f"{path}/decline", headers=pupr, json={"reason": "Ini urusan PDAM"}
+        )
+        assert declined.status_code == 200, declined.text
+        body = declined.json()
+        assert body["agency"]["id"] == "63.71.pdam"
+        assert body["transfers"] == 1
+        [declined_event] = await cases.wait_for(
+            lambda r: r.key == tid.encode() and b'"case.declined"' in r.value
+        )
+        [redispatch] = await cases.wait_for(
+            lambda r: r.key == tid.encode() and b'"previous_agency_id":"63.71.pupr"' in r.value
+        )
+        assert declined_event.offset < redispatch.offset  # same partition, in order
+        assert json.loads(declined_event.value)["data"]["reason"] == "Ini urusan PDAM"
+        dispatched = json.loads(redispatch.value)["data"]
+        assert dispatched["agency"]["id"] == "63.71.pdam"
+        assert dispatched["rule"] == "keyword:63-air"
+    finally:
+        await cases.stop()
+    late = await routing.client.post(f"{path}/follow-up", json={"text": "Sudah"}, headers=pupr)
+    assert late.status_code == 403  # no longer its case, but it may still read the history
+    assert (await routing.client.get(path, headers=pupr)).status_code == 200
+    illegal = await routing.client.post(
+        f"{path}/verify", json={}, headers=routing.token("province_coordinator", "63")
+    )
+    assert illegal.status_code == 409
+    assert illegal.json()["code"] == "illegal_transition"
+    assert "dispatched" in illegal.json()["detail_en"]
+    hops = [(h["status"], h.get("agency_id")) for h in body["history"]]
+    assert hops[-2:] == [("declined", "63.71.pupr"), ("dispatched", "63.71.pdam")]
+
+
+async def test_follow_up_reply_and_rating_through_the_case_log(routing: Ctx) -> None:
+    tid = await submit(routing)
+    pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr")
+    done = await routing.client.post(
+        f"/api/v1/cases/{tid}/follow-up",
+        headers=pupr,
+        json={"text": "Lubang sudah ditambal pada 24 Nov."},
+    )
+    assert done.json()["status"] == "followed_up"
+    await reporter_event(routing, ReporterRated, tid, score=5)  # too early: refused
+    await reporter_event(routing, ReporterReplied, tid, text="Terima kasih, sudah bagus.")
+    await status_becomes(routing, tid, "closed")
+    await reporter_event(routing, ReporterRated, tid, score=4, text="Cepat")
+    rated = await status_becomes(routing, tid, "rated")
+    assert [h.get("score") for h in rated["history"] if h["status"] == "rated"] == [4]
+
+
+async def test_directory_changes_take_effect_without_a_redeploy(routing: Ctx) -> None:
+    admin = routing.token("national_admin", "*")
+    kepri = (await routing.client.get("/api/v1/directory/21")).json()
+    kepri["policy"]["verification"] = "manual"
+    kepri["version"] += 1
+    refused = await routing.client.put(
+        "/api/v1/directory/21", json=kepri, headers=routing.token("province_coordinator", "21")
+    )
+    assert refused.status_code == 403
+    saved = await routing.client.put("/api/v1/directory/21", json=kepri, headers=admin)
+    assert saved.status_code == 200, saved.text
+    tid = await submit(routing, region="21.72", category="kesehatan")
+    case = await status_becomes(routing, tid, "submitted")
+    assert case["stage"] == "verify"
+    verified = await routing.client.post(
+        f"/api/v1/cases/{tid}/verify", json={}, headers=routing.token("province_coordinator", "21")
+    )
+    assert verified.json()["agency"]["id"] == "21.72.dinkes"  # Kota Tanjungpinang
+
+
+async def test_a_breach_escalates_exactly_once_across_restarts_and_two_schedulers(
+    routing: Ctx, stack_settings: StackSettings
+) -> None:
+    tid = await submit(routing)
+    admin = routing.token("national_admin", "*")
+    case = (await routing.client.get(f"/api/v1/cases/{tid}", headers=admin)).json()
+    due = datetime.fromisoformat(case["due_at"])
+    routing.clock.now = due + timedelta(hours=1)
+    cases = await TopicReader(routing.bootstrap, topics.CASES).start()
+    try:
+        # a second routing process on the same store (what a restart or a replica is)
+        second_clock = Clock()
+        second_clock.now = routing.clock.now
+        app2, _ = build(routing.settings, clock=second_clock)
+        async with app2.router.lifespan_context(app2):
+            other: RoutingService = app2.state.service
+            fired = await asyncio.gather(routing.service.tick(), other.tick())
+        again = await routing.service.tick()  # after the "restart": nothing left to fire
+        escalations = await cases.wait_for(
+            lambda r: r.key == tid.encode() and b'"case.escalated"' in r.value
+        )
+        await asyncio.sleep(1.0)
+        all_escalations = [
+            r for r in cases.records if r.key == tid.encode() and b'"case.escalated"' in r.value
+        ]
+    finally:
+        await cases.stop()
+    assert len(all_escalations) == 1
+    assert sum(fired) >= 1
+    assert again == 0
+    data = json.loads(escalations[0].value)["data"]
+    assert (data["level"], data["to"]["id"], data["stage"]) == (1, "63.71.kominfo", "follow_up")
+    after = (await routing.client.get(f"/api/v1/cases/{tid}", headers=admin)).json()
+    assert after["escalation_level"] == 1
+    assert after["escalated_to"] == "63.71.kominfo"
+    overdue = (
+        await routing.client.get(
+            "/api/v1/inbox",
+            params={"overdue": "true"},
+            headers=routing.token("province_coordinator", "63"),
+        )
+    ).json()
+    assert tid in [c["tracking_id"] for c in overdue]
+    routing.clock.now = START
