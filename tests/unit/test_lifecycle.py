@@ -311,3 +311,12 @@ def test_policies_come_from_the_directory_files() -> None:
     with pytest.raises(ValueError, match="verify_days"):
         DirectoryFile.model_validate(bad)
     assert TenantPolicy().escalation_chain == ("coordinator", "province", "ombudsman")
+
+
+def test_a_coordinator_may_close_a_case_the_agency_is_working_on() -> None:
+    lc = machine()
+    case = opened(lc)
+    closed = applied(case, lc.close(case, ADMIN, NOW, "Sudah ditangani di luar sistem"))
+    assert closed["status"] == "closed"
+    assert closed["due_at"] is None
+    assert closed["history"][-1]["reason"] == "Sudah ditangani di luar sistem"

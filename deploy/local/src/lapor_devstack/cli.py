@@ -50,12 +50,18 @@ def demo(s: StackSettings) -> None:
     print("\nSubmitting sample reports ...")
     views = asyncio.run(run_demo(s))
     for view in views:
-        agency = view["agency"]
+        agency = view.get("agency")
         print(
             f"\n  {view['tracking_id']}  [{view['channel']}] {view['category']} "
             f"in {view['region_code']} -> {view['status']}"
         )
-        print(f"    agency: {agency['name']} ({agency['id']})")
+        if agency:
+            print(f"    agency: {agency['name']} ({agency['id']})")
+        if view.get("repeat_of"):
+            print(
+                f"    repeat of {view['repeat_of']}: waits for a verifier "
+                "(same substance as an open report)"
+            )
         for note in view["notifications"]:
             print(
                 f"    notification: {note['channel']} to {note['recipient_role']}"
