@@ -111,8 +111,8 @@ async def test_http_complaint_is_routed_emailed_and_counted(
     assert view["status"] == "dispatched"
     assert [h["status"] for h in view["history"]] == ["submitted", "verified", "dispatched"]
 
-    mails = await mails_for(http, s, tid, 2)
-    assert sorted(m["to"][0] for m in mails) == sorted([email, AGENCY_EMAIL])
+    mails = await mails_for(http, s, tid, 3)
+    assert sorted(m["to"][0] for m in mails) == sorted([email, email, AGENCY_EMAIL])
     agency_mail = next(m for m in mails if m["to"] == [AGENCY_EMAIL])
     raw = await http.get(f"http://127.0.0.1:{s.mail_http_port}/messages/{agency_mail['id']}")
     assert "Siti" not in raw.text
@@ -123,7 +123,7 @@ async def test_http_complaint_is_routed_emailed_and_counted(
         notes: list[dict[str, Any]] = (
             await http.get(f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tid})
         ).json()
-        return notes if sum(n["status"] == "sent" for n in notes) == 2 else None
+        return notes if sum(n["status"] == "sent" for n in notes) == 3 else None
 
     notes = await eventually(notified)
     assert {(n["channel"], n["recipient_role"]) for n in notes} == {
@@ -177,8 +177,8 @@ async def test_regional_system_complaint_over_kafka_takes_the_same_path(
     view = await routed_view(http, s, tid)
     assert view["agency"] == PUPR_BANJARMASIN
     assert view["channel"] == "external"
-    mails = await mails_for(http, s, tid, 2)
-    assert sorted(m["to"][0] for m in mails) == sorted([email, AGENCY_EMAIL])
+    mails = await mails_for(http, s, tid, 3)
+    assert sorted(m["to"][0] for m in mails) == sorted([email, email, AGENCY_EMAIL])
     assert await eventually(lambda: _moved(http, s, labels, before)) == before + 1
     dispatches = counter_value(
         (await http.get(f"{s.url('metrics')}/metrics")).text,
@@ -247,3 +247,47 @@ async def test_open311_sms_and_staff_reports_reach_the_right_agencies(
         view = await routed_view(http, s, tid)
         assert view["agency"]["id"] == agency
         assert view["channel"] == channel
+
+
+async def test_the_reporter_hears_of_the_follow_up_and_the_closing(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    from lapor_kit.auth import issue
+    from lapor_kit.settings import KitSettings
+
+    s = e2e_settings
+    email = f"pelapor.{uuid.uuid4().hex[:6]}@warga.example"
+    created = await http.post(
+        f"{s.url('intake')}/api/v1/complaints",
+        json=unique_text(BODY, reporter={"name": "Rudi", "email": email}),
+    )
+    tid, secret = created.json()["tracking_id"], created.json()["secret"]
+    await routed_view(http, s, tid)
+    staff = issue(
+        KitSettings().auth_secret,
+        subject="staf-pupr",
+        role="agency_staff",
+        tenant="63",
+        agency_id="63.71.pupr",
+    )
+    done = await http.post(
+        f"{s.url('routing')}/api/v1/cases/{tid}/follow-up",
+        headers={"Authorization": f"Bearer {staff}"},
+        json={"text": "Lubang ditambal aspal pada hari ini."},
+    )
+    assert done.status_code == 200, done.text
+    mails = await mails_for(http, s, tid, 4)  # received, forwarded, agency notice, follow-up
+    follow = next(m for m in mails if "Tindak lanjut" in m["subject"])
+    assert follow["to"] == [email]
+    body = (await http.get(f"http://127.0.0.1:{s.mail_http_port}/messages/{follow['id']}")).text
+    assert "Lubang ditambal aspal" in body
+    reply = await http.post(
+        f"{s.url('intake')}/api/v1/complaints/{tid}/replies",
+        headers={"X-Lapor-Secret": secret},
+        json={"text": "Terima kasih, sudah rapi."},
+    )
+    assert reply.status_code == 202
+    mails = await mails_for(http, s, tid, 5)
+    assert any("selesai" in m["subject"] for m in mails)
+    view = (await http.get(f"{s.url('intake')}/api/v1/complaints/{tid}")).json()
+    assert view["status"] == "closed"

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from lapor_notify.domain.planning import case_facts, plan
 from lapor_notify.domain.render import Renderer
@@ -11,6 +14,7 @@ from lapor_schemas import (
 from tests.factories import dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+TID = "LPR-0000000001"
 
 
 def _submitted(*, contactable: bool = True, anonymous: bool = False) -> ComplaintSubmitted:
@@ -35,11 +39,12 @@ def test_no_reporter_notification_without_a_contact() -> None:
 
 def test_dispatch_notifies_the_agency_at_its_directory_address() -> None:
     event = _dispatched()
-    [delivery] = plan(event, NOW)
+    reporter, delivery = plan(event, NOW)
+    assert (reporter.role, reporter.template) == ("reporter", "case.dispatched.reporter.email")
     assert delivery.role == "agency"
     assert delivery.address == "pupr.6371@instansi.lapor.example"
     assert delivery.id == f"{event.id}:63.71.pupr:email"
-    assert plan(_dispatched(email=None), NOW) == []
+    assert [d.role for d in plan(_dispatched(email=None), NOW)] == ["reporter"]
 
 
 def test_reporter_acknowledgement_is_in_bahasa_indonesia_with_english_alongside() -> None:
@@ -92,3 +97,139 @@ def test_a_province_can_override_a_template(tmp_path: object) -> None:
     )
     other = renderer.render("complaint.submitted.reporter.email", "id", "73", ctx)
     assert other.subject.startswith("[LAPOR]")
+
+
+def _lifecycle_events() -> list[Any]:
+    from lapor_schemas import (
+        Actor,
+        AgencyRef,
+        CaseClosed,
+        CaseDisputed,
+        CaseEscalated,
+        CaseFollowedUp,
+        CaseInfoRequested,
+        CaseMarkedRepeat,
+        CaseRejected,
+        CaseReminder,
+        EscalationData,
+        MarkedRepeatData,
+        ReminderData,
+        TransitionData,
+    )
+
+    system = Actor(kind="system")
+    due = NOW + timedelta(days=7)
+    base = {"tracking_id": TID, "at": NOW, "actor": system}
+    env = {
+        "source": "lapor-routing",
+        "tenant": "63",
+        "subject": TID,
+        "correlation_id": TID,
+        "time": NOW,
+    }
+    to = AgencyRef(
+        id="63.71.kominfo",
+        name="Diskominfo Kota Banjarmasin",
+        region_code="63.71",
+        email="kominfo.6371@instansi.lapor.example",
+    )
+    return [
+        CaseRejected(**env, data=TransitionData(**base, status="rejected", reason="spam")),
+        CaseInfoRequested(
+            **env,
+            data=TransitionData(**base, status="needs_info", text="Di mana tepatnya?", due_at=due),
+        ),
+        CaseMarkedRepeat(
+            **env, data=MarkedRepeatData(**base, status="marked_repeat", repeat_of="LPR-0000000009")
+        ),
+        CaseFollowedUp(
+            **env,
+            data=TransitionData(**base, status="followed_up", text="Sudah ditambal.", due_at=due),
+        ),
+        CaseDisputed(
+            **env,
+            data=TransitionData(**base, status="disputed", text="Belum ditambal!", due_at=due),
+        ),
+        CaseClosed(**env, data=TransitionData(**base, status="closed", reason="no_reply")),
+        CaseEscalated(
+            **env,
+            data=EscalationData(
+                **base, status="dispatched", level=1, stage="follow_up", to=to, due_at=due
+            ),
+        ),
+        CaseReminder(
+            **env,
+            data=ReminderData(
+                **base, status="dispatched", stage="follow_up", recipient="agency", due_at=due
+            ),
+        ),
+        CaseReminder(
+            **env,
+            data=ReminderData(
+                **base, status="followed_up", stage="reply", recipient="reporter", due_at=due
+            ),
+        ),
+    ]
+
+
+def test_every_lifecycle_event_reaches_the_people_it_concerns() -> None:
+    told = {
+        (e.type, getattr(e.data, "recipient", "")): sorted(d.role for d in plan(e, NOW))
+        for e in _lifecycle_events()
+    }
+    assert told == {
+        ("case.rejected", ""): ["reporter"],
+        ("case.info_requested", ""): ["reporter"],
+        ("case.marked_repeat", ""): ["reporter"],
+        ("case.followed_up", ""): ["reporter"],
+        ("case.disputed", ""): ["agency"],
+        ("case.closed", ""): ["reporter"],
+        ("case.escalated", ""): ["agency"],
+        ("case.reminder", "agency"): ["agency"],
+        ("case.reminder", "reporter"): ["reporter"],
+    }
+    escalated = next(e for e in _lifecycle_events() if e.type == "case.escalated")
+    assert plan(escalated, NOW)[0].address == "kominfo.6371@instansi.lapor.example"
+
+
+@pytest.mark.parametrize("anonymous", [True, False])
+def test_every_template_renders_and_agency_messages_never_name_the_reporter(
+    anonymous: bool,
+) -> None:
+    facts = {
+        **case_facts(_submitted(anonymous=anonymous)),
+        "agency_name": "Dinas PUPR",
+        "agency_email": "pupr@instansi.lapor.example",
+    }
+    renderer = Renderer()
+    events = [_submitted(anonymous=anonymous), _dispatched(), *_lifecycle_events()]
+    rendered = 0
+    for event in events:
+        for delivery in plan(event, NOW):
+            context = {**facts, **delivery.context, "tracking_id": TID}
+            if delivery.role == "reporter" and not anonymous:
+                context["reporter_name"] = "Siti Rahmah"
+            text = renderer.render(delivery.template, "id", "63", context)
+            assert text.subject.startswith("[LAPOR]")
+            assert TID in text.subject + text.body
+            assert "(English)" in text.body
+            if delivery.role == "agency":
+                assert "Siti" not in text.body
+            rendered += 1
+    assert rendered == 12  # 1 received + 2 dispatched + 9 lifecycle messages
+    closed = next(e for e in _lifecycle_events() if e.type == "case.closed")
+    body = renderer.render(
+        "case.closed.reporter.email",
+        "id",
+        "63",
+        {**facts, **plan(closed, NOW)[0].context, "tracking_id": TID},
+    ).body
+    assert "tidak ada tanggapan" in body
+    assert "penilaian 1 sampai 5" in body.replace("Beri penilaian", "penilaian")
+
+
+def test_dates_are_written_in_bahasa_indonesia() -> None:
+    from lapor_notify.domain.render import tanggal
+
+    assert tanggal(datetime(2026, 11, 30, 15, 59, tzinfo=UTC)) == "30 November 2026"
+    assert tanggal("2027-01-05T00:00:00+00:00") == "5 Januari 2027"

@@ -32,6 +32,7 @@ class NotifyStore(Protocol):
         event_ids: Sequence[str],
         facts: Sequence[dict[str, Any]],
         deliveries: Sequence[Delivery],
+        changes: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None: ...
 
     async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None: ...

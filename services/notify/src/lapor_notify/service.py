@@ -19,7 +19,7 @@ from lapor_schemas import (
     topics,
 )
 
-from .domain.planning import case_facts, plan
+from .domain.planning import case_facts, facts_update, plan
 from .domain.render import Renderer
 from .ports import Email, EmailSender, NotifyStore
 
@@ -51,8 +51,9 @@ class NotifyService:
             return 0
         now = self.clock()
         facts = [case_facts(e) for e in todo if isinstance(e, ComplaintSubmitted)]
+        changes = [(e.subject, u) for e in todo if (u := facts_update(e)) is not None]
         deliveries = [d for e in todo for d in plan(e, now)]
-        await self.store.record([e.id for e in todo], facts, deliveries)
+        await self.store.record([e.id for e in todo], facts, deliveries, changes)
         if deliveries:
             self.wake.set()
         return len(deliveries)
@@ -101,6 +102,18 @@ class NotifyService:
             if not contact.get("anonymous"):
                 context["reporter_name"] = contact.get("name")
         facts = await self.store.facts(d["tracking_id"]) or {}
+        if d["role"] == "agency" and not address:
+            address = facts.get("agency_email")
+            if not address:
+                await self.store.finish(
+                    d["_id"],
+                    "skipped",
+                    int(d.get("attempts", 0)),
+                    "the agency has no address for this channel",
+                    None,
+                    None,
+                )
+                return
         context = {**facts, **context, "tracking_id": d["tracking_id"]}
         rendered = self.renderer.render(d["template"], lang, d["tenant"], context)
         attempts = int(d.get("attempts", 0)) + 1

@@ -45,6 +45,7 @@ class MongoNotifyStore:
         event_ids: Sequence[str],
         facts: Sequence[dict[str, Any]],
         deliveries: Sequence[Delivery],
+        changes: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None:
         now = datetime.now(UTC)
         docs = []
@@ -67,6 +68,10 @@ class MongoNotifyStore:
                 await self.case_facts.bulk_write(
                     [ReplaceOne({"_id": f["_id"]}, f, upsert=True) for f in facts],
                     session=session,
+                )
+            for tracking_id, update in changes:  # in order: the latest dispatch wins
+                await self.case_facts.update_one(
+                    {"_id": tracking_id}, {"$set": update}, session=session
                 )
             if docs:
                 await self.deliveries.insert_many(docs, ordered=False, session=session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class Renderer:
                 autoescape=False,  # noqa: S701 - plain-text mail and SMS, never HTML
                 keep_trailing_newline=True,
             )
+            env.filters["tanggal"] = tanggal
             self._envs[tenant] = env
         return env
 
@@ -65,6 +67,31 @@ class Renderer:
         text = tpl.render(**enrich(context))
         subject, _, body = text.partition("\n---\n")
         return Rendered(subject.strip(), body.strip() + "\n")
+
+
+BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+
+
+def tanggal(value: Any) -> str:
+    """A date in Bahasa Indonesia: '30 November 2026'."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return str(value)
+    return f"{value.day} {BULAN[value.month - 1]} {value.year}"
 
 
 def enrich(context: Mapping[str, Any]) -> dict[str, Any]:
