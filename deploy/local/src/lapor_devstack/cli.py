@@ -65,7 +65,8 @@ def demo(s: StackSettings) -> None:
         for note in view["notifications"]:
             print(
                 f"    notification: {note['channel']} to {note['recipient_role']}"
-                f"{' ' + note['agency_id'] if note.get('agency_id') else ''}: {note['status']}"
+                f"{' ' + note['agency_id'] if note.get('agency_id') else ''}"
+                f" ({note['cause_event_type']}): {note['status']}"
             )
 
 

@@ -121,56 +121,38 @@ async def run_demo(s: StackSettings) -> list[dict[str, Any]]:
             if view.get("repeat_of"):
                 # Same substance as an open report (e.g. from an earlier `make run`): it waits
                 # for a verifier instead of being dispatched at once.
-                view = await wait_notified(client, s, tracking_id, reporter_mail)
+                view = await wait_for_case(client, s, tracking_id, reporter_mail, routed=False)
             else:
-                view = await wait_routed_n(client, s, tracking_id, reporter_mail + 1)
+                # the reporter hears twice (received, forwarded), the agency once
+                view = await wait_for_case(
+                    client, s, tracking_id, 2 * reporter_mail + 1, routed=True
+                )
             views.append(view)
         return views
 
 
-async def wait_notified(
+async def wait_for_case(
     client: httpx.AsyncClient,
     s: StackSettings,
     tracking_id: str,
-    expected: int,
+    expected_sent: int,
+    *,
+    routed: bool,
     timeout: float = 60.0,
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        notes = (
-            await client.get(
-                f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tracking_id}
-            )
-        ).json()
-        if sum(1 for n in notes if n["status"] == "sent") >= expected:
-            view: dict[str, Any] = (
-                await client.get(f"{s.url('intake')}/api/v1/complaints/{tracking_id}")
-            ).json()
-            view["notifications"] = notes
-            return view
-        await asyncio.sleep(0.3)
-    raise TimeoutError(f"{tracking_id} not notified within {timeout:.0f}s")
-
-
-async def wait_routed_n(
-    client: httpx.AsyncClient,
-    s: StackSettings,
-    tracking_id: str,
-    expected: int,
-    timeout: float = 60.0,
-) -> dict[str, Any]:
+    """Until the case has an agency (when ``routed``) and ``expected_sent`` notifications."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         resp = await client.get(f"{s.url('intake')}/api/v1/complaints/{tracking_id}")
-        if resp.status_code == 200 and resp.json().get("agency"):
-            view: dict[str, Any] = resp.json()
+        view: dict[str, Any] = resp.json()
+        if resp.status_code == 200 and (view.get("agency") or not routed):
             notes = (
                 await client.get(
                     f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tracking_id}
                 )
             ).json()
-            if sum(1 for n in notes if n["status"] == "sent") >= expected:
+            if sum(1 for n in notes if n["status"] == "sent") >= expected_sent:
                 view["notifications"] = notes
                 return view
         await asyncio.sleep(0.3)
-    raise TimeoutError(f"{tracking_id} not routed and notified within {timeout:.0f}s")
+    raise TimeoutError(f"{tracking_id} not handled within {timeout:.0f}s")
