@@ -289,5 +289,9 @@ async def test_the_reporter_hears_of_the_follow_up_and_the_closing(
     assert reply.status_code == 202
     mails = await mails_for(http, s, tid, 5)
     assert any("selesai" in m["subject"] for m in mails)
-    view = (await http.get(f"{s.url('intake')}/api/v1/complaints/{tid}")).json()
-    assert view["status"] == "closed"
+
+    async def closed() -> bool:
+        view = (await http.get(f"{s.url('intake')}/api/v1/complaints/{tid}")).json()
+        return bool(view["status"] == "closed")  # intake's view follows the log on its own
+
+    assert await eventually(closed)
