@@ -71,3 +71,25 @@ def kit_settings(infra: Stack, stack_settings: StackSettings) -> KitSettings:
     own (so tests do not see each other's data)."""
     settings: KitSettings = fast_settings(KitSettings, stack_settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The provider stand-in (SMS/WhatsApp gateway, webhook receiver) as its own process."""
+    import sys
+
+    from lapor_devstack.procs import Component, ProcessManager, http_ready
+
+    port = free_port()
+    pm = ProcessManager(tmp_path_factory.mktemp("provider"))
+    comp = Component(
+        "provider",
+        [sys.executable, "-m", "lapor_devstack.provider_stub", "--port", str(port)],
+        http_ready(f"http://127.0.0.1:{port}/health"),
+    )
+    pm.start(comp)
+    try:
+        pm.wait_ready(comp, 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        pm.stop("provider")
