@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from lapor_devstack.settings import StackSettings
+from lapor_intake.domain.model import new_tracking_id
 from lapor_kit.auth import issue
 from lapor_routing.main import build
 from lapor_routing.service import RoutingService
@@ -62,12 +62,8 @@ async def routing(infra: object, stack_settings: StackSettings) -> AsyncIterator
             yield Ctx(client, app.state.service, settings, clock, stack_settings.kafka_bootstrap)
 
 
-def new_id() -> str:
-    return "LPR-" + uuid.uuid4().hex[:10].upper().replace("I", "J").replace("O", "P")
-
-
 async def submit(ctx: Ctx, **data: Any) -> str:
-    tid = new_id()
+    tid = new_tracking_id()
     event = factories.submitted(tid, time=ctx.clock.now, **data)
     await publish(ctx.bootstrap, topics.CASES, event.model_dump_json().encode(), key=tid.encode())
     admin = ctx.token("national_admin", "*")
@@ -99,7 +95,7 @@ async def status_becomes(ctx: Ctx, tid: str, status: str) -> dict[str, Any]:
 
     async def check() -> dict[str, Any] | None:
         case: dict[str, Any] = (await ctx.client.get(f"/api/v1/cases/{tid}", headers=admin)).json()
-        return case if case["status"] == status else None
+        return case if case.get("status") == status else None
 
     result: dict[str, Any] = await eventually(check, timeout=30)
     return result
@@ -258,3 +254,20 @@ async def test_a_breach_escalates_exactly_once_across_restarts_and_two_scheduler
     ).json()
     assert tid in [c["tracking_id"] for c in overdue]
     routing.clock.now = START
+
+
+async def test_the_same_event_twice_in_one_batch_neither_doubles_nor_blocks(
+    routing: Ctx,
+) -> None:
+    tid = new_tracking_id()
+    raw = factories.submitted(tid, time=routing.clock.now).model_dump_json().encode()
+    await publish(routing.bootstrap, topics.CASES, raw, key=tid.encode())
+    await publish(routing.bootstrap, topics.CASES, raw, key=tid.encode())
+    case = await status_becomes(routing, tid, "dispatched")
+    assert [h["status"] for h in case["history"]] == ["submitted", "verified", "dispatched"]
+    pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr")
+    await routing.client.post(
+        f"/api/v1/cases/{tid}/follow-up", headers=pupr, json={"text": "Sudah ditambal."}
+    )
+    await reporter_event(routing, ReporterReplied, tid, text="Terima kasih.")
+    await status_becomes(routing, tid, "closed")  # the partition was not left stuck

@@ -40,3 +40,10 @@ def test_redaction_masks_personal_fields() -> None:
 
 def test_encode_uses_pydantic_json_and_plain_json() -> None:
     assert encode({"a": 1}) == b'{"a":1}'
+
+
+def test_a_batch_processes_each_unseen_event_once() -> None:
+    from lapor_kit.idempotency import first_unseen
+
+    a, b, a_again, c = (SimpleNamespace(id=i) for i in ("a", "b", "a", "c"))
+    assert [e.id for e in first_unseen([a, b, a_again, c], {"a", "c"})] == ["a", "c"]

@@ -233,3 +233,44 @@ def test_dates_are_written_in_bahasa_indonesia() -> None:
 
     assert tanggal(datetime(2026, 11, 30, 15, 59, tzinfo=UTC)) == "30 November 2026"
     assert tanggal("2027-01-05T00:00:00+00:00") == "5 Januari 2027"
+
+
+def test_reporters_get_one_delivery_per_channel_agencies_email() -> None:
+    both = ("email", "sms")
+    submitted = plan(_submitted(), NOW, both)
+    assert [(d.role, d.channel, d.template) for d in submitted] == [
+        ("reporter", "email", "complaint.submitted.reporter.email"),
+        ("reporter", "sms", "complaint.submitted.reporter.sms"),
+    ]
+    assert len({d.id for d in submitted}) == 2
+    dispatched = plan(_dispatched(), NOW, both)
+    assert sorted((d.role, d.channel) for d in dispatched) == [
+        ("agency", "email"),
+        ("reporter", "email"),
+        ("reporter", "sms"),
+    ]
+
+
+@pytest.mark.parametrize("confidential", [False, True])
+def test_sms_texts_are_short_and_carry_no_content_of_confidential_reports(
+    confidential: bool,
+) -> None:
+    facts = {**case_facts(_submitted()), "confidential": confidential, "agency_name": "Dinas PUPR"}
+    renderer = Renderer()
+    events = [_submitted(), _dispatched(), *_lifecycle_events()]
+    texts = []
+    for event in events:
+        for d in plan(event, NOW, ("email", "sms")):
+            if d.channel != "sms":
+                continue
+            body = renderer.render(
+                d.template, "id", "63", {**facts, **d.context, "tracking_id": TID}
+            ).body.strip()
+            assert body.startswith("LAPOR!")
+            assert TID in body
+            assert len(body) <= 320  # two SMS at most
+            texts.append(body)
+    assert len(texts) == 8
+    joined = " ".join(texts)
+    assert ("Sudah ditambal" in joined) is not confidential
+    assert ("spam" in joined) is not confidential

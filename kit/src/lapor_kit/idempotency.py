@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -27,8 +27,29 @@ class ProcessedEvents:
         return set(ids) - {d["_id"] for d in seen}
 
     async def mark(self, event_ids: Iterable[str], session: AsyncClientSession, at: float) -> None:
-        docs = [{"_id": i, "at": at} for i in event_ids]
+        docs = [{"_id": i, "at": at} for i in dict.fromkeys(event_ids)]
         if docs:
             # A concurrent consumer that processed the same event makes this raise (duplicate
             # key), the transaction aborts, and the batch is redelivered and skipped.
             await self.collection.insert_many(docs, ordered=False, session=session)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_HasId)
+
+
+def first_unseen(events: Sequence[E], unseen: set[str]) -> list[E]:
+    """The events still to process, each once: a batch may hold the same event twice (an
+    outbox republished, a channel sent twice), and the second copy must not be processed
+    (nor marked) again."""
+    out: list[E] = []
+    taken: set[str] = set()
+    for event in events:
+        if event.id in unseen and event.id not in taken:
+            taken.add(event.id)
+            out.append(event)
+    return out

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from lapor_kit.idempotency import first_unseen
 from lapor_schemas.reference import regions
 
 from .domain.counters import COUNTERS, Increment, family_samples, increments, merge
@@ -29,7 +30,7 @@ class MetricsService:
     async def handle(self, events: Sequence[Any]) -> int:
         """Count each event once (events carry ``id``)."""
         fresh = await self.store.unseen([e.id for e in events])
-        todo = [e for e in events if e.id in fresh]
+        todo = first_unseen(events, fresh)
         if not todo:
             return 0
         incs = list(merge([i for e in todo for i in increments(e)]).values())

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from lapor_kit.runtime import Runtime, serve
 
 from . import api, handlers
+from .adapters.gateway import GatewayConfig, HttpGateway
 from .adapters.smtp import SmtpSender
 from .adapters.store import MongoNotifyStore
 from .domain.render import Renderer
@@ -28,6 +29,9 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
         Renderer(settings.notify_template_dir),
         clock=lambda: datetime.now(UTC),
         max_attempts=settings.notify_max_attempts,
+        sms=HttpGateway(GatewayConfig(settings.sms_url, settings.sms_token, settings.sms_payload))
+        if settings.sms_url
+        else None,
     )
     rt.include(handlers.make_router(rt, service))
     worker: dict[str, asyncio.Task[None]] = {}

@@ -24,6 +24,12 @@ class EmailSender(Protocol):
     async def send(self, email: Email) -> None: ...
 
 
+class TextSender(Protocol):
+    """SMS or WhatsApp through a provider; ``reference`` is the delivery id (idempotency)."""
+
+    async def send(self, *, to: str, text: str, reference: str) -> str: ...
+
+
 class NotifyStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
 

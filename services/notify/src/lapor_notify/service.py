@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from lapor_kit.idempotency import first_unseen
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     CaseEvent,
@@ -19,11 +20,12 @@ from lapor_schemas import (
     topics,
 )
 
-from .domain.planning import case_facts, facts_update, plan
+from .domain.planning import ChannelName, case_facts, facts_update, plan
 from .domain.render import Renderer
-from .ports import Email, EmailSender, NotifyStore
+from .ports import Email, EmailSender, NotifyStore, TextSender
 
 log = logging.getLogger("lapor.notify")
+CONTACT_FIELD = {"email": "email", "sms": "phone", "whatsapp": "phone"}
 SOURCE = "lapor-notify"
 
 
@@ -36,9 +38,14 @@ class NotifyService:
         clock: Callable[[], datetime],
         *,
         max_attempts: int = 5,
+        sms: TextSender | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
+        self.sms = sms
+        self.reporter_channels: tuple[ChannelName, ...] = (
+            ("email", "sms") if sms is not None else ("email",)
+        )
         self.renderer = renderer
         self.clock = clock
         self.max_attempts = max_attempts
@@ -46,13 +53,13 @@ class NotifyService:
 
     async def handle_events(self, events: Sequence[CaseEvent]) -> int:
         fresh = await self.store.unseen([e.id for e in events])
-        todo = [e for e in events if e.id in fresh]
+        todo = first_unseen(events, fresh)
         if not todo:
             return 0
         now = self.clock()
         facts = [case_facts(e) for e in todo if isinstance(e, ComplaintSubmitted)]
         changes = [(e.subject, u) for e in todo if (u := facts_update(e)) is not None]
-        deliveries = [d for e in todo for d in plan(e, now)]
+        deliveries = [d for e in todo for d in plan(e, now, self.reporter_channels)]
         await self.store.record([e.id for e in todo], facts, deliveries, changes)
         if deliveries:
             self.wake.set()
@@ -86,8 +93,8 @@ class NotifyService:
             if contact is None:
                 await self.store.set_awaiting_contact(d["_id"])
                 return
-            if not contact.get("email"):
-                # The reporter left no address for this channel (e.g. SMS only).
+            if not contact.get(CONTACT_FIELD[d["channel"]]):
+                # The reporter left no address for this channel (e.g. a phone, no email).
                 await self.store.finish(
                     d["_id"],
                     "skipped",
@@ -97,7 +104,7 @@ class NotifyService:
                     None,
                 )
                 return
-            address = contact["email"]
+            address = contact[CONTACT_FIELD[d["channel"]]]
             lang = contact.get("language") or "id"
             if not contact.get("anonymous"):
                 context["reporter_name"] = contact.get("name")
@@ -125,7 +132,10 @@ class NotifyService:
             headers={"X-Lapor-Tracking-Id": d["tracking_id"], "X-Lapor-Delivery-Id": d["_id"]},
         )
         try:
-            await self.sender.send(email)
+            if d["channel"] == "sms" and self.sms is not None:
+                await self.sms.send(to=str(address), text=rendered.body.strip(), reference=d["_id"])
+            else:
+                await self.sender.send(email)
         except Exception as exc:
             final = attempts >= self.max_attempts
             status = "failed" if final else "retrying"

@@ -17,4 +17,9 @@ class NotifySettings(KitSettings):
     smtp_from: str = "LAPOR! <noreply@lapor.example>"
     smtp_timeout_seconds: float = 10.0
     notify_max_attempts: int = 5
+    sms_url: str | None = Field(
+        default=None, description="SMS gateway endpoint; SMS to reporters is off when unset."
+    )
+    sms_token: str | None = None
+    sms_payload: str = '{"to": "{to}", "text": "{text}", "reference": "{reference}"}'
     notify_template_dir: Path | None = None

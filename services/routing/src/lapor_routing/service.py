@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from lapor_kit.auth import Principal
+from lapor_kit.idempotency import first_unseen
 from lapor_schemas import (
     Actor,
     CaseEvent,
@@ -113,9 +114,7 @@ class RoutingService:
         fresh = await self.store.unseen([e.id for e in events])
         done = 0
         skipped: list[str] = []
-        for event in events:
-            if event.id not in fresh:
-                continue
+        for event in first_unseen(events, fresh):
             if isinstance(event, ComplaintSubmitted):
                 if await self.store.get(event.subject) is not None:
                     skipped.append(event.id)

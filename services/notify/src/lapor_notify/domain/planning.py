@@ -114,7 +114,12 @@ def _context(event: CaseEvent) -> dict[str, Any]:
     return ctx
 
 
-def plan(event: CaseEvent, now: datetime) -> list[Delivery]:
+def plan(
+    event: CaseEvent, now: datetime, reporter_channels: tuple[ChannelName, ...] = ("email",)
+) -> list[Delivery]:
+    """Deliveries for ``event``: one per recipient and channel. Reporters get one per channel
+    in ``reporter_channels`` (a channel without an address in their contact is skipped when
+    sending); agencies get email."""
     roles: tuple[Role, ...] = TOLD.get(event.type, ())
     if isinstance(event, CaseReminder):
         roles = REMINDED.get(event.data.recipient, ())
@@ -135,18 +140,20 @@ def plan(event: CaseEvent, now: datetime) -> list[Delivery]:
                     continue
             else:
                 agency_id = "current"  # the agency in charge, from the case facts
-        out.append(
-            Delivery(
-                cause_event_id=event.id,
-                cause_event_type=event.type,
-                tracking_id=event.subject,
-                tenant=event.tenant,
-                role=role,
-                channel="email",
-                template=f"{event.type}.{role}.email",
-                address=address,
-                agency_id=agency_id,
-                context=_context(event),
+        channels: tuple[ChannelName, ...] = reporter_channels if role == "reporter" else ("email",)
+        for channel in channels:
+            out.append(
+                Delivery(
+                    cause_event_id=event.id,
+                    cause_event_type=event.type,
+                    tracking_id=event.subject,
+                    tenant=event.tenant,
+                    role=role,
+                    channel=channel,
+                    template=f"{event.type}.{role}.{channel}",
+                    address=address,
+                    agency_id=agency_id,
+                    context=_context(event),
+                )
             )
-        )
     return out
