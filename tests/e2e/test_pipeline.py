@@ -295,3 +295,79 @@ async def test_the_reporter_hears_of_the_follow_up_and_the_closing(
         return bool(view["status"] == "closed")  # intake's view follows the log on its own
 
     assert await eventually(closed)
+
+
+async def test_the_reporter_disputes_then_rates_through_intake(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    from lapor_kit.auth import issue
+    from lapor_kit.settings import KitSettings
+
+    s = e2e_settings
+    intake = s.url("intake")
+    created = (
+        await http.post(
+            f"{intake}/api/v1/complaints",
+            json=unique_text(BODY, reporter={"name": "Wati", "email": "wati@warga.example"}),
+        )
+    ).json()
+    tid, secret = created["tracking_id"], created["secret"]
+    mine = {"X-Lapor-Secret": secret}
+    await routed_view(http, s, tid)
+    staff = {
+        "Authorization": "Bearer "
+        + issue(
+            KitSettings().auth_secret,
+            subject="staf",
+            role="agency_staff",
+            tenant="63",
+            agency_id="63.71.pupr",
+        )
+    }
+    follow_up = f"{s.url('routing')}/api/v1/cases/{tid}/follow-up"
+
+    async def status_is(status: str) -> bool:
+        view = (await http.get(f"{intake}/api/v1/complaints/{tid}")).json()
+        return bool(view["status"] == status)
+
+    assert (
+        await http.post(follow_up, headers=staff, json={"text": "Sudah ditambal."})
+    ).status_code == 200
+    await eventually(lambda: status_is("followed_up"))
+    assert (
+        await http.post(
+            f"{intake}/api/v1/complaints/{tid}/dispute",
+            headers=mine,
+            json={"text": "Lubangnya masih ada."},
+        )
+    ).status_code == 202
+    await eventually(lambda: status_is("disputed"))
+    assert (
+        await http.post(follow_up, headers=staff, json={"text": "Ditambal ulang."})
+    ).status_code == 200
+    await eventually(lambda: status_is("followed_up"))
+    await http.post(
+        f"{intake}/api/v1/complaints/{tid}/replies",
+        headers=mine,
+        json={"text": "Sekarang sudah baik."},
+    )
+    await eventually(lambda: status_is("closed"))
+    rating = f"{intake}/api/v1/complaints/{tid}/rating"
+    too_high = await http.post(rating, headers=mine, json={"score": 6})
+    assert too_high.status_code == 422
+    assert too_high.json()["errors"][0]["field"] == "score"
+    assert (
+        await http.post(rating, headers={"X-Lapor-Secret": "salah"}, json={"score": 4})
+    ).status_code == 404
+    assert (
+        await http.post(rating, headers=mine, json={"score": 4, "comment": "Cepat"})
+    ).status_code == 202
+    await eventually(lambda: status_is("rated"))
+    admin = {
+        "Authorization": "Bearer "
+        + issue(KitSettings().auth_secret, subject="adm", role="national_admin", tenant="*")
+    }
+    case = (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=admin)).json()
+    statuses = [h["status"] for h in case["history"]]
+    assert statuses[-5:] == ["followed_up", "disputed", "followed_up", "closed", "rated"]
+    assert case["history"][-1]["score"] == 4

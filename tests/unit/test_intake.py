@@ -377,3 +377,20 @@ async def test_replies_need_the_secret_or_the_reporters_phone() -> None:
         "case.reporter_replied",
         "case.reporter_replied",
     ]
+
+
+async def test_dispute_and_rating_go_on_the_case_log_for_the_owner_only() -> None:
+    store = FakeStore()
+    service = _service(store)
+    case = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
+    tid = case.tracking_id
+    assert not await service.dispute(tid, "Belum beres", secret="salah")
+    assert not await service.rate(tid, 5, "", secret="salah")
+    assert await service.dispute(tid, "Belum beres", secret=case.secret)
+    assert await service.rate(tid, 4, "Lumayan cepat", secret=case.secret)
+    events = [json.loads(m.value) for m in store.outbox if m.topic == topics.CASES][1:]
+    assert [(e["type"], e["data"].get("score")) for e in events] == [
+        ("case.reporter_disputed", None),
+        ("case.reporter_rated", 4),
+    ]
+    assert events[1]["data"]["text"] == "Lumayan cepat"

@@ -16,6 +16,9 @@ from lapor_schemas import (
     FieldError,
     IntakeReceipt,
     ReplyData,
+    ReporterDisputed,
+    ReporterRated,
+    ReporterRatingData,
     ReporterReplied,
     topics,
 )
@@ -307,26 +310,69 @@ class IntakeService:
     ) -> bool:
         """The reporter answers on their case; proven by the secret or by the phone number the
         report came from. Returns False when the case is unknown or not theirs."""
+        return await self._from_reporter(
+            tracking_id,
+            secret,
+            phone,
+            ReporterReplied,
+            ReplyData,
+            text=text[:2000],
+            channel=channel,
+        )
+
+    async def dispute(self, tracking_id: str, text: str, *, secret: str) -> bool:
+        """Not satisfied with the follow-up; routing sends the case back to the agency (or
+        refuses it when the case has not been followed up)."""
+        return await self._from_reporter(
+            tracking_id,
+            secret,
+            None,
+            ReporterDisputed,
+            ReplyData,
+            text=text[:2000],
+            channel=Channel.WEB,
+        )
+
+    async def rate(self, tracking_id: str, score: int, comment: str, *, secret: str) -> bool:
+        """A rating 1-5 of the handling; routing records it once the case is closed."""
+        return await self._from_reporter(
+            tracking_id,
+            secret,
+            None,
+            ReporterRated,
+            ReporterRatingData,
+            score=score,
+            text=comment[:2000],
+            channel=Channel.WEB,
+        )
+
+    async def _from_reporter(
+        self,
+        tracking_id: str,
+        secret: str | None,
+        phone: str | None,
+        event_cls: type[Any],
+        data_cls: type[Any],
+        **data: Any,
+    ) -> bool:
         doc = await self.store.get(tracking_id)
         if doc is None or not await self._owner_verified(doc, secret, phone):
             return False
         now = self.clock()
-        event = ReporterReplied(
+        event = event_cls(
             source=SOURCE,
             tenant=doc["tenant"],
             subject=tracking_id,
             correlation_id=tracking_id,
             time=now,
-            data=ReplyData(
-                tracking_id=tracking_id, text=text[:2000], channel=channel, replied_at=now
-            ),
+            data=data_cls(tracking_id=tracking_id, replied_at=now, **data),
         )
         entry = {
             "event_id": event.id,
             "type": event.type,
             "status": doc["status"],
             "at": now,
-            "text": event.data.text,
+            "text": data.get("text") or None,
         }
         await self.store.add_reply(
             tracking_id, entry, OutMessage.of(topics.CASES, tracking_id, event)

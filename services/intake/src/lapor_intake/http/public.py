@@ -228,6 +228,38 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
         return {"tracking_id": tracking_id, "status": "received"}
 
     @router.post(
+        "/complaints/{tracking_id}/dispute",
+        status_code=202,
+        tags=["complaints"],
+        summary="Not satisfied with the follow-up: send it back (needs the secret)",
+        responses={404: {"model": ErrorBody}},
+    )
+    async def dispute(
+        tracking_id: str, body: ReplyIn, x_lapor_secret: Annotated[str | None, Header()] = None
+    ) -> Any:
+        if not x_lapor_secret or not await service.dispute(
+            tracking_id, body.text, secret=x_lapor_secret
+        ):
+            return failure(404, *NOT_FOUND)
+        return {"tracking_id": tracking_id, "status": "received"}
+
+    @router.post(
+        "/complaints/{tracking_id}/rating",
+        status_code=202,
+        tags=["complaints"],
+        summary="Rate the handling 1-5 once the report is closed (needs the secret)",
+        responses={404: {"model": ErrorBody}},
+    )
+    async def rate(
+        tracking_id: str, body: RatingIn, x_lapor_secret: Annotated[str | None, Header()] = None
+    ) -> Any:
+        if not x_lapor_secret or not await service.rate(
+            tracking_id, body.score, body.comment, secret=x_lapor_secret
+        ):
+            return failure(404, *NOT_FOUND)
+        return {"tracking_id": tracking_id, "status": "received"}
+
+    @router.post(
         "/attachments",
         status_code=201,
         response_model=Attachment,
