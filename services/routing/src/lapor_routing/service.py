@@ -42,6 +42,7 @@ class ForbiddenError(PermissionError):
 class CaseStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
+    async def existing(self, tracking_ids: Sequence[str]) -> set[str]: ...
     async def find(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]: ...
     async def apply(
         self,
@@ -114,11 +115,16 @@ class RoutingService:
         fresh = await self.store.unseen([e.id for e in events])
         done = 0
         skipped: list[str] = []
-        for event in first_unseen(events, fresh):
+        todo = first_unseen(events, fresh)
+        existing = await self.store.existing(
+            [e.subject for e in todo if isinstance(e, ComplaintSubmitted)]
+        )
+        for event in todo:
             if isinstance(event, ComplaintSubmitted):
-                if await self.store.get(event.subject) is not None:
+                if event.subject in existing:
                     skipped.append(event.id)
                     continue
+                existing.add(event.subject)
                 case, effects = self.lifecycle.open_case(event, self.clock())
                 await self.store.apply(case, effects, new=True, processed=[event.id])
                 done += 1

@@ -8,6 +8,7 @@ attributes ``jenis``, ``anonim`` and ``rahasia``. Confidential reports never app
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,8 +44,6 @@ def render(
         return Response(
             o311.to_xml(root, item, items), status_code=status, media_type="text/xml; charset=utf-8"
         )
-    import json
-
     return Response(
         json.dumps(items, ensure_ascii=False),
         status_code=status,
@@ -130,8 +129,6 @@ def install(
             raise Open311Error(404, f"service_code {service_code} was not found")
         body = o311.service_definition(category)
         if fmt == "json":
-            import json
-
             return Response(
                 json.dumps(body, ensure_ascii=False), media_type="application/json; charset=utf-8"
             )

@@ -8,14 +8,14 @@ create a second delivery), ``contacts`` (reporter contacts, only here), ``case_f
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReplaceOne, ReturnDocument
+from pymongo import ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import BulkWriteError
 
 from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.outbox import OutMessage
@@ -90,24 +90,30 @@ class MongoNotifyStore:
         )
 
     async def claim(self, limit: int) -> list[dict[str, Any]]:
+        """Take up to ``limit`` due deliveries for this worker (three round trips per batch)."""
         now = datetime.now(UTC)
         # Claims left behind by a crashed process become due again.
         await self.deliveries.update_many(
             {"status": "sending", "claimed_at": {"$lt": now - timedelta(seconds=self.stale_claim)}},
             {"$set": {"status": "pending"}},
         )
-        claimed = []
-        for _ in range(limit):
-            doc = await self.deliveries.find_one_and_update(
-                {"status": "pending", "due_at": {"$lte": now}},
-                {"$set": {"status": "sending", "claimed_at": now}},
-                sort=[("due_at", 1)],
-                return_document=ReturnDocument.AFTER,
-            )
-            if doc is None:
-                break
-            claimed.append(doc)
-        return claimed
+        due = await self.deliveries.find(
+            {"status": "pending", "due_at": {"$lte": now}},
+            {"_id": 1},
+            sort=[("due_at", 1)],
+            limit=limit,
+        ).to_list()
+        if not due:
+            return []
+        token = uuid.uuid4().hex
+        await self.deliveries.update_many(
+            {"_id": {"$in": [d["_id"] for d in due]}, "status": "pending"},
+            {"$set": {"status": "sending", "claimed_at": now, "claim": token}},
+        )
+        # Only what this worker won: another worker may have claimed some meanwhile.
+        return await self.deliveries.find(
+            {"claim": token, "status": "sending"}, sort=[("due_at", 1)]
+        ).to_list()
 
     async def contact(self, tracking_id: str) -> dict[str, Any] | None:
         return await self.contacts.find_one({"_id": tracking_id})
@@ -155,7 +161,3 @@ class MongoNotifyStore:
         return await self.deliveries.find(
             {"tracking_id": tracking_id}, sort=[("created_at", 1)]
         ).to_list()
-
-
-def is_duplicate_only(exc: BulkWriteError) -> bool:
-    return all(e.get("code") == 11000 for e in exc.details.get("writeErrors", []))

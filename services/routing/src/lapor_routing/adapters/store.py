@@ -83,6 +83,12 @@ class MongoCaseStore:
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"_id": tracking_id})
 
+    async def existing(self, tracking_ids: Sequence[str]) -> set[str]:
+        if not tracking_ids:
+            return set()
+        docs = await self.cases.find({"_id": {"$in": list(tracking_ids)}}, {"_id": 1}).to_list()
+        return {d["_id"] for d in docs}
+
     async def find(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
         return await self.cases.find(
             query,

@@ -132,7 +132,7 @@ class Directory:
             target = rule.agency or (f"{region_code}.{rule.opd}" if rule.opd else None)
             if target and target in self.by_id:
                 out.append(Decision(self.by_id[target], f"keyword:{rule.id}"))
-        coordinator = self._coordinator.get(region_code)
+        coordinator = self.region_coordinator(region_code)
         if coordinator is not None:
             out.append(Decision(coordinator, "region-coordinator"))
         province = self.province_coordinator(region_code)
@@ -151,6 +151,9 @@ class Directory:
         if not found:
             raise NoAgencyError(f"no agency for region {region_code} and category {category}")
         return found[0]
+
+    def region_coordinator(self, region_code: str) -> Agency | None:
+        return self._coordinator.get(region_code)
 
     def province_coordinator(self, region_code: str) -> Agency | None:
         return self._coordinator.get(region_code.split(".", 1)[0])

@@ -411,12 +411,10 @@ class Lifecycle:
         return self._coordinator(case, "no-candidate")
 
     def _coordinator(self, case: dict[str, Any], rule: str) -> Decision:
-        regional = self.directory.candidates(case["region_code"], "", "")
-        for decision in regional:
-            if decision.rule == "region-coordinator" and decision.agency.id not in case.get(
-                "tried", []
-            ):
-                return Decision(decision.agency, rule)
+        """The region's coordinator, unless the case was already there; else the province's."""
+        regional = self.directory.region_coordinator(case["region_code"])
+        if regional is not None and regional.id not in case.get("tried", []):
+            return Decision(regional, rule)
         province = self.directory.province_coordinator(case["region_code"])
         if province is None:
             raise UnknownAgencyError(f"no coordinator for {case['region_code']}")
