@@ -11,12 +11,13 @@ from pydantic import ValidationError
 
 from lapor_intake.domain.credentials import Registry, sign
 from lapor_intake.domain.errors import from_pydantic
-from lapor_intake.domain.model import Accepted, Catalogue, SecretMinter, accept, new_tracking_id
+from lapor_intake.domain.model import Accepted, Catalogue, accept, new_tracking_id
 from lapor_intake.domain.repeats import Candidate
 from lapor_intake.domain.views import view_update
 from lapor_intake.handlers import decode_external
 from lapor_intake.ports import DuplicateExternalIdError
 from lapor_intake.service import ExternalItem, IntakeService, SubmissionRejectedError
+from lapor_kit.auth import SecretMinter
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     Channel,

@@ -8,8 +8,9 @@ import pytest
 from lapor_intake.domain import open311, sms
 from lapor_intake.domain.credentials import Registry, sha256_hex, sign, signature_valid
 from lapor_intake.domain.geo import distance_km, resolve_region
-from lapor_intake.domain.model import Catalogue, SecretMinter
+from lapor_intake.domain.model import Catalogue
 from lapor_intake.domain.repeats import Candidate, best_match, fingerprint, similarity
+from lapor_kit.auth import SecretMinter
 from lapor_schemas import ComplaintSubmission
 from lapor_schemas.reference import categories, regions
 
@@ -147,3 +148,29 @@ def test_open311_request_view_maps_statuses_and_never_identity() -> None:
     assert view["requested_datetime"] == "2026-11-23T09:00:00Z"
     assert view["long"] == 114.6
     assert open311.request_view({**doc, "status": "rejected"}, categories())["status"] == ("closed")
+
+
+def test_a_chosen_channel_needs_its_address_and_the_refusal_names_the_field() -> None:
+    from pydantic import ValidationError
+
+    from lapor_intake.domain.errors import from_pydantic
+    from lapor_schemas import ComplaintSubmission
+
+    body = {
+        "title": "Jalan rusak parah",
+        "description": "Jalan berlubang di depan pasar sejak sebulan.",
+        "category": "infrastruktur",
+        "region_code": "63.71",
+        "reporter": {"name": "Siti", "email": "siti@warga.example", "notify_via": ["whatsapp"]},
+    }
+    try:
+        ComplaintSubmission.model_validate(body)
+    except ValidationError as exc:
+        [err] = from_pydantic(exc.errors())
+    else:
+        raise AssertionError("a WhatsApp preference without a phone was accepted")
+    assert err.code == "channel_without_address"
+    assert "reporter.phone" in err.message
+    assert "whatsapp" in err.message_en
+    body["reporter"] = {**body["reporter"], "phone": "+6281234567890"}  # type: ignore[dict-item]
+    assert ComplaintSubmission.model_validate(body).reporter.notify_via == ["whatsapp"]  # type: ignore[union-attr]

@@ -7,6 +7,9 @@ national roles. Every service verifies tokens with the shared ``LAPOR_AUTH_SECRE
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -85,3 +88,20 @@ def bearer(header: str | None) -> str:
     if not header or not header.lower().startswith("bearer "):
         raise AuthError("missing bearer token")
     return header.split(" ", 1)[1].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class SecretMinter:
+    """The reporter's status secret is a MAC of the tracking id under a server key
+    (``LAPOR_STATUS_SECRET_KEY``, shared by intake, which hands it out, and notify, which
+    shows the reporter's inbox): nothing to store, and a retried submission gets the same
+    secret back. Rotating the key invalidates the secrets already handed out."""
+
+    key: bytes
+
+    def mint(self, tracking_id: str) -> str:
+        mac = hmac.new(self.key, tracking_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+    def verify(self, tracking_id: str, secret: str) -> bool:
+        return hmac.compare_digest(self.mint(tracking_id), secret.strip())

@@ -45,6 +45,11 @@ class KitSettings(BaseSettings):
         default=0.0,
         description="Test hook: leave outbox entries unpublished for this long (crash tests).",
     )
+    status_secret_key: str = Field(
+        default="lapor-dev-status-key-change-me",
+        description="Key of the reporters' status secrets (HMAC of the tracking id); intake "
+        "hands them out, notify checks them for the reporter's inbox. Set a real one.",
+    )
     auth_secret: str = Field(
         default="lapor-dev-auth-secret-change-me-in-production",
         description="HMAC key for signed user tokens (HS256). Set a real one in production.",

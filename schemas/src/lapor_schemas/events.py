@@ -266,6 +266,11 @@ class ContactData(_Data):
     email: str | None = None
     phone: str | None = None
     language: Literal["id", "en"] = "id"
+    channels: list[Literal["email", "sms", "whatsapp"]] = Field(
+        default_factory=list,
+        description="Where the reporter wants to hear back (empty: every channel with an "
+        "address, WhatsApp excepted).",
+    )
 
 
 class ReporterContact(Envelope):
@@ -284,7 +289,11 @@ class NotificationData(_Data):
     channel: Literal["email", "sms", "whatsapp", "webhook", "inbox"]
     recipient_role: Literal["reporter", "agency"]
     agency_id: str | None = None
-    status: Literal["sent", "failed", "retrying", "dead_lettered"]
+    status: Literal["sent", "delivered", "failed", "retrying", "dead_lettered"] = Field(
+        description="sent: a provider took it; delivered: stored in an in-app inbox; retrying: "
+        "an attempt failed and another is scheduled; failed: the provider refused it for good; "
+        "dead_lettered: out of attempts (both end on the dead-letter topic)."
+    )
     attempts: int = 1
     reason: str | None = None
     at: datetime

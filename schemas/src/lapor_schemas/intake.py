@@ -34,6 +34,8 @@ class Channel(StrEnum):
     """A registered regional system publishing to ``lapor.intake.v1``."""
 
 
+NotifyChannel = Literal["email", "sms", "whatsapp"]
+
 PhoneNumber = Annotated[
     str,
     Field(pattern=r"^\+?[0-9][0-9 \-]{6,19}$", description="Phone number, e.g. +6281234567890"),
@@ -46,6 +48,28 @@ class Reporter(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     email: EmailStr | None = None
     phone: PhoneNumber | None = None
+    language: Literal["id", "en"] = Field(
+        default="id", description="Language of the messages the reporter gets (id or en)."
+    )
+    notify_via: list[NotifyChannel] | None = Field(
+        default=None,
+        max_length=3,
+        description="Channels the reporter wants to hear on; default: email if given, SMS if a "
+        "phone is given. WhatsApp only when asked for. Every message is also in the inbox.",
+    )
+
+    @model_validator(mode="after")
+    def _channels_have_addresses(self) -> Reporter:
+        for channel in self.notify_via or ():
+            needed = self.email if channel == "email" else self.phone
+            if needed is None:
+                field = "email" if channel == "email" else "phone"
+                raise PydanticCustomError(
+                    "channel_without_address",
+                    "notify_via {channel} needs reporter.{needed}",
+                    {"channel": channel, "needed": field},
+                )
+        return self
 
 
 MAX_ATTACHMENTS = 5

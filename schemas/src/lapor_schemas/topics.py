@@ -20,7 +20,33 @@ NOTIFICATIONS: Final = "lapor.notifications.v1"
 DLQ: Final = "lapor.dlq.v1"
 """Dead letters: the original bytes as value, the reason and origin in ``x-dlq-*`` headers."""
 
-ALL: Final = (INTAKE, INTAKE_RECEIPTS, CASES, CONTACTS, NOTIFICATIONS, DLQ)
+NOTIFY_SEND: Final = {
+    "email": "lapor.notify.send.email.v1",
+    "sms": "lapor.notify.send.sms.v1",
+    "whatsapp": "lapor.notify.send.whatsapp.v1",
+    "webhook": "lapor.notify.send.webhook.v1",
+}
+"""Notify's own work queues, one per channel (so that one provider's outage never delays
+another's messages): a send job per delivery, keyed by tracking id."""
+
+NOTIFY_RETRY: Final = (
+    "lapor.notify.retry.0.v1",
+    "lapor.notify.retry.1.v1",
+    "lapor.notify.retry.2.v1",
+)
+"""Notify's retry tiers: a failed send waits in tier ``min(attempt - 1, 2)`` (delays are
+settings, growing exponentially) before it goes back to its channel's queue."""
+
+ALL: Final = (
+    INTAKE,
+    INTAKE_RECEIPTS,
+    CASES,
+    CONTACTS,
+    NOTIFICATIONS,
+    DLQ,
+    *NOTIFY_SEND.values(),
+    *NOTIFY_RETRY,
+)
 
 # Dead-letter header names (values are UTF-8 strings).
 DLQ_REASON: Final = "x-dlq-reason"

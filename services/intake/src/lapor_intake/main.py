@@ -9,6 +9,7 @@ from importlib.resources import files
 from fastapi import FastAPI
 from prometheus_client import Counter
 
+from lapor_kit.auth import SecretMinter
 from lapor_kit.runtime import Runtime, serve
 from lapor_schemas.reference import categories, regions
 
@@ -16,7 +17,7 @@ from . import handlers, http
 from .adapters.attachments import AttachmentStore
 from .adapters.store import MongoComplaintStore
 from .domain.credentials import Registry
-from .domain.model import Catalogue, SecretMinter
+from .domain.model import Catalogue
 from .service import IntakeService
 from .settings import IntakeSettings
 

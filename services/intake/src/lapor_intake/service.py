@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from lapor_kit.auth import SecretMinter
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     CaseEvent,
@@ -30,7 +31,6 @@ from .domain.model import (
     SOURCE,
     Accepted,
     Catalogue,
-    SecretMinter,
     accept,
     new_tracking_id,
     public_view,

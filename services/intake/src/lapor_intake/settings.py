@@ -16,8 +16,3 @@ class IntakeSettings(KitSettings):
         validation_alias="LAPOR_INTAKE_CREDENTIALS_FILE",
         description="Registered channels, Open311 API keys and SMS gateways (JSON).",
     )
-    status_secret_key: str = Field(
-        default="lapor-dev-status-key-change-me",
-        validation_alias="LAPOR_INTAKE_STATUS_SECRET_KEY",
-        description="Key of the reporters' status secrets (HMAC of the tracking id).",
-    )

@@ -39,6 +39,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "email atau nomor telepon pelapor wajib diisi kecuali laporan anonim",
         "the reporter's email or phone is required unless the report is anonymous",
     ),
+    "channel_without_address": (
+        "pemberitahuan lewat {channel} memerlukan reporter.{needed}",
+        "notify_via {channel} needs reporter.{needed}",
+    ),
     "unknown_category": (
         "kategori '{value}' tidak ada dalam katalog layanan",
         "category '{value}' is not in the service catalogue",

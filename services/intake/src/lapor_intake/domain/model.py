@@ -3,9 +3,6 @@ everything that gets recorded. Pure: no I/O."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,22 +30,6 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, 
 
 def new_tracking_id(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
     return "LPR-" + "".join(_ALPHABET[randbelow(32)] for _ in range(10))
-
-
-@dataclass(frozen=True, slots=True)
-class SecretMinter:
-    """The reporter's status secret is a MAC of the tracking id under a server key: nothing to
-    store, and a retried submission (same idempotency key) gets the same secret back.
-    Rotating the key invalidates the secrets already handed out."""
-
-    key: bytes
-
-    def mint(self, tracking_id: str) -> str:
-        mac = hmac.new(self.key, tracking_id.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
-
-    def verify(self, tracking_id: str, secret: str) -> bool:
-        return hmac.compare_digest(self.mint(tracking_id), secret.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +159,8 @@ def accept(
                 name=None if sub.anonymous else reporter.name,
                 email=reporter.email,
                 phone=reporter.phone,
+                language=reporter.language,
+                channels=list(reporter.notify_via or ()),
             ),
         )
     key = (channel_id, external_id) if channel_id and external_id else None
