@@ -21,6 +21,7 @@ def _free_stack_settings(tmp_path_factory: pytest.TempPathFactory, name: str) ->
         mongo_port=free_port(),
         smtp_port=free_port(),
         mail_http_port=free_port(),
+        provider_port=free_port(),
         intake_port=free_port(),
         routing_port=free_port(),
         notify_port=free_port(),

@@ -76,14 +76,16 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
 async def effects(http: httpx.AsyncClient, s: StackSettings, tid: str) -> dict[str, Any]:
     case = (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=ADMIN)).json()
     notes = (
-        await http.get(f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tid})
+        await http.get(
+            f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tid}, headers=ADMIN
+        )
     ).json()
     mails = (
         await http.get(f"http://127.0.0.1:{s.mail_http_port}/messages", params={"tracking_id": tid})
     ).json()
     return {
         "dispatches": sum(h["status"] == "dispatched" for h in case["history"]),
-        "deliveries": sorted((n["recipient_role"], n["status"]) for n in notes),
+        "deliveries": sorted((n["recipient_role"], n["channel"], n["status"]) for n in notes),
         "mails": sorted(m["to"][0] for m in mails),
     }
 
@@ -115,7 +117,14 @@ async def assert_exactly_once(
     seen = await effects(http, s, tid)
     assert seen == {
         "dispatches": 1,
-        "deliveries": [("agency", "sent"), ("reporter", "sent"), ("reporter", "sent")],
+        "deliveries": [
+            ("agency", "email", "sent"),
+            ("agency", "inbox", "delivered"),
+            ("reporter", "email", "sent"),
+            ("reporter", "email", "sent"),
+            ("reporter", "inbox", "delivered"),
+            ("reporter", "inbox", "delivered"),
+        ],
         "mails": sorted([email, email, "dlh.6371@instansi.lapor.example"]),
     }
     assert await received(http, s) == before + 1

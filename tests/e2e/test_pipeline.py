@@ -124,9 +124,21 @@ async def test_http_complaint_is_routed_emailed_and_counted(
     assert email not in raw.text
     assert "Disposisi laporan" in agency_mail["subject"]
 
+    from lapor_kit.auth import issue
+    from lapor_kit.settings import KitSettings
+
+    admin = {
+        "Authorization": "Bearer "
+        + issue(KitSettings().auth_secret, subject="e2e", role="national_admin", tenant="*")
+    }
+
     async def notified() -> list[dict[str, Any]] | None:
         notes: list[dict[str, Any]] = (
-            await http.get(f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tid})
+            await http.get(
+                f"{s.url('notify')}/api/v1/notifications",
+                params={"tracking_id": tid},
+                headers=admin,
+            )
         ).json()
         return notes if sum(n["status"] == "sent" for n in notes) == 3 else None
 
@@ -134,7 +146,23 @@ async def test_http_complaint_is_routed_emailed_and_counted(
     assert {(n["channel"], n["recipient_role"]) for n in notes} == {
         ("email", "reporter"),
         ("email", "agency"),
+        ("inbox", "reporter"),
+        ("inbox", "agency"),
     }
+    # the reporter's inbox, opened with the secret intake handed out: their messages only
+    inbox = (
+        await http.get(
+            f"{s.url('notify')}/api/v1/notifications",
+            params={"tracking_id": tid},
+            headers={"X-Lapor-Secret": resp.json()["secret"]},
+        )
+    ).json()
+    assert {n["recipient_role"] for n in inbox} == {"reporter"}
+    subjects = sorted(n["subject"] for n in inbox if n["channel"] == "inbox")
+    assert subjects == [
+        f"[LAPOR] Laporan Anda diterima - {tid}",
+        f"[LAPOR] Laporan Anda diteruskan - {tid}",
+    ]
     assert await eventually(lambda: _moved(http, s, labels, before)) == before + 1
 
 

@@ -5,7 +5,16 @@ from typing import Any
 
 import pytest
 
-from lapor_notify.domain.planning import case_facts, plan
+from lapor_notify.domain.planning import (
+    Notice,
+    Route,
+    agency_routes,
+    case_facts,
+    delivery_id,
+    notices,
+    reporter_plan,
+    template_names,
+)
 from lapor_notify.domain.render import Renderer
 from lapor_schemas import (
     CaseDispatched,
@@ -15,6 +24,7 @@ from tests.factories import dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TID = "LPR-0000000001"
+CONTACT = {"_id": TID, "anonymous": False, "name": "Siti", "email": "siti@warga.example"}
 
 
 def _submitted(*, contactable: bool = True, anonymous: bool = False) -> ComplaintSubmitted:
@@ -25,26 +35,76 @@ def _dispatched(email: str | None = "pupr.6371@instansi.lapor.example") -> CaseD
     return dispatched(email=email)
 
 
-def test_submission_acknowledges_the_reporter_once_per_event() -> None:
+def routes_of(
+    event: Any,
+    *,
+    facts: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = CONTACT,
+    entry: dict[str, Any] | None = None,
+) -> list[tuple[Notice, Route]]:
+    """What the service plans for ``event`` (the inbox first for reporters)."""
+    out = []
+    for notice in notices(event, facts):
+        if notice.role == "agency":
+            routes = agency_routes(notice, entry)
+        else:
+            routes = [Route("inbox", "reporter", None), *reporter_plan(contact, facts)[1]]
+        out.extend((notice, r) for r in routes)
+    return out
+
+
+def test_submission_acknowledges_the_reporter_once_per_channel() -> None:
     event = _submitted()
-    deliveries = plan(event, NOW)
-    assert [(d.role, d.channel) for d in deliveries] == [("reporter", "email")]
-    assert deliveries[0].id == f"{event.id}:reporter:email"
-    assert plan(event, NOW)[0].id == deliveries[0].id
+    planned = routes_of(event)
+    assert [(n.role, r.channel, r.address) for n, r in planned] == [
+        ("reporter", "inbox", None),
+        ("reporter", "email", "siti@warga.example"),
+    ]
+    ids = [delivery_id(n, r) for n, r in planned]
+    assert ids == [f"{event.id}:reporter:inbox", f"{event.id}:reporter:email"]
+    assert [delivery_id(n, r) for n, r in routes_of(event)] == ids  # same event, same ids
 
 
-def test_no_reporter_notification_without_a_contact() -> None:
-    assert plan(_submitted(contactable=False), NOW) == []
+def test_reporter_channels_follow_their_choice_and_their_addresses() -> None:
+    phone = {"_id": TID, "anonymous": True, "phone": "+6281234567890"}
+    both = {**CONTACT, "phone": "+6281234567890"}
+    wa = {**both, "channels": ["whatsapp"]}
+    assert reporter_plan(phone, None) == ("routes", [Route("sms", "reporter", "+6281234567890")])
+    assert [r.channel for r in reporter_plan(both, None)[1]] == ["email", "sms"]
+    assert reporter_plan(wa, None) == (
+        "routes",
+        [Route("whatsapp", "reporter", "+6281234567890")],
+    )
+    # no contact yet: wait for it, unless the report says there is none to wait for
+    assert reporter_plan(None, {"reporter_contactable": True}) == ("wait", [])
+    assert reporter_plan(None, None) == ("wait", [])
+    assert reporter_plan(None, {"reporter_contactable": False}) == ("inbox_only", [])
 
 
-def test_dispatch_notifies_the_agency_at_its_directory_address() -> None:
+def test_dispatch_tells_the_agency_by_email_and_inbox_and_its_webhook_if_registered() -> None:
     event = _dispatched()
-    reporter, delivery = plan(event, NOW)
-    assert (reporter.role, reporter.template) == ("reporter", "case.dispatched.reporter.email")
-    assert delivery.role == "agency"
-    assert delivery.address == "pupr.6371@instansi.lapor.example"
-    assert delivery.id == f"{event.id}:63.71.pupr:email"
-    assert [d.role for d in plan(_dispatched(email=None), NOW)] == ["reporter"]
+    planned = [(n.role, r.channel, r.recipient, r.address) for n, r in routes_of(event)]
+    assert ("agency", "email", "63.71.pupr", "pupr.6371@instansi.lapor.example") in planned
+    assert ("agency", "inbox", "63.71.pupr", None) in planned
+    assert not any(c == "webhook" for _, c, _, _ in planned)
+    entry = {
+        "webhook": {"url": "https://pupr.example/hook", "secret": "s"},
+        "contacts": [
+            {"role": "operator", "email": "desk@pupr.example"},
+            {"role": "pimpinan", "email": "kadis@pupr.example"},
+        ],
+    }
+    agency = [
+        (r.channel, r.address) for n, r in routes_of(event, entry=entry) if n.role == "agency"
+    ]
+    # the registered operator replaces the directory address; the head is not told of a dispatch
+    assert agency == [
+        ("email", "desk@pupr.example"),
+        ("webhook", "https://pupr.example/hook"),
+        ("inbox", None),
+    ]
+    no_email = [r.channel for n, r in routes_of(_dispatched(email=None)) if n.role == "agency"]
+    assert no_email == ["inbox"]
 
 
 def test_reporter_acknowledgement_is_in_bahasa_indonesia_with_english_alongside() -> None:
@@ -173,8 +233,9 @@ def _lifecycle_events() -> list[Any]:
 
 
 def test_every_lifecycle_event_reaches_the_people_it_concerns() -> None:
+    facts = {"agency_id": "63.71.pupr", "agency_name": "Dinas PUPR", "agency_email": "a@b.example"}
     told = {
-        (e.type, getattr(e.data, "recipient", "")): sorted(d.role for d in plan(e, NOW))
+        (e.type, getattr(e.data, "recipient", "")): sorted(n.role for n in notices(e, facts))
         for e in _lifecycle_events()
     }
     assert told == {
@@ -189,7 +250,11 @@ def test_every_lifecycle_event_reaches_the_people_it_concerns() -> None:
         ("case.reminder", "reporter"): ["reporter"],
     }
     escalated = next(e for e in _lifecycle_events() if e.type == "case.escalated")
-    assert plan(escalated, NOW)[0].address == "kominfo.6371@instansi.lapor.example"
+    [notice] = notices(escalated, facts)
+    assert notice.fallback_email == "kominfo.6371@instansi.lapor.example"
+    disputed = next(e for e in _lifecycle_events() if e.type == "case.disputed")
+    assert notices(disputed, facts)[0].agency_id == "63.71.pupr"  # the agency in charge
+    assert notices(disputed, {}) == []  # nobody in charge yet: nobody to tell
 
 
 @pytest.mark.parametrize("anonymous", [True, False])
@@ -198,6 +263,7 @@ def test_every_template_renders_and_agency_messages_never_name_the_reporter(
 ) -> None:
     facts = {
         **case_facts(_submitted(anonymous=anonymous)),
+        "agency_id": "63.71.pupr",
         "agency_name": "Dinas PUPR",
         "agency_email": "pupr@instansi.lapor.example",
     }
@@ -205,24 +271,25 @@ def test_every_template_renders_and_agency_messages_never_name_the_reporter(
     events = [_submitted(anonymous=anonymous), _dispatched(), *_lifecycle_events()]
     rendered = 0
     for event in events:
-        for delivery in plan(event, NOW):
-            context = {**facts, **delivery.context, "tracking_id": TID}
-            if delivery.role == "reporter" and not anonymous:
+        for notice in notices(event, facts):
+            context = {**facts, **notice.context, "tracking_id": TID}
+            if notice.role == "reporter" and not anonymous:
                 context["reporter_name"] = "Siti Rahmah"
-            text = renderer.render(delivery.template, "id", "63", context)
-            assert text.subject.startswith("[LAPOR]")
-            assert TID in text.subject + text.body
-            assert "(English)" in text.body
-            if delivery.role == "agency":
-                assert "Siti" not in text.body
-            rendered += 1
-    assert rendered == 12  # 1 received + 2 dispatched + 9 lifecycle messages
+            for channel in ("email", "inbox", "webhook") if notice.role == "agency" else ("email",):
+                text = renderer.render(template_names(notice, channel), "id", "63", context)
+                assert text.subject.startswith("[LAPOR]")
+                assert TID in text.subject + text.body
+                assert "(English)" in text.body
+                if notice.role == "agency":
+                    assert "Siti" not in text.body
+                rendered += 1
+    assert rendered == 1 + 1 + 3 + 6 + 3 * 3  # received, dispatched (both), lifecycle
     closed = next(e for e in _lifecycle_events() if e.type == "case.closed")
     body = renderer.render(
         "case.closed.reporter.email",
         "id",
         "63",
-        {**facts, **plan(closed, NOW)[0].context, "tracking_id": TID},
+        {**facts, **notices(closed, facts)[0].context, "tracking_id": TID},
     ).body
     assert "tidak ada tanggapan" in body
     assert "penilaian 1 sampai 5" in body.replace("Beri penilaian", "penilaian")
@@ -235,36 +302,29 @@ def test_dates_are_written_in_bahasa_indonesia() -> None:
     assert tanggal("2027-01-05T00:00:00+00:00") == "5 Januari 2027"
 
 
-def test_reporters_get_one_delivery_per_channel_agencies_email() -> None:
-    both = ("email", "sms")
-    submitted = plan(_submitted(), NOW, both)
-    assert [(d.role, d.channel, d.template) for d in submitted] == [
-        ("reporter", "email", "complaint.submitted.reporter.email"),
-        ("reporter", "sms", "complaint.submitted.reporter.sms"),
-    ]
-    assert len({d.id for d in submitted}) == 2
-    dispatched = plan(_dispatched(), NOW, both)
-    assert sorted((d.role, d.channel) for d in dispatched) == [
-        ("agency", "email"),
-        ("reporter", "email"),
-        ("reporter", "sms"),
-    ]
-
-
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
 @pytest.mark.parametrize("confidential", [False, True])
-def test_sms_texts_are_short_and_carry_no_content_of_confidential_reports(
-    confidential: bool,
+def test_text_messages_are_short_and_carry_no_content_of_confidential_reports(
+    confidential: bool, channel: str
 ) -> None:
-    facts = {**case_facts(_submitted()), "confidential": confidential, "agency_name": "Dinas PUPR"}
+    facts = {
+        **case_facts(_submitted()),
+        "confidential": confidential,
+        "agency_id": "63.71.pupr",
+        "agency_name": "Dinas PUPR",
+    }
     renderer = Renderer()
     events = [_submitted(), _dispatched(), *_lifecycle_events()]
     texts = []
     for event in events:
-        for d in plan(event, NOW, ("email", "sms")):
-            if d.channel != "sms":
+        for notice in notices(event, facts):
+            if notice.role != "reporter":
                 continue
             body = renderer.render(
-                d.template, "id", "63", {**facts, **d.context, "tracking_id": TID}
+                template_names(notice, channel),  # type: ignore[arg-type]
+                "id",
+                "63",
+                {**facts, **notice.context, "tracking_id": TID},
             ).body.strip()
             assert body.startswith("LAPOR!")
             assert TID in body
@@ -274,3 +334,22 @@ def test_sms_texts_are_short_and_carry_no_content_of_confidential_reports(
     joined = " ".join(texts)
     assert ("Sudah ditambal" in joined) is not confidential
     assert ("spam" in joined) is not confidential
+
+
+def test_english_when_the_reporter_asked_for_it_else_bahasa_indonesia() -> None:
+    facts = {**case_facts(_submitted()), "agency_name": "Dinas PUPR"}
+    renderer = Renderer()
+    [notice] = [n for n in notices(_dispatched(), facts) if n.role == "reporter"]
+    ctx = {**facts, **notice.context, "tracking_id": TID}
+    english = renderer.render(template_names(notice, "email"), "en", "63", ctx)
+    indonesian = renderer.render(template_names(notice, "email"), "id", "63", ctx)
+    assert "forwarded" in english.body
+    assert "diteruskan" in indonesian.body
+    assert english.subject != indonesian.subject
+    # a template that exists only in Bahasa Indonesia is used for English readers too
+    [marked] = [e for e in _lifecycle_events() if e.type == "case.marked_repeat"]
+    [n] = notices(marked, facts)
+    text = renderer.render(
+        template_names(n, "email"), "en", "63", {**facts, **n.context, "tracking_id": TID}
+    )
+    assert text.subject.startswith("[LAPOR]")

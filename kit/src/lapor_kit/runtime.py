@@ -7,6 +7,7 @@ FastAPI. Nothing here knows about complaints.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -108,7 +109,7 @@ class Runtime:
         await ensure_topics(self.settings, self.topics)
         for hook in self._startup:
             await hook()
-        await self.broker.start()
+        await start_concurrently(self.broker)
         self.relay.start()
         self.outbox.notify()
         try:
@@ -145,6 +146,18 @@ class Runtime:
         )
         app.state.runtime = self
         return app
+
+
+async def start_concurrently(broker: KafkaBroker) -> None:
+    """``broker.start()``, but with the subscribers started side by side: a consumer's start
+    waits for its group join (about half the session timeout on Tansu; Kafka's initial
+    rebalance delay is 3 s), and FastStream starts them one after another, so a service with
+    nine consumer groups would take half a minute to be ready."""
+    await broker.connect()
+    await asyncio.gather(*(sub.start() for sub in broker.subscribers))
+    for pub in broker.publishers:
+        await pub.start()
+    broker.running = True
 
 
 def serve(app_path: str, settings: KitSettings, port: int) -> None:

@@ -14,6 +14,7 @@ class StackSettings(BaseSettings):
     mongo_port: int = 27017
     smtp_port: int = 1025
     mail_http_port: int = 8025
+    provider_port: int = 8026
     intake_port: int = 8001
     routing_port: int = 8002
     notify_port: int = 8003
@@ -37,6 +38,9 @@ class StackSettings(BaseSettings):
             "LAPOR_MONGO_URL": self.mongo_url,
             "LAPOR_SMTP_HOST": "127.0.0.1",
             "LAPOR_SMTP_PORT": str(self.smtp_port),
+            # SMS and WhatsApp go to the local provider stand-in (see lapor_devstack.provider_stub)
+            "LAPOR_SMS_URL": f"http://127.0.0.1:{self.provider_port}/send/sms",
+            "LAPOR_WHATSAPP_URL": f"http://127.0.0.1:{self.provider_port}/send/whatsapp",
             "LAPOR_INTAKE_PORT": str(self.intake_port),
             "LAPOR_ROUTING_PORT": str(self.routing_port),
             "LAPOR_NOTIFY_PORT": str(self.notify_port),

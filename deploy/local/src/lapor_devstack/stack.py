@@ -80,6 +80,17 @@ def infrastructure(s: StackSettings) -> list[Component]:
             ],
             http_ready(f"http://127.0.0.1:{s.mail_http_port}/health"),
         ),
+        Component(
+            "provider",
+            [
+                sys.executable,
+                "-m",
+                "lapor_devstack.provider_stub",
+                "--port",
+                str(s.provider_port),
+            ],
+            http_ready(f"http://127.0.0.1:{s.provider_port}/health"),
+        ),
     ]
 
 
@@ -109,9 +120,9 @@ class Stack:
         return result + self.up(services(self.s), timeout)
 
     def down(self) -> list[str]:
-        names = [*SERVICES, "smtp-sink", "secantusdb", "tansu"]
+        names = [*SERVICES, "provider", "smtp-sink", "secantusdb", "tansu"]
         return [n for n in names if self.pm.stop(n)]
 
     def status(self) -> dict[str, int | None]:
-        names = ["tansu", "secantusdb", "smtp-sink", *SERVICES]
+        names = ["tansu", "secantusdb", "smtp-sink", "provider", *SERVICES]
         return {n: self.pm.pid(n) for n in names}

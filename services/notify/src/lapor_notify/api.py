@@ -1,13 +1,29 @@
-"""HTTP API of notify."""
+"""HTTP API of notify: the in-app inboxes and the agencies' notification settings.
+
+* ``GET /api/v1/notifications?tracking_id=…`` — the reporter's inbox, with the status secret
+  (``X-Lapor-Secret`` header or ``secret`` query); staff with a token see every delivery of
+  the case (statuses, no addresses).
+* ``GET /api/v1/agencies/{id}/notifications`` — the agency's inbox (token).
+* ``PUT|DELETE /api/v1/agencies/{id}/webhook``, ``PUT /api/v1/agencies/{id}/contacts``,
+  ``GET /api/v1/agencies/{id}/channels`` — where the agency hears from Lapor.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel
+from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, EmailStr, Field, HttpUrl
+
+from lapor_kit.auth import AuthError, Principal, SecretMinter, bearer, verify
 
 from .service import NotifyService
+
+Secret = Annotated[str | None, Header(alias="X-Lapor-Secret")]
+SecretQuery = Annotated[str | None, Query(description="Same as the X-Lapor-Secret header")]
+Authorization = Annotated[str | None, Header()]
 
 
 class NotificationOut(BaseModel):
@@ -21,33 +37,193 @@ class NotificationOut(BaseModel):
     attempts: int
     created_at: datetime
     sent_at: datetime | None
+    last_error: str | None = None
+    subject: str | None = Field(default=None, description="Inbox entries only.")
+    body: str | None = Field(default=None, description="Inbox entries only.")
 
 
-def install(app: FastAPI, service: NotifyService) -> None:
+class WebhookIn(BaseModel):
+    url: HttpUrl = Field(description="Where Lapor POSTs the agency's notifications (JSON).")
+
+
+class WebhookOut(BaseModel):
+    url: str
+    secret: str = Field(
+        description="Shown once. Verify X-Lapor-Signature = 'sha256=' + HMAC-SHA256(secret, "
+        "X-Lapor-Timestamp + '.' + body) and reject timestamps older than 5 minutes."
+    )
+
+
+class AgencyContact(BaseModel):
+    role: Literal["operator", "pimpinan"] = Field(
+        description="operator: the complaint desk; pimpinan: the head of the agency."
+    )
+    name: str | None = Field(default=None, max_length=120)
+    email: EmailStr
+
+
+class ContactsIn(BaseModel):
+    contacts: list[AgencyContact] = Field(max_length=20)
+
+
+class ChannelsOut(BaseModel):
+    agency_id: str
+    contacts: list[AgencyContact]
+    webhook_url: str | None
+
+
+class ForbiddenError(Exception):
+    pass
+
+
+def _error(status: int, code: str, message: str, message_en: str) -> JSONResponse:
+    return JSONResponse(
+        {"code": code, "detail": message, "detail_en": message_en}, status_code=status
+    )
+
+
+def _out(doc: dict[str, Any]) -> NotificationOut:
+    inbox = doc["channel"] == "inbox"
+    return NotificationOut(
+        id=doc["_id"],
+        tracking_id=doc["tracking_id"],
+        channel=doc["channel"],
+        recipient_role=doc["role"],
+        agency_id=doc.get("agency_id"),
+        status=doc["status"],
+        cause_event_type=doc["cause_event_type"],
+        attempts=doc.get("attempts", 0),
+        created_at=doc["created_at"],
+        sent_at=doc.get("sent_at"),
+        last_error=doc.get("last_error"),
+        subject=doc.get("subject") if inbox else None,
+        body=doc.get("body") if inbox else None,
+    )
+
+
+def install(
+    app: FastAPI, service: NotifyService, *, auth_secret: str, status_secret_key: str
+) -> None:
     router = APIRouter(prefix="/api/v1")
+    minter = SecretMinter(status_secret_key.encode())
+
+    def staff(authorization: str | None) -> Principal:
+        return verify(auth_secret, bearer(authorization))
+
+    def may_manage(who: Principal, agency_id: str) -> None:
+        tenant = agency_id.split(".", 1)[0]
+        if who.role == "national_admin":
+            return
+        if who.role in ("province_coordinator", "regency_coordinator") and who.may_act_in(tenant):
+            return
+        if who.role == "agency_staff" and who.agency_id == agency_id:
+            return
+        raise ForbiddenError(f"{who.role} of {who.agency_id or who.tenant} for {agency_id}")
+
+    @app.exception_handler(AuthError)
+    async def on_auth(_: Request, exc: AuthError) -> JSONResponse:
+        return _error(
+            401,
+            "unauthenticated",
+            "Perlu kode rahasia laporan (X-Lapor-Secret) atau token petugas yang valid.",
+            f"The report's secret (X-Lapor-Secret) or a valid staff token is needed: {exc}",
+        )
+
+    @app.exception_handler(ForbiddenError)
+    async def on_forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
+        return _error(
+            403,
+            "forbidden",
+            "Anda tidak berwenang atas instansi ini.",
+            f"You may not act for this agency ({exc}).",
+        )
 
     @router.get(
         "/notifications",
         response_model=list[NotificationOut],
-        tags=["notifications"],
-        summary="Notifications for a case (no recipient addresses)",
+        tags=["inbox"],
+        summary="The reporter's inbox for a report (with its secret), or all of a case's "
+        "deliveries (staff token)",
     )
-    async def notifications(tracking_id: str) -> list[NotificationOut]:
-        docs = await service.notifications(tracking_id)
-        return [
-            NotificationOut(
-                id=d["_id"],
-                tracking_id=d["tracking_id"],
-                channel=d["channel"],
-                recipient_role=d["role"],
-                agency_id=d.get("agency_id"),
-                status=d["status"],
-                cause_event_type=d["cause_event_type"],
-                attempts=d.get("attempts", 0),
-                created_at=d["created_at"],
-                sent_at=d.get("sent_at"),
-            )
-            for d in docs
-        ]
+    async def notifications(
+        tracking_id: str,
+        x_lapor_secret: Secret = None,
+        secret: SecretQuery = None,
+        authorization: Authorization = None,
+    ) -> list[NotificationOut]:
+        given = x_lapor_secret or secret
+        if given is not None:
+            if not minter.verify(tracking_id, given):
+                raise AuthError("the secret does not match this report")
+            docs = await service.for_case(tracking_id, reporter_only=True)
+        else:
+            who = staff(authorization)
+            docs = await service.for_case(tracking_id, reporter_only=False)
+            if docs and not who.may_act_in(docs[0]["tenant"]):
+                raise ForbiddenError(f"{who.role} of {who.tenant}")
+        return [_out(d) for d in docs]
+
+    @router.get(
+        "/agencies/{agency_id}/notifications",
+        response_model=list[NotificationOut],
+        tags=["inbox"],
+        summary="The agency's inbox, newest first (token of the agency or a coordinator)",
+    )
+    async def agency_inbox(
+        agency_id: str, authorization: Authorization = None, limit: int = Query(200, le=1000)
+    ) -> list[NotificationOut]:
+        may_manage(staff(authorization), agency_id)
+        return [_out(d) for d in await service.for_agency(agency_id, limit)]
+
+    @router.get(
+        "/agencies/{agency_id}/channels",
+        response_model=ChannelsOut,
+        tags=["agencies"],
+        summary="Where the agency hears from Lapor",
+    )
+    async def channels(agency_id: str, authorization: Authorization = None) -> ChannelsOut:
+        may_manage(staff(authorization), agency_id)
+        entry = await service.agency_settings(agency_id)
+        return ChannelsOut(
+            agency_id=agency_id,
+            contacts=[AgencyContact.model_validate(c) for c in entry.get("contacts") or ()],
+            webhook_url=(entry.get("webhook") or {}).get("url"),
+        )
+
+    @router.put(
+        "/agencies/{agency_id}/webhook",
+        response_model=WebhookOut,
+        tags=["agencies"],
+        summary="Register the agency's webhook; answers its signing secret (once)",
+    )
+    async def put_webhook(
+        agency_id: str, body: WebhookIn, authorization: Authorization = None
+    ) -> WebhookOut:
+        may_manage(staff(authorization), agency_id)
+        url = str(body.url)
+        return WebhookOut(url=url, secret=await service.register_webhook(agency_id, url))
+
+    @router.delete("/agencies/{agency_id}/webhook", status_code=204, tags=["agencies"])
+    async def delete_webhook(agency_id: str, authorization: Authorization = None) -> None:
+        may_manage(staff(authorization), agency_id)
+        await service.remove_webhook(agency_id)
+
+    @router.put(
+        "/agencies/{agency_id}/contacts",
+        response_model=ChannelsOut,
+        tags=["agencies"],
+        summary="The agency's contact list by role (replaces the directory address)",
+    )
+    async def put_contacts(
+        agency_id: str, body: ContactsIn, authorization: Authorization = None
+    ) -> ChannelsOut:
+        may_manage(staff(authorization), agency_id)
+        await service.set_contacts(agency_id, [c.model_dump() for c in body.contacts])
+        entry = await service.agency_settings(agency_id)
+        return ChannelsOut(
+            agency_id=agency_id,
+            contacts=body.contacts,
+            webhook_url=(entry.get("webhook") or {}).get("url"),
+        )
 
     app.include_router(router)

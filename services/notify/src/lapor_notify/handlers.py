@@ -1,6 +1,11 @@
-"""Kafka entry points of notify."""
+"""Kafka entry points of notify: plan from the case log and contacts, send from the channel
+queues, wait in the retry tiers. Handlers are thin: decode, call the service, dead-letter
+what cannot be read. A batch is acknowledged only after its effects are stored."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
@@ -9,10 +14,11 @@ from lapor_kit.kafka import batch_subscriber_options, decode_batch, decode_case_
 from lapor_kit.runtime import Runtime
 from lapor_schemas import ReporterContact, topics
 
+from .domain.jobs import SendJob
 from .service import NotifyService
 
 
-def make_router(rt: Runtime, service: NotifyService) -> KafkaRouter:
+def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
@@ -37,4 +43,39 @@ def make_router(rt: Runtime, service: NotifyService) -> KafkaRouter:
         await service.handle_contacts([g.value for g in good])
         await rt.dead_letters.send(bad)
 
+    for channel, topic in topics.NOTIFY_SEND.items():
+        router.subscriber(
+            topic,
+            **batch_subscriber_options(rt.settings, f"lapor-notify-send-{channel}"),
+            title=f"notify.send.{channel}",
+            description=f"Sends {channel} deliveries (one consumer group per channel).",
+        )(_sender(rt, service, channel))
+
+    for tier, topic in enumerate(topics.NOTIFY_RETRY):
+        router.subscriber(
+            topic,
+            **batch_subscriber_options(rt.settings, f"lapor-notify-retry-{tier}"),
+            title=f"notify.retry.{tier}",
+            description="Holds failed sends until they are due, then requeues them.",
+        )(_waiter(rt, service, stopping))
+
     return router
+
+
+def _sender(rt: Runtime, service: NotifyService, channel: str) -> Any:
+    async def on_jobs(msg: KafkaMessage) -> None:
+        good, bad = decode_batch(msg.raw_message, SendJob.model_validate_json)
+        await service.handle_jobs(channel, [g.value for g in good])
+        await rt.dead_letters.send(bad)
+
+    on_jobs.__name__ = f"on_{channel}_jobs"
+    return on_jobs
+
+
+def _waiter(rt: Runtime, service: NotifyService, stopping: asyncio.Event) -> Any:
+    async def on_retry_jobs(msg: KafkaMessage) -> None:
+        good, bad = decode_batch(msg.raw_message, SendJob.model_validate_json)
+        await service.handle_retries([g.value for g in good], stopping)
+        await rt.dead_letters.send(bad)
+
+    return on_retry_jobs

@@ -10,10 +10,18 @@ from fastapi import FastAPI
 from lapor_kit.runtime import Runtime, serve
 
 from . import api, handlers
-from .adapters.gateway import GatewayConfig, HttpGateway
-from .adapters.smtp import SmtpSender
+from .adapters.gateway import (
+    GatewayConfig,
+    HttpGateway,
+    TextChannel,
+    WebhookChannel,
+    WebhookSender,
+)
+from .adapters.smtp import SmtpChannel
 from .adapters.store import MongoNotifyStore
 from .domain.render import Renderer
+from .domain.sending import RetryPolicy, parse_rates
+from .ports import Channel
 from .service import NotifyService
 from .settings import NotifySettings
 
@@ -23,35 +31,60 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
     rt = Runtime(settings, "notify")
     store = MongoNotifyStore(rt)
     rt.on_startup(store.ensure_indexes)
+    channels: dict[str, Channel] = {
+        "email": SmtpChannel(settings),
+        "webhook": WebhookChannel(WebhookSender(timeout=settings.webhook_timeout_seconds)),
+    }
+    if settings.sms_url:
+        channels["sms"] = TextChannel(
+            HttpGateway(
+                GatewayConfig(
+                    settings.sms_url,
+                    settings.sms_token,
+                    settings.sms_payload,
+                    settings.gateway_timeout_seconds,
+                )
+            )
+        )
+    if settings.whatsapp_url:
+        channels["whatsapp"] = TextChannel(
+            HttpGateway(
+                GatewayConfig(
+                    settings.whatsapp_url,
+                    settings.whatsapp_token,
+                    settings.whatsapp_payload,
+                    settings.gateway_timeout_seconds,
+                )
+            )
+        )
     service = NotifyService(
         store,
-        SmtpSender(settings),
+        channels,
         Renderer(settings.notify_template_dir),
         clock=lambda: datetime.now(UTC),
-        max_attempts=settings.notify_max_attempts,
-        sms=HttpGateway(GatewayConfig(settings.sms_url, settings.sms_token, settings.sms_payload))
-        if settings.sms_url
-        else None,
+        policy=RetryPolicy(
+            settings.notify_max_attempts, tuple(settings.notify_retry_delays_seconds)
+        ),
+        rates=parse_rates(settings.notify_rate_limits),
+        concurrency=settings.notify_concurrency,
     )
-    rt.include(handlers.make_router(rt, service))
-    worker: dict[str, asyncio.Task[None]] = {}
+    stopping = asyncio.Event()
 
-    async def start_worker() -> None:
-        worker["task"] = asyncio.create_task(service.run_worker(), name="notify-worker")
+    async def stop_waiting() -> None:
+        stopping.set()
 
-    async def stop_worker() -> None:
-        task = worker.pop("task", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    rt.on_startup(start_worker)
-    rt.on_shutdown(stop_worker)
+    rt.on_shutdown(stop_waiting)
+    rt.include(handlers.make_router(rt, service, stopping))
     app = rt.fastapi(
         title="Lapor notify",
         description="Informs reporters and agencies of what happens to each case.",
     )
-    api.install(app, service)
+    api.install(
+        app,
+        service,
+        auth_secret=settings.auth_secret,
+        status_secret_key=settings.status_secret_key,
+    )
     return app, rt
 
 

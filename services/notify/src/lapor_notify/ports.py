@@ -2,63 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lapor_kit.outbox import OutMessage
 
-from .domain.planning import Delivery
+
+class SendError(Exception):
+    """A provider refused or failed; ``retryable`` tells whether trying again may help."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)
-class Email:
-    to: str
+class Outgoing:
+    """One delivery attempt as a channel adapter sees it."""
+
+    id: str  # the delivery id: providers get it as their idempotency key
+    tracking_id: str
+    address: str
     subject: str
     body: str
-    message_id: str
-    headers: dict[str, str]
+    payload: Mapping[str, Any] | None = None  # webhooks: the JSON body
+    secret: str | None = None  # webhooks: the agency's signing secret
 
 
-class EmailSender(Protocol):
-    async def send(self, email: Email) -> None: ...
+class Channel(Protocol):
+    """Sends one message; raises :class:`SendError` (anything else counts as retryable)."""
 
-
-class TextSender(Protocol):
-    """SMS or WhatsApp through a provider; ``reference`` is the delivery id (idempotency)."""
-
-    async def send(self, *, to: str, text: str, reference: str) -> str: ...
+    async def send(self, message: Outgoing) -> None: ...
 
 
 class NotifyStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
 
-    async def record(
+    async def facts_and_contacts(
+        self, tracking_ids: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]: ...
+
+    async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    async def record_plan(
         self,
+        *,
         event_ids: Sequence[str],
         facts: Sequence[dict[str, Any]],
-        deliveries: Sequence[Delivery],
-        changes: Sequence[tuple[str, dict[str, Any]]] = (),
+        changes: Sequence[tuple[str, dict[str, Any]]],
+        deliveries: Sequence[dict[str, Any]],
+        waiting: Sequence[dict[str, Any]],
+        messages: Sequence[OutMessage],
     ) -> None: ...
 
     async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None: ...
 
-    async def claim(self, limit: int) -> list[dict[str, Any]]: ...
+    async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]: ...
 
-    async def contact(self, tracking_id: str) -> dict[str, Any] | None: ...
-
-    async def facts(self, tracking_id: str) -> dict[str, Any] | None: ...
-
-    async def set_awaiting_contact(self, delivery_id: str) -> None: ...
-
-    async def finish(
+    async def expand_waiting(
         self,
-        delivery_id: str,
-        status: str,
-        attempts: int,
-        error: str | None,
-        retry_in: float | None,
-        outcome: OutMessage | None,
+        waiting_ids: Sequence[str],
+        deliveries: Sequence[dict[str, Any]],
+        messages: Sequence[OutMessage],
+    ) -> int: ...
+
+    async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    async def mark_sending(self, ids: Sequence[str]) -> None: ...
+
+    async def settle(
+        self, updates: Sequence[tuple[str, dict[str, Any]]], messages: Sequence[OutMessage]
     ) -> None: ...
 
-    async def list_for_case(self, tracking_id: str) -> list[dict[str, Any]]: ...
+    async def requeue(self, messages: Sequence[OutMessage]) -> None: ...
+
+    async def list_deliveries(
+        self, query: Mapping[str, Any], limit: int, *, newest_first: bool = False
+    ) -> list[dict[str, Any]]: ...
+
+    async def agency_entry(self, agency_id: str) -> dict[str, Any] | None: ...
+
+    async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None: ...

@@ -1,13 +1,31 @@
-"""Notify's service layer: plan deliveries from events, then deliver them."""
+"""Notify's service layer.
+
+1. **Plan** (``lapor.cases.v1``): each new event becomes notices and deliveries, rendered now
+   and stored with the event's id marked processed, and one send job per delivery goes to its
+   channel's queue through the outbox, all in one transaction. In-app inbox deliveries are
+   delivered right there. A reporter whose contact has not arrived yet (it comes on its own
+   topic) has the notice parked until it does.
+2. **Send** (``lapor.notify.send.<channel>.v1``): a job is acted on only if its delivery is
+   not finished and the job is for the next attempt (so redelivered or duplicated jobs send
+   nothing twice). The delivery is marked ``sending`` first; a job redelivered after a crash
+   mid-send repeats the attempt with the same delivery id, which providers take as an
+   idempotency key. The outcome, the next job (to a retry tier) or the dead letter, and the
+   outcome event are written in one transaction before the batch is acknowledged.
+3. **Wait** (``lapor.notify.retry.<tier>.v1``): a retry job waits until it is due, then goes
+   back to its channel's queue.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from lapor_kit.idempotency import first_unseen
 from lapor_kit.outbox import OutMessage
@@ -20,52 +38,118 @@ from lapor_schemas import (
     topics,
 )
 
-from .domain.planning import ChannelName, case_facts, facts_update, plan
+from .domain.jobs import SendJob
+from .domain.planning import (
+    Notice,
+    Route,
+    agency_routes,
+    case_facts,
+    delivery_id,
+    facts_update,
+    notices,
+    reporter_plan,
+    reporter_routes,
+    template_names,
+    webhook_payload,
+)
 from .domain.render import Renderer
-from .ports import Email, EmailSender, NotifyStore, TextSender
+from .domain.sending import TERMINAL, RetryPolicy, TokenBucket
+from .ports import Channel, NotifyStore, Outgoing, SendError
 
 log = logging.getLogger("lapor.notify")
-CONTACT_FIELD = {"email": "email", "sms": "phone", "whatsapp": "phone"}
 SOURCE = "lapor-notify"
+
+
+class ShuttingDownError(Exception):
+    """Raised by a retry wait cut short by shutdown: the batch is not acknowledged."""
 
 
 class NotifyService:
     def __init__(
         self,
         store: NotifyStore,
-        sender: EmailSender,
+        channels: Mapping[str, Channel],
         renderer: Renderer,
         clock: Callable[[], datetime],
         *,
-        max_attempts: int = 5,
-        sms: TextSender | None = None,
+        policy: RetryPolicy | None = None,
+        rates: Mapping[str, float] | None = None,
+        concurrency: int = 32,
+        send_timeout: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.store = store
-        self.sender = sender
-        self.sms = sms
-        self.reporter_channels: tuple[ChannelName, ...] = (
-            ("email", "sms") if sms is not None else ("email",)
-        )
+        self.channels = dict(channels)
         self.renderer = renderer
         self.clock = clock
-        self.max_attempts = max_attempts
-        self.wake = asyncio.Event()
+        self.policy = policy or RetryPolicy()
+        self.rates = dict(rates or {})
+        self.buckets: dict[str, TokenBucket] = {}
+        self.slots = asyncio.Semaphore(concurrency)
+        self.send_timeout = send_timeout
+        self.monotonic = monotonic
+        self.sleep = sleep
+
+    # -- 1. planning ------------------------------------------------------------------------
 
     async def handle_events(self, events: Sequence[CaseEvent]) -> int:
+        """Plan and record the deliveries of the events not seen before; returns how many."""
         fresh = await self.store.unseen([e.id for e in events])
         todo = first_unseen(events, fresh)
         if not todo:
             return 0
-        now = self.clock()
-        facts = [case_facts(e) for e in todo if isinstance(e, ComplaintSubmitted)]
-        changes = [(e.subject, u) for e in todo if (u := facts_update(e)) is not None]
-        deliveries = [d for e in todo for d in plan(e, now, self.reporter_channels)]
-        await self.store.record([e.id for e in todo], facts, deliveries, changes)
-        if deliveries:
-            self.wake.set()
+        tids = list(dict.fromkeys(e.subject for e in todo))
+        facts, contacts = await self.store.facts_and_contacts(tids)
+        new_facts: list[dict[str, Any]] = []
+        changes: list[tuple[str, dict[str, Any]]] = []
+        told: list[Notice] = []
+        for event in todo:
+            if isinstance(event, ComplaintSubmitted):
+                f = case_facts(event)
+                new_facts.append(f)
+                facts[event.subject] = dict(f)
+            told.extend(notices(event, facts.get(event.subject)))
+            update = facts_update(event)
+            if update is not None:
+                changes.append((event.subject, update))
+                facts.setdefault(event.subject, {"_id": event.subject}).update(update)
+        agencies = await self.store.agency_entries(list({n.agency_id for n in told if n.agency_id}))
+        deliveries: list[dict[str, Any]] = []
+        messages: list[OutMessage] = []
+        waiting: list[dict[str, Any]] = []
+        for notice in told:
+            case = facts.get(notice.tracking_id) or {}
+            contact = None
+            if notice.role == "agency":
+                routes = agency_routes(notice, agencies.get(notice.agency_id or ""))
+            else:
+                contact = contacts.get(notice.tracking_id)
+                kind, found = reporter_plan(contact, facts.get(notice.tracking_id))
+                routes = [Route("inbox", "reporter", None), *found]
+                if kind == "wait":
+                    waiting.append(
+                        {
+                            "_id": notice.key,
+                            "tracking_id": notice.tracking_id,
+                            "notice": asdict(notice),
+                            "created_at": self.clock(),
+                        }
+                    )
+            self._build(notice, routes, case, contact, deliveries, messages)
+        await self.store.record_plan(
+            event_ids=[e.id for e in todo],
+            facts=new_facts,
+            changes=changes,
+            deliveries=deliveries,
+            waiting=waiting,
+            messages=messages,
+        )
+        if waiting:  # the contact may have come in while we planned
+            await self._expand([w["tracking_id"] for w in waiting])
         return len(deliveries)
 
-    async def handle_contacts(self, contacts: Sequence[ReporterContact]) -> None:
+    async def handle_contacts(self, contacts: Sequence[ReporterContact]) -> int:
         docs = [
             {
                 "_id": c.data.tracking_id,
@@ -75,123 +159,339 @@ class NotifyService:
             for c in contacts
         ]
         await self.store.save_contacts(docs)
-        self.wake.set()
+        return await self._expand([d["_id"] for d in docs])
 
-    async def deliver_pending(self, limit: int = 50) -> int:
-        """Send what is due; returns how many deliveries were handled."""
-        claimed = await self.store.claim(limit)
-        for delivery in claimed:
-            await self._deliver(delivery)
-        return len(claimed)
-
-    async def _deliver(self, d: dict[str, Any]) -> None:
-        address = d.get("address")
-        context: dict[str, Any] = dict(d.get("context") or {})
-        lang = "id"
-        if d["role"] == "reporter":
-            contact = await self.store.contact(d["tracking_id"])
+    async def _expand(self, tracking_ids: Sequence[str]) -> int:
+        """Turn parked reporter notices whose contact is now known into deliveries."""
+        waits = await self.store.waiting_for(tracking_ids)
+        if not waits:
+            return 0
+        facts, contacts = await self.store.facts_and_contacts(
+            list({w["tracking_id"] for w in waits})
+        )
+        done: list[str] = []
+        deliveries: list[dict[str, Any]] = []
+        messages: list[OutMessage] = []
+        for w in waits:
+            contact = contacts.get(w["tracking_id"])
             if contact is None:
-                await self.store.set_awaiting_contact(d["_id"])
-                return
-            if not contact.get(CONTACT_FIELD[d["channel"]]):
-                # The reporter left no address for this channel (e.g. a phone, no email).
-                await self.store.finish(
-                    d["_id"],
-                    "skipped",
-                    int(d.get("attempts", 0)),
-                    "no address for this channel",
-                    None,
-                    None,
+                continue
+            notice = Notice(**w["notice"])
+            routes = reporter_routes(contact)
+            self._build(
+                notice, routes, facts.get(notice.tracking_id) or {}, contact, deliveries, messages
+            )
+            done.append(w["_id"])
+        if not done:
+            return 0
+        return await self.store.expand_waiting(done, deliveries, messages)
+
+    def _build(
+        self,
+        notice: Notice,
+        routes: Iterable[Route],
+        facts: Mapping[str, Any],
+        contact: Mapping[str, Any] | None,
+        deliveries: list[dict[str, Any]],
+        messages: list[OutMessage],
+    ) -> None:
+        now = self.clock()
+        for route in routes:
+            if route.channel != "inbox" and route.channel not in self.channels:
+                continue  # e.g. no SMS gateway configured here
+            did = delivery_id(notice, route)
+            try:
+                rendered = self._render(notice, route, facts, contact)
+            except Exception as exc:  # a broken or missing template must not stop the rest
+                log.error("cannot render %s for %s: %r", route.channel, did, exc)
+                continue
+            doc: dict[str, Any] = {
+                "_id": did,
+                "cause_event_id": notice.cause_event_id,
+                "cause_event_type": notice.cause_event_type,
+                "tracking_id": notice.tracking_id,
+                "tenant": notice.tenant,
+                "role": notice.role,
+                "agency_id": notice.agency_id,
+                "recipient": route.recipient,
+                "channel": route.channel,
+                "address": route.address,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "attempts": 0,
+                "created_at": now,
+                "sent_at": None,
+                "last_error": None,
+            }
+            if route.channel == "webhook":
+                doc["payload"] = webhook_payload(
+                    notice, facts, rendered.subject, rendered.body, did
                 )
-                return
-            address = contact[CONTACT_FIELD[d["channel"]]]
-            lang = contact.get("language") or "id"
+            if route.channel == "inbox":
+                doc.update(status="delivered", sent_at=now)
+                messages.append(self._outcome(doc, "delivered", 0, None))
+            else:
+                doc["status"] = "queued"
+                messages.append(self._job(doc, attempt=1))
+            deliveries.append(doc)
+
+    def _render(
+        self,
+        notice: Notice,
+        route: Route,
+        facts: Mapping[str, Any],
+        contact: Mapping[str, Any] | None,
+    ) -> Any:
+        context: dict[str, Any] = {k: v for k, v in facts.items() if k != "_id"}
+        context.update(notice.context)
+        context["tracking_id"] = notice.tracking_id
+        lang = "id"
+        if notice.role == "agency":
+            context.setdefault("agency_name", notice.agency_name)
+        elif contact is not None:
+            lang = str(contact.get("language") or "id")
             if not contact.get("anonymous"):
                 context["reporter_name"] = contact.get("name")
-        facts = await self.store.facts(d["tracking_id"]) or {}
-        if d["role"] == "agency" and not address:
-            address = facts.get("agency_email")
-            if not address:
-                await self.store.finish(
-                    d["_id"],
-                    "skipped",
-                    int(d.get("attempts", 0)),
-                    "the agency has no address for this channel",
-                    None,
-                    None,
-                )
-                return
-        context = {**facts, **context, "tracking_id": d["tracking_id"]}
-        rendered = self.renderer.render(d["template"], lang, d["tenant"], context)
-        attempts = int(d.get("attempts", 0)) + 1
-        email = Email(
-            to=str(address),
-            subject=rendered.subject,
-            body=rendered.body,
-            message_id=f"<{d['_id'].replace(':', '.')}@lapor.example>",
-            headers={"X-Lapor-Tracking-Id": d["tracking_id"], "X-Lapor-Delivery-Id": d["_id"]},
+        return self.renderer.render(
+            template_names(notice, route.channel), lang, notice.tenant, context
         )
-        try:
-            if d["channel"] == "sms" and self.sms is not None:
-                await self.sms.send(to=str(address), text=rendered.body.strip(), reference=d["_id"])
-            else:
-                await self.sender.send(email)
-        except Exception as exc:
-            final = attempts >= self.max_attempts
-            status = "failed" if final else "retrying"
-            log.warning("delivery %s attempt %d failed: %r", d["_id"], attempts, exc)
-            await self.store.finish(
-                d["_id"],
-                "failed" if final else "pending",
-                attempts,
-                repr(exc)[:500],
-                retry_in=None if final else min(2.0**attempts, 300.0),
-                outcome=self._outcome(d, status, attempts, repr(exc)[:500]),
+
+    # -- 2. sending -------------------------------------------------------------------------
+
+    async def handle_jobs(self, channel: str, jobs: Sequence[SendJob]) -> int:
+        """Attempt the jobs' deliveries; returns how many were attempted."""
+        latest: dict[str, SendJob] = {}
+        for job in jobs:
+            if job.delivery_id not in latest or job.attempt > latest[job.delivery_id].attempt:
+                latest[job.delivery_id] = job
+        docs = await self.store.deliveries(list(latest))
+        todo = [
+            (job, doc)
+            for job in latest.values()
+            if (doc := docs.get(job.delivery_id)) is not None
+            and doc["status"] not in TERMINAL
+            and job.attempt == int(doc.get("attempts", 0)) + 1
+        ]
+        if not todo:
+            return 0
+        entries: dict[str, dict[str, Any]] = {}
+        if channel == "webhook":
+            entries = await self.store.agency_entries(
+                list({d["agency_id"] for _, d in todo if d.get("agency_id")})
             )
-            return
-        await self.store.finish(
-            d["_id"], "sent", attempts, None, None, self._outcome(d, "sent", attempts, None)
+        await self.store.mark_sending([d["_id"] for _, d in todo])
+        errors = await asyncio.gather(
+            *(
+                self._attempt(channel, doc, entries.get(doc.get("agency_id") or ""))
+                for _, doc in todo
+            )
         )
+        now = self.clock()
+        updates: list[tuple[str, dict[str, Any]]] = []
+        messages: list[OutMessage] = []
+        for (job, doc), error in zip(todo, errors, strict=True):
+            retryable = not isinstance(error, SendError) or error.retryable
+            decision = self.policy.after(job.attempt, error, retryable=retryable)
+            reason = None if error is None else _reason(error)
+            sets: dict[str, Any] = {
+                "status": decision.status,
+                "attempts": job.attempt,
+                "last_error": reason,
+            }
+            if decision.status == "sent":
+                sets["sent_at"] = now
+            elif decision.status == "retrying":
+                assert decision.tier is not None
+                assert decision.delay is not None
+                due = now + timedelta(seconds=decision.delay)
+                sets["next_attempt_at"] = due
+                messages.append(
+                    self._job(doc, attempt=job.attempt + 1, tier=decision.tier, due_at=due)
+                )
+                log.warning(
+                    "delivery %s attempt %d failed, retrying in %.0fs: %s",
+                    doc["_id"],
+                    job.attempt,
+                    decision.delay,
+                    reason,
+                )
+            else:
+                messages.append(self._dead_letter(job, reason or decision.status))
+                log.error("delivery %s %s: %s", doc["_id"], decision.status, reason)
+            messages.append(self._outcome(doc, decision.status, job.attempt, reason))
+            updates.append((doc["_id"], sets))
+        await self.store.settle(updates, messages)
+        return len(todo)
+
+    async def _attempt(
+        self, channel: str, doc: Mapping[str, Any], entry: Mapping[str, Any] | None
+    ) -> Exception | None:
+        adapter = self.channels.get(channel)
+        if adapter is None:
+            return SendError(f"channel {channel} is not configured", retryable=True)
+        secret = None
+        if channel == "webhook":
+            webhook = (entry or {}).get("webhook") or {}
+            if webhook.get("url") != doc.get("address"):
+                return SendError("the agency's webhook is no longer registered", retryable=False)
+            secret = str(webhook["secret"])
+        message = Outgoing(
+            id=doc["_id"],
+            tracking_id=doc["tracking_id"],
+            address=str(doc["address"]),
+            subject=doc["subject"],
+            body=doc["body"],
+            payload=doc.get("payload"),
+            secret=secret,
+        )
+        async with self.slots:
+            await self._throttle(channel, message.address)
+            try:
+                await asyncio.wait_for(adapter.send(message), self.send_timeout)
+            except Exception as exc:
+                return exc
+        return None
+
+    async def _throttle(self, channel: str, address: str) -> None:
+        """Wait for the provider's rate limit (webhooks: per receiving host)."""
+        key = channel
+        if channel == "webhook":
+            key = f"webhook:{urlsplit(address).netloc}"
+        rate = self.rates.get(key, self.rates.get(channel))
+        if not rate:
+            return
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = TokenBucket(rate, max(1.0, rate))
+        wait = bucket.reserve(self.monotonic())
+        if wait > 0:
+            await self.sleep(wait)
+
+    # -- 3. waiting -------------------------------------------------------------------------
+
+    async def handle_retries(
+        self, jobs: Sequence[SendJob], stopping: asyncio.Event | None = None
+    ) -> int:
+        """Wait until the batch is due (a tier's delay is fixed, so its jobs come due in
+        order), then put the jobs back on their channels' queues."""
+        if not jobs:
+            return 0
+        now = self.clock()
+        due = max((j.due_at or now) for j in jobs)
+        wait = (due - now).total_seconds()
+        if wait > 0:
+            if stopping is None:
+                await self.sleep(wait)
+            else:
+                try:
+                    await asyncio.wait_for(stopping.wait(), wait)
+                except TimeoutError:
+                    pass
+                else:
+                    raise ShuttingDownError("retry wait interrupted by shutdown")
+        await self.store.requeue(
+            [
+                OutMessage.of(
+                    topics.NOTIFY_SEND[j.channel],
+                    j.tracking_id,
+                    j.model_copy(update={"due_at": None}),
+                )
+                for j in jobs
+            ]
+        )
+        return len(jobs)
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def _job(
+        self,
+        doc: Mapping[str, Any],
+        *,
+        attempt: int,
+        tier: int | None = None,
+        due_at: datetime | None = None,
+    ) -> OutMessage:
+        job = SendJob(
+            delivery_id=doc["_id"],
+            tracking_id=doc["tracking_id"],
+            tenant=doc["tenant"],
+            channel=doc["channel"],
+            attempt=attempt,
+            due_at=due_at,
+        )
+        topic = topics.NOTIFY_SEND[job.channel] if tier is None else topics.NOTIFY_RETRY[tier]
+        return OutMessage.of(topic, job.tracking_id, job)
+
+    def _dead_letter(self, job: SendJob, reason: str) -> OutMessage:
+        message = OutMessage.of(topics.DLQ, job.tracking_id, job)
+        message.headers.update(
+            {
+                topics.DLQ_REASON: reason[:2000],
+                topics.DLQ_SOURCE_TOPIC: topics.NOTIFY_SEND[job.channel],
+                topics.DLQ_SERVICE: SOURCE,
+                topics.DLQ_TIME: self.clock().isoformat(),
+            }
+        )
+        return message
 
     def _outcome(
-        self, d: dict[str, Any], status: str, attempts: int, reason: str | None
+        self, doc: Mapping[str, Any], status: str, attempts: int, reason: str | None
     ) -> OutMessage:
+        now = self.clock()
         event = NotificationEvent(
             source=SOURCE,
-            tenant=d["tenant"],
-            subject=d["tracking_id"],
-            correlation_id=d["tracking_id"],
-            time=self.clock(),
+            tenant=doc["tenant"],
+            subject=doc["tracking_id"],
+            correlation_id=doc["tracking_id"],
+            time=now,
             data=NotificationData(
-                notification_id=d["_id"],
-                tracking_id=d["tracking_id"],
-                cause_event_id=d["cause_event_id"],
-                cause_event_type=d["cause_event_type"],
-                channel=d["channel"],
-                recipient_role=d["role"],
-                agency_id=d.get("agency_id"),
+                notification_id=doc["_id"],
+                tracking_id=doc["tracking_id"],
+                cause_event_id=doc["cause_event_id"],
+                cause_event_type=doc["cause_event_type"],
+                channel=doc["channel"],
+                recipient_role=doc["role"],
+                agency_id=doc.get("agency_id"),
                 status=status,
-                attempts=attempts,
+                attempts=max(attempts, 1),
                 reason=reason,
-                at=self.clock(),
+                at=now,
             ),
         )
-        return OutMessage.of(topics.NOTIFICATIONS, d["tracking_id"], event)
+        return OutMessage.of(topics.NOTIFICATIONS, doc["tracking_id"], event)
 
-    async def run_worker(self, idle_seconds: float = 1.0) -> None:
-        while True:
-            try:
-                handled = await self.deliver_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error("delivery loop failed: %r", exc)
-                await asyncio.sleep(1.0)
-                continue
-            if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), idle_seconds)
-                self.wake.clear()
+    # -- queries and agency settings ---------------------------------------------------------
 
-    async def notifications(self, tracking_id: str) -> list[dict[str, Any]]:
-        return await self.store.list_for_case(tracking_id)
+    async def for_case(self, tracking_id: str, *, reporter_only: bool) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"tracking_id": tracking_id}
+        if reporter_only:
+            query["role"] = "reporter"
+        return await self.store.list_deliveries(query, 500)
+
+    async def for_agency(self, agency_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        return await self.store.list_deliveries(
+            {"agency_id": agency_id, "role": "agency"}, limit, newest_first=True
+        )
+
+    async def agency_settings(self, agency_id: str) -> dict[str, Any]:
+        return await self.store.agency_entry(agency_id) or {"_id": agency_id}
+
+    async def register_webhook(self, agency_id: str, url: str) -> str:
+        """Register (or replace) the agency's webhook; returns its new signing secret."""
+        secret = secrets.token_urlsafe(32)
+        await self.store.save_agency_entry(
+            agency_id,
+            {"webhook": {"url": url, "secret": secret, "registered_at": self.clock()}},
+        )
+        return secret
+
+    async def remove_webhook(self, agency_id: str) -> None:
+        await self.store.save_agency_entry(agency_id, {"webhook": None})
+
+    async def set_contacts(self, agency_id: str, contacts: Sequence[Mapping[str, Any]]) -> None:
+        await self.store.save_agency_entry(agency_id, {"contacts": [dict(c) for c in contacts]})
+
+
+def _reason(error: Exception) -> str:
+    text = str(error) if isinstance(error, SendError) else repr(error)
+    return text[:500] or type(error).__name__

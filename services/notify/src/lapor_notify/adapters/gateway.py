@@ -21,13 +21,7 @@ from typing import Any
 
 import httpx
 
-
-class SendError(Exception):
-    """The provider refused or failed; ``retryable`` tells whether trying again may help."""
-
-    def __init__(self, reason: str, *, retryable: bool) -> None:
-        super().__init__(reason)
-        self.retryable = retryable
+from ..ports import Outgoing, SendError
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +132,30 @@ class WebhookSender:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+class TextChannel:
+    """SMS or WhatsApp: the message body through an HTTP gateway."""
+
+    def __init__(self, gateway: HttpGateway) -> None:
+        self.gateway = gateway
+
+    async def send(self, message: Outgoing) -> None:
+        await self.gateway.send(to=message.address, text=message.body.strip(), reference=message.id)
+
+
+class WebhookChannel:
+    """The agency's webhook: the delivery's JSON payload, signed with the agency's secret."""
+
+    def __init__(self, sender: WebhookSender) -> None:
+        self.sender = sender
+
+    async def send(self, message: Outgoing) -> None:
+        if message.secret is None or message.payload is None:
+            raise SendError("webhook delivery without secret or payload", retryable=False)
+        await self.sender.send(
+            url=message.address,
+            secret=message.secret,
+            payload=message.payload,
+            delivery_id=message.id,
+        )

@@ -1,67 +1,68 @@
 """MongoDB adapter for notify (database ``lapor_notify``).
 
 Collections: ``deliveries`` (``_id`` = event:recipient:channel, so a redelivered event cannot
-create a second delivery), ``contacts`` (reporter contacts, only here), ``case_facts``,
-``processed_events``, ``outbox``.
+create a second delivery; the rendered message, the address and the status), ``contacts``
+(reporter contacts, only here), ``case_facts`` (what messages may quote; no identity),
+``waiting`` (reporter notices parked until the contact arrives), ``agency_channels``
+(agencies' contacts by role and webhook registrations), ``processed_events``, ``outbox``.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 
-from ..domain.planning import Delivery
-
 
 class MongoNotifyStore:
-    def __init__(self, runtime: Runtime, *, stale_claim_seconds: float = 120.0) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        self.deliveries = runtime.db["deliveries"]
+        self.deliveries_ = runtime.db["deliveries"]
         self.contacts = runtime.db["contacts"]
         self.case_facts = runtime.db["case_facts"]
+        self.waiting = runtime.db["waiting"]
+        self.agency_channels = runtime.db["agency_channels"]
         self.processed = ProcessedEvents(runtime.db["processed_events"])
-        self.stale_claim = stale_claim_seconds
 
     async def ensure_indexes(self) -> None:
-        await self.deliveries.create_index([("status", 1), ("due_at", 1)])
-        await self.deliveries.create_index([("tracking_id", 1), ("created_at", 1)])
+        await self.deliveries_.create_index([("tracking_id", 1), ("created_at", 1)])
+        await self.deliveries_.create_index([("agency_id", 1), ("created_at", -1)])
+        await self.waiting.create_index("tracking_id")
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return await self.processed.unseen(event_ids)
 
-    async def record(
+    async def facts_and_contacts(
+        self, tracking_ids: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        query = {"_id": {"$in": list(tracking_ids)}}
+        facts = {d["_id"]: d for d in await self.case_facts.find(query).to_list()}
+        contacts = {d["_id"]: d for d in await self.contacts.find(query).to_list()}
+        return facts, contacts
+
+    async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not agency_ids:
+            return {}
+        docs = await self.agency_channels.find({"_id": {"$in": list(agency_ids)}}).to_list()
+        return {d["_id"]: d for d in docs}
+
+    async def record_plan(
         self,
+        *,
         event_ids: Sequence[str],
         facts: Sequence[dict[str, Any]],
-        deliveries: Sequence[Delivery],
-        changes: Sequence[tuple[str, dict[str, Any]]] = (),
+        changes: Sequence[tuple[str, dict[str, Any]]],
+        deliveries: Sequence[dict[str, Any]],
+        waiting: Sequence[dict[str, Any]],
+        messages: Sequence[OutMessage],
     ) -> None:
-        now = datetime.now(UTC)
-        docs = []
-        for d in deliveries:
-            doc = asdict(d)
-            doc.update(
-                _id=d.id,
-                status="pending",
-                attempts=0,
-                created_at=now,
-                due_at=now,
-                sent_at=None,
-                last_error=None,
-            )
-            docs.append(doc)
-
         async def work(session: AsyncClientSession) -> None:
             await self.processed.mark(event_ids, session, time.time())
             if facts:
@@ -69,95 +70,127 @@ class MongoNotifyStore:
                     [ReplaceOne({"_id": f["_id"]}, f, upsert=True) for f in facts],
                     session=session,
                 )
-            for tracking_id, update in changes:  # in order: the latest dispatch wins
-                await self.case_facts.update_one(
-                    {"_id": tracking_id}, {"$set": update}, session=session
+            if changes:  # in order: the latest dispatch wins
+                await self.case_facts.bulk_write(
+                    [UpdateOne({"_id": tid}, {"$set": u}, upsert=True) for tid, u in changes],
+                    session=session,
                 )
-            if docs:
-                await self.deliveries.insert_many(docs, ordered=False, session=session)
-
-        await self.rt.in_transaction(work)
-
-    async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None:
-        if not contacts:
-            return
-        await self.contacts.bulk_write(
-            [ReplaceOne({"_id": c["_id"]}, c, upsert=True) for c in contacts], ordered=False
-        )
-        await self.deliveries.update_many(
-            {"tracking_id": {"$in": [c["_id"] for c in contacts]}, "status": "awaiting_contact"},
-            {"$set": {"status": "pending", "due_at": datetime.now(UTC)}},
-        )
-
-    async def claim(self, limit: int) -> list[dict[str, Any]]:
-        """Take up to ``limit`` due deliveries for this worker (three round trips per batch)."""
-        now = datetime.now(UTC)
-        # Claims left behind by a crashed process become due again.
-        await self.deliveries.update_many(
-            {"status": "sending", "claimed_at": {"$lt": now - timedelta(seconds=self.stale_claim)}},
-            {"$set": {"status": "pending"}},
-        )
-        due = await self.deliveries.find(
-            {"status": "pending", "due_at": {"$lte": now}},
-            {"_id": 1},
-            sort=[("due_at", 1)],
-            limit=limit,
-        ).to_list()
-        if not due:
-            return []
-        token = uuid.uuid4().hex
-        await self.deliveries.update_many(
-            {"_id": {"$in": [d["_id"] for d in due]}, "status": "pending"},
-            {"$set": {"status": "sending", "claimed_at": now, "claim": token}},
-        )
-        # Only what this worker won: another worker may have claimed some meanwhile.
-        return await self.deliveries.find(
-            {"claim": token, "status": "sending"}, sort=[("due_at", 1)]
-        ).to_list()
-
-    async def contact(self, tracking_id: str) -> dict[str, Any] | None:
-        return await self.contacts.find_one({"_id": tracking_id})
-
-    async def facts(self, tracking_id: str) -> dict[str, Any] | None:
-        return await self.case_facts.find_one({"_id": tracking_id}, {"_id": 0})
-
-    async def set_awaiting_contact(self, delivery_id: str) -> None:
-        await self.deliveries.update_one(
-            {"_id": delivery_id}, {"$set": {"status": "awaiting_contact"}}
-        )
-        # The contact may have arrived between the look-up and this update.
-        doc = await self.deliveries.find_one({"_id": delivery_id}, {"tracking_id": 1})
-        if doc and await self.contacts.find_one({"_id": doc["tracking_id"]}, {"_id": 1}):
-            await self.deliveries.update_one(
-                {"_id": delivery_id, "status": "awaiting_contact"},
-                {"$set": {"status": "pending"}},
-            )
-
-    async def finish(
-        self,
-        delivery_id: str,
-        status: str,
-        attempts: int,
-        error: str | None,
-        retry_in: float | None,
-        outcome: OutMessage | None,
-    ) -> None:
-        now = datetime.now(UTC)
-        sets: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": error}
-        if status == "sent":
-            sets["sent_at"] = now
-        if retry_in is not None:
-            sets["due_at"] = now + timedelta(seconds=retry_in)
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.deliveries.update_one({"_id": delivery_id}, {"$set": sets}, session=session)
-            if outcome is not None:
-                await self.rt.outbox.add([outcome], session)
+            if deliveries:
+                await self.deliveries_.insert_many(list(deliveries), session=session)
+            if waiting:
+                await self.waiting.bulk_write(
+                    [ReplaceOne({"_id": w["_id"]}, w, upsert=True) for w in waiting],
+                    session=session,
+                )
+            if messages:
+                await self.rt.outbox.add(messages, session)
 
         await self.rt.in_transaction(work)
         self.rt.outbox.notify()
 
-    async def list_for_case(self, tracking_id: str) -> list[dict[str, Any]]:
-        return await self.deliveries.find(
-            {"tracking_id": tracking_id}, sort=[("created_at", 1)]
+    async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None:
+        if contacts:
+            await self.contacts.bulk_write(
+                [ReplaceOne({"_id": c["_id"]}, c, upsert=True) for c in contacts], ordered=False
+            )
+
+    async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
+        return await self.waiting.find({"tracking_id": {"$in": list(tracking_ids)}}).to_list()
+
+    async def expand_waiting(
+        self,
+        waiting_ids: Sequence[str],
+        deliveries: Sequence[dict[str, Any]],
+        messages: Sequence[OutMessage],
+    ) -> int:
+        """Replace parked notices by their deliveries, once: a notice another worker expanded
+        meanwhile is skipped (with its deliveries and jobs)."""
+        inserted = [0]
+
+        async def work(session: AsyncClientSession) -> None:
+            inserted[0] = 0
+            still = {
+                d["_id"]
+                for d in await self.waiting.find(
+                    {"_id": {"$in": list(waiting_ids)}}, {"_id": 1}, session=session
+                ).to_list()
+            }
+            if not still:
+                return
+            await self.waiting.delete_many({"_id": {"$in": list(still)}}, session=session)
+            keep = [d for d in deliveries if _notice_key(d) in still]
+            ids = {d["_id"] for d in keep}
+            jobs = [m for m in messages if _message_delivery(m) in ids]
+            if keep:
+                await self.deliveries_.insert_many(keep, session=session)
+            if jobs:
+                await self.rt.outbox.add(jobs, session)
+            inserted[0] = len(keep)
+
+        await self.rt.in_transaction(work)
+        self.rt.outbox.notify()
+        return inserted[0]
+
+    async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        docs = await self.deliveries_.find({"_id": {"$in": list(ids)}}).to_list()
+        return {d["_id"]: d for d in docs}
+
+    async def mark_sending(self, ids: Sequence[str]) -> None:
+        await self.deliveries_.update_many(
+            {"_id": {"$in": list(ids)}}, {"$set": {"status": "sending"}}
+        )
+
+    async def settle(
+        self, updates: Sequence[tuple[str, dict[str, Any]]], messages: Sequence[OutMessage]
+    ) -> None:
+        async def work(session: AsyncClientSession) -> None:
+            if updates:
+                await self.deliveries_.bulk_write(
+                    [UpdateOne({"_id": i}, {"$set": s}) for i, s in updates], session=session
+                )
+            if messages:
+                await self.rt.outbox.add(messages, session)
+
+        await self.rt.in_transaction(work)
+        self.rt.outbox.notify()
+
+    async def requeue(self, messages: Sequence[OutMessage]) -> None:
+        async def work(session: AsyncClientSession) -> None:
+            await self.rt.outbox.add(messages, session)
+
+        await self.rt.in_transaction(work)
+        self.rt.outbox.notify()
+
+    async def list_deliveries(
+        self, query: Mapping[str, Any], limit: int, *, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        return await self.deliveries_.find(
+            dict(query),
+            {"address": 0, "payload": 0},
+            sort=[("created_at", -1 if newest_first else 1)],
+            limit=limit,
         ).to_list()
+
+    async def agency_entry(self, agency_id: str) -> dict[str, Any] | None:
+        return await self.agency_channels.find_one({"_id": agency_id})
+
+    async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None:
+        await self.agency_channels.update_one(
+            {"_id": agency_id}, {"$set": dict(changes)}, upsert=True
+        )
+
+
+def _notice_key(delivery: Mapping[str, Any]) -> str:
+    """The parked notice a delivery comes from ("<event id>:reporter")."""
+    return f"{delivery['cause_event_id']}:{delivery['recipient']}"
+
+
+def _message_delivery(message: OutMessage) -> str | None:
+    import json
+
+    try:
+        value = json.loads(message.value)
+    except ValueError:
+        return None
+    found = value.get("delivery_id") or (value.get("data") or {}).get("notification_id")
+    return str(found) if found else None

@@ -7,13 +7,20 @@ same name under ``<LAPOR_NOTIFY_TEMPLATE_DIR>/<tenant>/<lang>/``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+)
 
 from lapor_schemas.reference import categories, regions
 
@@ -54,19 +61,29 @@ class Renderer:
                 keep_trailing_newline=True,
             )
             env.filters["tanggal"] = tanggal
+            env.filters["date_en"] = date_en
             self._envs[tenant] = env
         return env
 
-    def render(self, template: str, lang: str, tenant: str, context: Mapping[str, Any]) -> Rendered:
+    def render(
+        self, template: str | Sequence[str], lang: str, tenant: str, context: Mapping[str, Any]
+    ) -> Rendered:
+        """Render the first of ``template`` (names tried in order) that exists, in ``lang``
+        or else in Bahasa Indonesia; a province's own files win over the shipped ones."""
         env = self._env(tenant)
-        name = f"{lang}/{template}.j2"
+        names = [template] if isinstance(template, str) else list(template)
+        candidates = [f"{lg}/{n}.j2" for lg in dict.fromkeys((lang, "id")) for n in names]
         try:
-            tpl = env.get_template(name)
-        except Exception:
-            tpl = env.get_template(f"id/{template}.j2")
+            tpl = env.select_template(candidates)
+        except TemplateNotFound as exc:
+            raise TemplateMissingError(", ".join(candidates)) from exc
         text = tpl.render(**enrich(context))
         subject, _, body = text.partition("\n---\n")
         return Rendered(subject.strip(), body.strip() + "\n")
+
+
+class TemplateMissingError(LookupError):
+    """No template for this event, recipient and channel."""
 
 
 BULAN = (
@@ -92,6 +109,15 @@ def tanggal(value: Any) -> str:
     if not isinstance(value, datetime):
         return str(value)
     return f"{value.day} {BULAN[value.month - 1]} {value.year}"
+
+
+def date_en(value: Any) -> str:
+    """A date in English: '30 November 2026'."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return str(value)
+    return f"{value.day} {value.strftime('%B')} {value.year}"
 
 
 def enrich(context: Mapping[str, Any]) -> dict[str, Any]:

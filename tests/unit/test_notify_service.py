@@ -1,0 +1,366 @@
+"""Notify's service layer against an in-memory store and fake channels (no broker, no store):
+planning, the once-only rule for send jobs, retries, dead letters, rate limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from lapor_kit.outbox import OutMessage
+from lapor_notify.domain.jobs import SendJob
+from lapor_notify.domain.render import Renderer
+from lapor_notify.domain.sending import RetryPolicy, TokenBucket, parse_rates
+from lapor_notify.ports import Outgoing, SendError
+from lapor_notify.service import NotifyService
+from lapor_schemas import ContactData, ReporterContact, topics
+from tests.factories import TID, dispatched, submitted
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeStore:
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    waiting: dict[str, dict[str, Any]] = field(default_factory=dict)
+    agencies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    processed: set[str] = field(default_factory=set)
+    outbox: list[OutMessage] = field(default_factory=list)
+
+    async def unseen(self, event_ids: Sequence[str]) -> set[str]:
+        return set(event_ids) - self.processed
+
+    async def facts_and_contacts(
+        self, tracking_ids: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        return (
+            {t: dict(self.facts[t]) for t in tracking_ids if t in self.facts},
+            {t: dict(self.contacts[t]) for t in tracking_ids if t in self.contacts},
+        )
+
+    async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {a: self.agencies[a] for a in agency_ids if a in self.agencies}
+
+    async def record_plan(self, **kw: Any) -> None:
+        self.processed.update(kw["event_ids"])
+        for f in kw["facts"]:
+            self.facts[f["_id"]] = dict(f)
+        for tid, update in kw["changes"]:
+            self.facts.setdefault(tid, {"_id": tid}).update(update)
+        for d in kw["deliveries"]:
+            assert d["_id"] not in self.docs, "a delivery was planned twice"
+            self.docs[d["_id"]] = dict(d)
+        for w in kw["waiting"]:
+            self.waiting[w["_id"]] = w
+        self.outbox.extend(kw["messages"])
+
+    async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None:
+        for c in contacts:
+            self.contacts[c["_id"]] = c
+
+    async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
+        return [w for w in self.waiting.values() if w["tracking_id"] in tracking_ids]
+
+    async def expand_waiting(
+        self, waiting_ids: Sequence[str], deliveries: Sequence[dict[str, Any]], messages: Any
+    ) -> int:
+        for w in waiting_ids:
+            self.waiting.pop(w)
+        for d in deliveries:
+            self.docs[d["_id"]] = dict(d)
+        self.outbox.extend(messages)
+        return len(deliveries)
+
+    async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {i: dict(self.docs[i]) for i in ids if i in self.docs}
+
+    async def mark_sending(self, ids: Sequence[str]) -> None:
+        for i in ids:
+            self.docs[i]["status"] = "sending"
+
+    async def settle(self, updates: Any, messages: Sequence[OutMessage]) -> None:
+        for i, sets in updates:
+            self.docs[i].update(sets)
+        self.outbox.extend(messages)
+
+    async def requeue(self, messages: Sequence[OutMessage]) -> None:
+        self.outbox.extend(messages)
+
+    async def list_deliveries(self, query: Mapping[str, Any], limit: int, **_: Any) -> Any:
+        return [d for d in self.docs.values() if all(d.get(k) == v for k, v in query.items())]
+
+    async def agency_entry(self, agency_id: str) -> dict[str, Any] | None:
+        return self.agencies.get(agency_id)
+
+    async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None:
+        self.agencies.setdefault(agency_id, {"_id": agency_id}).update(changes)
+
+    def taken(self, topic: str) -> list[dict[str, Any]]:
+        """Messages for ``topic`` (decoded), and forget them."""
+        found = [m for m in self.outbox if m.topic == topic]
+        self.outbox = [m for m in self.outbox if m.topic != topic]
+        return [json.loads(m.value) | {"_headers": m.headers} for m in found]
+
+
+@dataclass
+class FakeChannel:
+    failures: list[Exception] = field(default_factory=list)
+    sent: list[Outgoing] = field(default_factory=list)
+
+    async def send(self, message: Outgoing) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+
+
+def make(store: FakeStore, **channels: FakeChannel) -> tuple[NotifyService, dict[str, FakeChannel]]:
+    chans = {"email": FakeChannel(), "sms": FakeChannel(), "webhook": FakeChannel(), **channels}
+    service = NotifyService(
+        store,
+        chans,
+        Renderer(),
+        clock=lambda: NOW,
+        policy=RetryPolicy(3, (1.0, 4.0)),
+    )
+    return service, chans
+
+
+def contact(**data: Any) -> ReporterContact:
+    return ReporterContact(
+        source="lapor-intake",
+        tenant="63",
+        subject=TID,
+        correlation_id=TID,
+        data=ContactData(tracking_id=TID, **{"anonymous": False, **data}),
+    )
+
+
+def jobs(store: FakeStore, channel: str) -> list[SendJob]:
+    return [
+        SendJob.model_validate({k: v for k, v in m.items() if k != "_headers"})
+        for m in store.taken(topics.NOTIFY_SEND[channel])
+    ]
+
+
+async def test_an_event_is_planned_once_and_each_job_sends_once() -> None:
+    store = FakeStore()
+    service, chans = make(store)
+    await service.handle_contacts([contact(name="Siti", email="siti@warga.example")])
+    event = submitted(reporter_contactable=True)
+    assert await service.handle_events([event, event]) == 2  # inbox + email
+    assert await service.handle_events([event]) == 0
+    [job] = jobs(store, "email")
+    assert await service.handle_jobs("email", [job, job]) == 1
+    assert await service.handle_jobs("email", [job]) == 0  # redelivered after the commit
+    [mail] = chans["email"].sent
+    assert mail.address == "siti@warga.example"
+    assert "Yth. Siti" in mail.body
+    statuses = {d["channel"]: d["status"] for d in store.docs.values()}
+    assert statuses == {"inbox": "delivered", "email": "sent"}
+    outcomes = [m["data"]["status"] for m in store.taken(topics.NOTIFICATIONS)]
+    assert sorted(outcomes) == ["delivered", "sent"]
+
+
+async def test_a_job_redelivered_after_a_crash_mid_send_repeats_the_same_delivery() -> None:
+    store = FakeStore()
+    service, chans = make(store)
+    await service.handle_contacts([contact(phone="+6281234567890")])
+    await service.handle_events([submitted(reporter_contactable=True)])
+    [job] = jobs(store, "sms")
+    # the process died after marking the delivery "sending", before recording the outcome
+    await store.mark_sending([job.delivery_id])
+    assert await service.handle_jobs("sms", [job]) == 1
+    [sms] = chans["sms"].sent
+    assert sms.id == job.delivery_id  # providers drop a repeat by this idempotency key
+
+
+async def test_the_contact_may_come_after_the_event() -> None:
+    store = FakeStore()
+    service, chans = make(store)
+    await service.handle_events([submitted(reporter_contactable=True)])
+    assert [d["channel"] for d in store.docs.values()] == ["inbox"]
+    assert len(store.waiting) == 1
+    assert await service.handle_contacts([contact(email="late@warga.example")]) == 1
+    assert store.waiting == {}
+    [job] = jobs(store, "email")
+    await service.handle_jobs("email", [job])
+    assert [m.address for m in chans["email"].sent] == ["late@warga.example"]
+
+
+async def test_no_contact_no_wait_and_the_inbox_still_has_it() -> None:
+    store = FakeStore()
+    service, _ = make(store)
+    await service.handle_events([submitted(reporter_contactable=False, anonymous=True)])
+    assert store.waiting == {}
+    [inbox] = store.docs.values()
+    assert inbox["channel"] == "inbox"
+    assert "diterima" in inbox["subject"]
+
+
+async def test_a_failed_send_waits_in_growing_retry_tiers_then_is_dead_lettered() -> None:
+    store = FakeStore()
+    down = FakeChannel(failures=[SendError("503", retryable=True)] * 3)
+    service, _ = make(store, email=down)
+    await service.handle_contacts([contact(email="siti@warga.example")])
+    await service.handle_events([submitted(reporter_contactable=True)])
+    [job] = jobs(store, "email")
+    waits = []
+    for attempt in (1, 2):
+        await service.handle_jobs("email", [job])
+        [retry] = store.taken(topics.NOTIFY_RETRY[attempt - 1])
+        job = SendJob.model_validate({k: v for k, v in retry.items() if k != "_headers"})
+        assert job.attempt == attempt + 1
+        assert job.due_at is not None
+        waits.append((job.due_at - NOW).total_seconds())
+    assert waits == [1.0, 4.0]
+    await service.handle_jobs("email", [job])
+    [dead] = store.taken(topics.DLQ)
+    assert dead["delivery_id"] == job.delivery_id
+    assert dead["_headers"][topics.DLQ_REASON] == "503"
+    assert dead["_headers"][topics.DLQ_SOURCE_TOPIC] == topics.NOTIFY_SEND["email"]
+    [doc] = [d for d in store.docs.values() if d["channel"] == "email"]
+    assert (doc["status"], doc["attempts"]) == ("dead_lettered", 3)
+    outcomes = [
+        m["data"]["status"]
+        for m in store.taken(topics.NOTIFICATIONS)
+        if m["data"]["channel"] == "email"
+    ]
+    assert outcomes == ["retrying", "retrying", "dead_lettered"]
+    assert await service.handle_jobs("email", [job]) == 0  # a finished delivery stays finished
+
+
+async def test_a_refusal_is_not_retried() -> None:
+    store = FakeStore()
+    refusing = FakeChannel(failures=[SendError("400 bad number", retryable=False)])
+    service, _ = make(store, sms=refusing)
+    await service.handle_contacts([contact(phone="+6281234567890")])
+    await service.handle_events([submitted(reporter_contactable=True)])
+    [job] = jobs(store, "sms")
+    await service.handle_jobs("sms", [job])
+    assert all(store.taken(t) == [] for t in topics.NOTIFY_RETRY)
+    [dead] = store.taken(topics.DLQ)
+    assert "400" in dead["_headers"][topics.DLQ_REASON]
+    assert store.docs[job.delivery_id]["status"] == "failed"
+
+
+async def test_retry_tiers_requeue_jobs_when_due() -> None:
+    store = FakeStore()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    service = NotifyService(store, {}, Renderer(), clock=lambda: NOW, sleep=sleep)
+    due = SendJob(
+        delivery_id="e:reporter:sms",
+        tracking_id=TID,
+        tenant="63",
+        channel="sms",
+        attempt=2,
+        due_at=NOW + timedelta(seconds=7),
+    )
+    assert await service.handle_retries([due]) == 1
+    assert slept == [7.0]
+    [back] = store.taken(topics.NOTIFY_SEND["sms"])
+    assert back["attempt"] == 2
+    assert back["due_at"] is None
+
+
+async def test_agency_webhook_payload_is_signed_with_its_secret_and_names_nobody() -> None:
+    store = FakeStore()
+    service, chans = make(store)
+    secret = await service.register_webhook("63.71.pupr", "https://pupr.example/hook")
+    await service.handle_contacts([contact(name="Siti Rahmah", email="siti@warga.example")])
+    await service.handle_events(
+        [submitted(reporter_contactable=True, anonymous=True), dispatched(email="a@b.example")]
+    )
+    [job] = jobs(store, "webhook")
+    await service.handle_jobs("webhook", [job])
+    [hook] = chans["webhook"].sent
+    assert hook.secret == secret
+    assert hook.address == "https://pupr.example/hook"
+    assert hook.payload is not None
+    assert hook.payload["case"]["anonymous"] is True
+    text = json.dumps(hook.payload)
+    assert "Siti" not in text
+    assert "siti@warga.example" not in text
+    assert hook.payload["event"]["type"] == "case.dispatched"
+    # a webhook removed after planning is not called
+    await service.register_webhook("63.71.pupr", "https://pupr.example/hook")
+    await service.handle_events([dispatched(email="a@b.example", time=NOW + timedelta(hours=1))])
+    await service.remove_webhook("63.71.pupr")
+    [job2] = jobs(store, "webhook")
+    await service.handle_jobs("webhook", [job2])
+    assert len(chans["webhook"].sent) == 1
+    assert store.docs[job2.delivery_id]["status"] == "failed"
+
+
+def test_retry_policy_and_rates() -> None:
+    policy = RetryPolicy(4, (5.0, 25.0, 125.0))
+    decisions = [policy.after(a, RuntimeError("x")) for a in (1, 2, 3, 4)]
+    assert [(d.status, d.delay) for d in decisions] == [
+        ("retrying", 5.0),
+        ("retrying", 25.0),
+        ("retrying", 125.0),
+        ("dead_lettered", None),
+    ]
+    assert policy.after(1, None).status == "sent"
+    assert policy.after(1, RuntimeError("x"), retryable=False).status == "failed"
+    bucket = TokenBucket(rate=2.0, burst=2.0)
+    assert [bucket.reserve(0.0) for _ in range(4)] == [0.0, 0.0, 0.5, 1.0]
+    assert bucket.reserve(10.0) == 0.0  # refilled (up to the burst)
+    assert parse_rates("email=50, sms=2.5,") == {"email": 50.0, "sms": 2.5}
+    with pytest.raises(ValueError, match="rate"):
+        TokenBucket(rate=0, burst=1)
+
+
+async def test_sends_to_one_provider_are_paced_by_its_rate_limit() -> None:
+    store = FakeStore()
+    clock = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    chans = {"sms": FakeChannel(), "email": FakeChannel()}
+    service = NotifyService(
+        store,
+        chans,
+        Renderer(),
+        clock=lambda: NOW,
+        rates={"sms": 2.0},
+        monotonic=lambda: clock[0],
+        sleep=sleep,
+        concurrency=1,
+    )
+    for i in range(4):
+        tid = f"LPR-00000000{i:02d}"
+        await service.handle_contacts(
+            [
+                ReporterContact(
+                    source="lapor-intake",
+                    tenant="63",
+                    subject=tid,
+                    correlation_id=tid,
+                    data=ContactData(
+                        tracking_id=tid,
+                        anonymous=True,
+                        phone="+6281234567890",
+                        email="x@warga.example",
+                    ),
+                )
+            ]
+        )
+        await service.handle_events([submitted(tid, reporter_contactable=True)])
+    assert await service.handle_jobs("sms", jobs(store, "sms")) == 4
+    assert await service.handle_jobs("email", jobs(store, "email")) == 4
+    assert len(chans["sms"].sent) == 4
+    assert len(chans["email"].sent) == 4
+    assert sum(slept) == pytest.approx(1.0)  # 4 SMS at 2/s, burst 2; email unlimited
