@@ -37,7 +37,14 @@ def print_urls(s: StackSettings) -> None:
         "(api_key dev-open311-key)"
     )
     print(f"  sms      POST {s.url('intake')}/sms/v1/inbound (Bearer dev-sms-token-kalsel)")
-    print(f"  notify   GET  {s.url('notify')}/api/v1/notifications?tracking_id=...")
+    print(
+        f"  notify   GET  {s.url('notify')}/api/v1/notifications?tracking_id=...  "
+        "(the reporter's inbox: header X-Lapor-Secret)"
+    )
+    print(
+        f"  sms/wa   http://127.0.0.1:{s.provider_port}/delivered  (the SMS/WhatsApp provider "
+        "stand-in; agency webhooks can point at .../send/<name>)"
+    )
     print(
         f"  mail     http://127.0.0.1:{s.mail_http_port}/messages  (SMTP sink, port "
         f"{s.smtp_port}; files in {s.var_dir}/mail)"

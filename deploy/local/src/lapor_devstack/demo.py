@@ -14,7 +14,16 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from lapor_kit.auth import issue
+from lapor_kit.settings import KitSettings
+
 from .settings import StackSettings
+
+# The demo reads every delivery of its cases, as a national administrator would.
+ADMIN = {
+    "Authorization": "Bearer "
+    + issue(KitSettings().auth_secret, subject="demo", role="national_admin", tenant="*")
+}
 
 SAMPLES: list[dict[str, Any]] = [
     {
@@ -117,16 +126,15 @@ async def run_demo(s: StackSettings) -> list[dict[str, Any]]:
         views = []
         for tracking_id, body in zip(ids, [*SAMPLES, EXTERNAL_SAMPLE], strict=True):
             view = (await client.get(f"{s.url('intake')}/api/v1/complaints/{tracking_id}")).json()
-            reporter_mail = 1 if body["reporter"].get("email") else 0
+            # one message per event on each channel the reporter left an address for
+            channels = sum(1 for k in ("email", "phone") if body["reporter"].get(k))
             if view.get("repeat_of"):
                 # Same substance as an open report (e.g. from an earlier `make run`): it waits
                 # for a verifier instead of being dispatched at once.
-                view = await wait_for_case(client, s, tracking_id, reporter_mail, routed=False)
+                view = await wait_for_case(client, s, tracking_id, channels, routed=False)
             else:
                 # the reporter hears twice (received, forwarded), the agency once
-                view = await wait_for_case(
-                    client, s, tracking_id, 2 * reporter_mail + 1, routed=True
-                )
+                view = await wait_for_case(client, s, tracking_id, 2 * channels + 1, routed=True)
             views.append(view)
         return views
 
@@ -148,7 +156,9 @@ async def wait_for_case(
         if resp.status_code == 200 and (view.get("agency") or not routed):
             notes = (
                 await client.get(
-                    f"{s.url('notify')}/api/v1/notifications", params={"tracking_id": tracking_id}
+                    f"{s.url('notify')}/api/v1/notifications",
+                    params={"tracking_id": tracking_id},
+                    headers=ADMIN,
                 )
             ).json()
             if sum(1 for n in notes if n["status"] == "sent") >= expected_sent:
