@@ -268,6 +268,17 @@ def test_reminders_go_to_whoever_must_act_and_stale_timers_do_nothing() -> None:
     assert lc.fire(done, timer_of(effects, "deadline"), NOW + timedelta(days=30)).events == []
 
 
+def test_a_verification_reminder_names_the_coordinator_who_must_verify() -> None:
+    lc = machine(verification="manual")
+    case, effects = lc.open_case(factories.submitted(), NOW)
+    case = applied(case, effects)
+    reminder = lc.fire(case, timer_of(effects, "reminder"), NOW + timedelta(days=2))
+    [event] = reminder.events
+    assert (event.data.stage, event.data.recipient) == ("verify", "coordinator")
+    assert event.data.agency is not None
+    assert event.data.agency.id == "63.71.kominfo"  # Banjarmasin's coordinator
+
+
 def test_silence_after_follow_up_closes_the_case() -> None:
     lc = machine()
     case = opened(lc)

@@ -295,6 +295,47 @@ def test_every_template_renders_and_agency_messages_never_name_the_reporter(
     assert "penilaian 1 sampai 5" in body.replace("Beri penilaian", "penilaian")
 
 
+def test_the_coordinator_is_reminded_to_verify() -> None:
+    from lapor_schemas import Actor, AgencyRef, CaseReminder, ReminderData
+
+    due = NOW + timedelta(days=3)
+    coordinator = AgencyRef(
+        id="63.71.kominfo",
+        name="Diskominfo Kota Banjarmasin",
+        region_code="63.71",
+        email="kominfo.6371@instansi.lapor.example",
+    )
+    event = CaseReminder(
+        source="lapor-routing",
+        tenant="63",
+        subject=TID,
+        correlation_id=TID,
+        data=ReminderData(
+            tracking_id=TID,
+            status="submitted",
+            at=NOW,
+            actor=Actor(kind="system", id="lapor-routing"),
+            stage="verify",
+            recipient="coordinator",
+            due_at=due,
+            agency=coordinator,
+        ),
+    )
+    [notice] = notices(event, {})
+    assert (notice.role, notice.agency_id) == ("agency", "63.71.kominfo")
+    [email, _inbox] = agency_routes(notice, None)
+    assert email.address == "kominfo.6371@instansi.lapor.example"
+    facts = case_facts(_submitted())
+    text = Renderer().render(
+        template_names(notice, "email"),
+        "id",
+        "63",
+        {**facts, **notice.context, "agency_name": coordinator.name, "tracking_id": TID},
+    )
+    assert "verifikasi" in text.body
+    assert "26 November 2026" in text.body
+
+
 def test_dates_are_written_in_bahasa_indonesia() -> None:
     from lapor_notify.domain.render import tanggal
 

@@ -44,7 +44,11 @@ TOLD: dict[str, tuple[Role, ...]] = {
     "case.escalated": ("agency",),
     "case.reminder": (),  # decided by the reminder's recipient
 }
-REMINDED: dict[str, tuple[Role, ...]] = {"reporter": ("reporter",), "agency": ("agency",)}
+REMINDED: dict[str, tuple[Role, ...]] = {
+    "reporter": ("reporter",),
+    "agency": ("agency",),
+    "coordinator": ("agency",),  # the coordinator named in the reminder, who must verify
+}
 
 # Which of an agency's registered contacts hear an event ("operator": the complaint desk,
 # "pimpinan": the head of the agency). Without registered contacts the directory address does.
@@ -172,6 +176,11 @@ def notices(event: CaseEvent, facts: Mapping[str, Any] | None = None) -> list[No
             agency_id, name, email = a.id, a.name, a.email
         elif isinstance(event, CaseEscalated):
             a = event.data.to
+            agency_id, name, email = a.id, a.name, a.email
+        elif isinstance(event, CaseReminder) and event.data.recipient == "coordinator":
+            if event.data.agency is None:
+                continue
+            a = event.data.agency
             agency_id, name, email = a.id, a.name, a.email
         else:
             agency_id = facts.get("agency_id")

@@ -12,6 +12,7 @@ a missed verify/follow-up deadline escalates along the tenant's chain.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -563,6 +564,11 @@ class Lifecycle:
             return Effects()
         if timer["kind"] == "reminder":
             recipient = {"verify": "coordinator", "follow_up": "agency", "reply": "reporter"}[stage]
+            # A verification reminder names the coordinator who must verify (notify tells it).
+            extra: dict[str, Any] = {}
+            if recipient == "coordinator":
+                with contextlib.suppress(UnknownAgencyError):
+                    extra["agency"] = ref(self._coordinator(case, "verify").agency)
             step = self._step(
                 CaseReminder,
                 case,
@@ -573,6 +579,7 @@ class Lifecycle:
                 stage=stage,
                 recipient=recipient,
                 due_at=case.get("due_at"),
+                **extra,
             )
             step.sets = {}
             return step
