@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from lapor_routing.domain.calendar import Calendar
+from lapor_schemas.calendar import Calendar
 
 WITA = Calendar.for_tenant("Asia/Makassar")
 

@@ -11,7 +11,6 @@ import pytest
 
 from lapor_kit.auth import Principal
 from lapor_routing.domain.access import can_act, can_read, inbox_query
-from lapor_routing.domain.calendar import Calendar
 from lapor_routing.domain.directory import (
     DirectoryFile,
     TenantPolicy,
@@ -26,6 +25,7 @@ from lapor_routing.domain.lifecycle import (
     UnknownAgencyError,
 )
 from lapor_schemas import Actor, ReporterDisputed, ReporterRated, ReporterReplied
+from lapor_schemas.calendar import Calendar
 from lapor_schemas.events import ReplyData, ReporterRatingData
 from tests import factories
 

@@ -22,6 +22,7 @@ class Region(BaseModel):
     province_code: str
     lat: float | None = None
     lon: float | None = None
+    timezone: str = "Asia/Jakarta"
 
 
 class Category(BaseModel):

@@ -20,9 +20,9 @@ from lapor_schemas import (
     ReporterRated,
     ReporterReplied,
 )
+from lapor_schemas.calendar import Calendar
 
 from .domain.access import can_act, can_read
-from .domain.calendar import Calendar
 from .domain.directory import Directory, DirectoryFile, directory_from
 from .domain.lifecycle import Effects, IllegalTransitionError, Lifecycle
 from .ports import ConflictError

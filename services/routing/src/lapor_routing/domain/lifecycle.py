@@ -47,8 +47,8 @@ from lapor_schemas import (
     ReporterReplied,
     TransitionData,
 )
+from lapor_schemas.calendar import Calendar
 
-from .calendar import Calendar
 from .directory import Agency, Decision, Directory, TenantPolicy
 
 SOURCE = "lapor-routing"

@@ -1,5 +1,7 @@
 """Working days: Monday to Friday minus national holidays, cuti bersama and a tenant's local
-holidays, in the tenant's time zone. Pure."""
+holidays, in the tenant's time zone. Pure. Shared reference: routing sets deadlines with it,
+metrics measures speed in working days with it. The days are data
+(``reference/holidays.json``)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,7 @@ from zoneinfo import ZoneInfo
 @cache
 def national_days() -> frozenset[date]:
     raw = json.loads(
-        files("lapor_routing")
-        .joinpath("data", "calendar", "national.json")
-        .read_text(encoding="utf-8")
+        files("lapor_schemas").joinpath("reference", "holidays.json").read_text(encoding="utf-8")
     )
     return frozenset(date.fromisoformat(d["date"]) for d in raw["days"])
 
@@ -66,3 +66,12 @@ class Calendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+
+def province_calendar(province_code: str) -> Calendar:
+    """The national calendar in the province's time zone (without local holidays, which are
+    routing's tenant policy)."""
+    from .reference import regions
+
+    province = regions().get(province_code)
+    return Calendar.for_tenant(province.timezone if province else "Asia/Jakarta")
