@@ -51,3 +51,23 @@ def test_reminders_and_elapsed_working_days() -> None:
     end = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
     # 24 (cuti bersama), 25 (Natal), weekend: 28, 29, 30 count
     assert WITA.working_days_between(start, end) == 3
+
+
+def test_working_time_counts_only_working_days_in_local_time() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from lapor_schemas.calendar import province_calendar, working_time_days
+
+    kalsel = province_calendar("63")
+    assert kalsel.tz == ZoneInfo("Asia/Makassar")
+    wita = ZoneInfo("Asia/Makassar")
+    friday = datetime(2026, 11, 20, 16, 0, tzinfo=wita)
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=wita)
+    assert working_time_days(kalsel, friday, monday) == 0.75  # 8 h Friday + 10 h Monday
+    # 17 August 2026 (Monday) is Independence Day: it does not count
+    before = datetime(2026, 8, 14, 12, 0, tzinfo=wita)
+    after = datetime(2026, 8, 18, 12, 0, tzinfo=wita)
+    assert working_time_days(kalsel, before, after) == 1.0
+    assert working_time_days(kalsel, monday, friday) == 0.0
+    assert working_time_days(kalsel, monday.astimezone(UTC), monday.astimezone(UTC)) == 0.0

@@ -1,62 +1,141 @@
+"""Metrics' domain and service layer with an in-memory store: a known set of cases gives
+exact values for every indicator, in Prometheus and in the reports."""
+
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from lapor_metrics.domain.counters import COUNTERS, family_samples, increments, merge
-from lapor_schemas import (
-    ComplaintSubmitted,
-)
-from tests.factories import dispatched, submitted
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def _submitted(region: str, channel: str = "web") -> ComplaintSubmitted:
-    return submitted(region=region, channel=channel, type="aspirasi", category="lainnya")
+from lapor_metrics.domain import reports
+from lapor_metrics.domain.counters import COUNTERS, Increment, agency_level, fold
+from lapor_metrics.service import MetricsService
+from tests import metrics_scenario as scenario
 
 
-def test_submission_counts_by_province_regency_channel_and_type() -> None:
-    [inc] = increments(_submitted("63.71", "sms"))
-    assert inc.metric == "lapor_complaints_received"
-    assert dict(inc.labels) == {
-        "province": "63",
-        "regency": "63.71",
-        "channel": "sms",
-        "type": "aspirasi",
-    }
+class FakeStore:
+    def __init__(self) -> None:
+        self.processed: set[str] = set()
+        self.cases_: dict[str, dict[str, Any]] = {}
+        self.values: dict[str, dict[str, Any]] = {}
 
+    async def unseen(self, event_ids: Sequence[str]) -> set[str]:
+        return set(event_ids) - self.processed
 
-def test_dispatch_counts_per_agency() -> None:
-    event = dispatched(agency_id="63.71.kominfo", rule="region-coordinator", category="lainnya")
-    [inc] = increments(event)
-    assert dict(inc.labels) == {"province": "63", "agency": "63.71.kominfo"}
+    async def cases(self, tracking_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {t: dict(self.cases_[t]) for t in tracking_ids if t in self.cases_}
 
-
-def test_merge_sums_increments_of_the_same_series() -> None:
-    incs = [i for r in ["63.71", "63.71", "63.72"] for i in increments(_submitted(r))]
-    merged = merge(incs)
-    assert sorted(i.amount for i in merged.values()) == [1.0, 2.0]
-
-
-def test_labels_never_include_tracking_ids_or_free_text() -> None:
-    for _, labels in COUNTERS.values():
-        assert not {"tracking_id", "title", "description", "name"} & set(labels)
-    samples = family_samples(
-        [{"metric": "lapor_dispatches", "labels": {"agency": "a"}, "value": 3}]
-    )
-    assert samples["lapor_dispatches"] == [({"agency": "a"}, 3.0)]
-
-
-def test_repeats_are_counted_by_region_and_category() -> None:
-    event = _submitted("63.71")
-    repeat = event.model_copy(
-        update={
-            "data": event.data.model_copy(
-                update={"repeat_of": "LPR-0000000009", "repeat_score": 0.7}
+    async def apply(
+        self, event_ids: Sequence[str], cases: Sequence[dict[str, Any]], incs: Sequence[Increment]
+    ) -> None:
+        self.processed.update(event_ids)
+        for c in cases:
+            self.cases_[c["_id"]] = dict(c)
+        for i in incs:
+            doc = self.values.setdefault(
+                i.key, {"metric": i.metric, "labels": dict(i.labels), "value": 0.0}
             )
-        }
+            doc["value"] += i.amount
+
+    async def counters(self) -> list[dict[str, Any]]:
+        return list(self.values.values())
+
+    async def open_cases(self) -> list[dict[str, Any]]:
+        return [c for c in self.cases_.values() if reports.is_open(c)]
+
+    async def volume_since(self, since: datetime) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.cases_.values():
+            if c["submitted_at"] >= since:
+                out[c["regency"]] = out.get(c["regency"], 0) + 1
+        return out
+
+    async def cases_between(
+        self, province: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        return [
+            c
+            for c in self.cases_.values()
+            if c["province"] == province and start <= c["submitted_at"] < end
+        ]
+
+
+def scrape(service: MetricsService) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    registry = CollectorRegistry()
+    registry.register(service.collector())
+    out = {}
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+async def loaded(events: list[Any] | None = None) -> tuple[MetricsService, FakeStore, list[Any]]:
+    store = FakeStore()
+    service = MetricsService(store, clock=lambda: scenario.NOW)
+    if events is None:
+        events, ids = scenario.events()
+        events.append(scenario.notification(ids["A"]))
+    await service.handle(events[:7])
+    await service.handle(events[7:])
+    await service.refresh()
+    return service, store, events
+
+
+async def test_every_indicator_has_its_exact_value_in_prometheus() -> None:
+    service, _, _ = await loaded()
+    seen = scrape(service)
+    wrong = {k: (v, seen.get(k)) for k, v in scenario.EXPECTED.items() if seen.get(k, 0.0) != v}
+    assert wrong == {}
+    low = {k[1][1][1] for k, v in seen.items() if k[0] == "lapor_region_low_volume" and v == 1}
+    assert "63.71" in low  # 3 complaints a year is far under 50
+    assert len([k for k in seen if k[0] == "lapor_region_low_volume"]) == 13 + 7 + 24
+
+
+async def test_redelivered_events_do_not_count_twice() -> None:
+    service, _, events = await loaded()
+    before = scrape(service)
+    assert await service.handle(events) == 0
+    assert await service.handle(events[3:9] + events[3:9]) == 0
+    await service.refresh()
+    assert scrape(service) == before
+    # and a batch holding the same event twice counts it once
+    again, _, _ = await loaded(events[:3] + events[:3] + events[3:])
+    assert scrape(again) == before
+
+
+async def test_the_reports_rank_regions_and_compare_levels() -> None:
+    _, store, _ = await loaded()
+    cases = list(store.cases_.values())
+    rows = reports.ranking(cases, "63", scenario.NOW)
+    top = [{k: r[k] for k in scenario.RANKING_TOP[0]} for r in rows[:3]]
+    assert top == scenario.RANKING_TOP
+    assert rows[0]["summary"] == (
+        "Kota Banjarmasin: 3 pengaduan, tindak lanjut rata-rata 1.0 hari kerja"
     )
-    assert [i.metric for i in increments(event)] == ["lapor_complaints_received"]
-    incs = increments(repeat)
-    assert [i.metric for i in incs] == ["lapor_complaints_received", "lapor_repeat_reports"]
-    assert dict(incs[1].labels) == {"province": "63", "regency": "63.71", "category": "lainnya"}
+    assert [r["complaints"] for r in rows[3:]] == [0] * 10
+    assert len(reports.low_volume(cases, "63")) == 13
+    assert [r["region_code"] for r in reports.low_volume(cases, "63", threshold=2)] == [
+        r["region_code"] for r in rows if r["complaints"] < 2
+    ]
+    assert reports.speed_by_level(cases, scenario.NOW) == scenario.SPEED
+    kota = next(r for r in reports.category_map(cases, "63") if r["region_code"] == "63.71")
+    assert kota["top_category"] == "infrastruktur"
+    assert [(c["category"], c["complaints"]) for c in kota["categories"]] == [
+        ("infrastruktur", 2),
+        ("kesehatan", 1),
+    ]
+
+
+def test_labels_are_bounded_and_levels_come_from_directory_ids() -> None:
+    for _, labels in COUNTERS.values():
+        assert "tracking_id" not in labels
+        assert "title" not in labels
+    assert agency_level("63.71.pupr") == "regency"
+    assert agency_level("63.pupr") == "province"
+    assert agency_level("00.ombudsman") == "national"
+    events, _ = scenario.events()
+    assert fold(None, events[1]) == (None, [])  # no submission seen: nothing to fold into

@@ -68,7 +68,7 @@ def batch_subscriber_options(settings: KitSettings, group_id: str) -> dict[str, 
     """Options every Lapor subscriber uses (see module docstring)."""
     return {
         "batch": True,
-        "group_id": group_id,
+        "group_id": group_id + settings.kafka_group_suffix,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "session_timeout_ms": settings.kafka_session_timeout_ms,

@@ -20,6 +20,11 @@ class KitSettings(BaseSettings):
     mongo_db_prefix: str = Field(
         default="lapor", description="Databases are <prefix>_<service>, e.g. lapor_intake."
     )
+    kafka_group_suffix: str = Field(
+        default="",
+        description="Appended to every consumer group id: a second instance with its own "
+        "database prefix and suffix replays every topic from the start (a rebuild).",
+    )
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
     kafka_max_records: int = 500

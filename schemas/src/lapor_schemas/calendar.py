@@ -75,3 +75,22 @@ def province_calendar(province_code: str) -> Calendar:
 
     province = regions().get(province_code)
     return Calendar.for_tenant(province.timezone if province else "Asia/Jakarta")
+
+
+def working_time_days(calendar: Calendar, start: datetime, end: datetime) -> float:
+    """How much working time lies between two moments, in days of 24 hours: only the parts
+    that fall on working days (local time) count. Friday 16:00 to Monday 10:00 is 0.75."""
+    if end <= start:
+        return 0.0
+    local_start, local_end = start.astimezone(calendar.tz), end.astimezone(calendar.tz)
+    total = 0.0
+    day = local_start.date()
+    while day <= local_end.date():
+        if calendar.is_working_day(day):
+            day_start = datetime.combine(day, time(0, 0), calendar.tz)
+            day_end = day_start + timedelta(days=1)
+            lo, hi = max(day_start, local_start), min(day_end, local_end)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return total / 86400.0

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
 from lapor_kit.runtime import Runtime, serve
 
-from . import handlers
-from .adapters.store import MongoCounterStore
+from . import api, handlers
+from .adapters.pipeline import PipelineHealth
+from .adapters.store import MongoMetricsStore
 from .service import MetricsService
 from .settings import MetricsSettings
 
 
-def build(settings: MetricsSettings | None = None) -> tuple[FastAPI, Runtime]:
+def build(
+    settings: MetricsSettings | None = None, clock: Callable[[], datetime] | None = None
+) -> tuple[FastAPI, Runtime]:
     settings = settings or MetricsSettings()
+    clock = clock or (lambda: datetime.now(UTC))
     rt = Runtime(settings, "metrics")
-    service = MetricsService(MongoCounterStore(rt))
+    store = MongoMetricsStore(rt)
+    rt.on_startup(store.ensure_indexes)
+    service = MetricsService(store, clock)
+    health = PipelineHealth(settings.kafka_bootstrap)
+    rt.on_startup(health.start)
+    rt.on_shutdown(health.stop)
+    service.extra_collect.append(health.collect)
     rt.registry.register(service.collector())
     rt.before_scrape(service.refresh)
+    rt.before_scrape(health.refresh)
     rt.include(handlers.make_router(rt, service))
     app = rt.fastapi(
         title="Lapor metrics",
         description="Performance counters and the provinces' evaluation indicators.",
     )
+    api.install(app, service, clock)
     return app, rt
 
 

@@ -1,60 +1,137 @@
-"""Metrics' service layer: fold events into durable counters; expose them to Prometheus."""
+"""Metrics' service layer: fold events into the case projection and durable counters, expose
+them to Prometheus, and answer the evaluation reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.registry import Collector
 
 from lapor_kit.idempotency import first_unseen
 from lapor_schemas.reference import regions
 
-from .domain.counters import COUNTERS, Increment, family_samples, increments, merge
+from .domain import reports
+from .domain.counters import BUCKETS, COUNTERS, HISTOGRAMS, Increment, fold, merge, samples
 
 
-class CounterStore(Protocol):
+class MetricsStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
 
-    async def apply(self, event_ids: Sequence[str], incs: Sequence[Increment]) -> None: ...
+    async def cases(self, tracking_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
-    async def all(self) -> list[dict[str, Any]]: ...
+    async def apply(
+        self,
+        event_ids: Sequence[str],
+        cases: Sequence[dict[str, Any]],
+        incs: Sequence[Increment],
+    ) -> None: ...
+
+    async def counters(self) -> list[dict[str, Any]]: ...
+
+    async def open_cases(self) -> list[dict[str, Any]]: ...
+
+    async def volume_since(self, since: datetime) -> dict[str, int]: ...
+
+    async def cases_between(
+        self, province: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]: ...
 
 
 class MetricsService:
-    def __init__(self, store: CounterStore) -> None:
+    def __init__(self, store: MetricsStore, clock: Callable[[], datetime]) -> None:
         self.store = store
-        self._docs: list[dict[str, Any]] = []
+        self.clock = clock
+        self._counters: list[dict[str, Any]] = []
+        self._backlog: dict[tuple[str, str, str], tuple[int, int]] = {}
+        self._volume: dict[str, int] = {}
+        self.extra_collect: list[Callable[[], Iterator[Any]]] = []
 
     async def handle(self, events: Sequence[Any]) -> int:
-        """Count each event once (events carry ``id``)."""
+        """Fold each event once (events carry ``id``), in order, per case."""
         fresh = await self.store.unseen([e.id for e in events])
         todo = first_unseen(events, fresh)
         if not todo:
             return 0
-        incs = list(merge([i for e in todo for i in increments(e)]).values())
-        await self.store.apply([e.id for e in todo], incs)
+        tids = list(
+            {e.subject for e in todo if e.type != "notification.outcome" and e.type is not None}
+        )
+        cases = await self.store.cases(tids)
+        changed: dict[str, dict[str, Any]] = {}
+        incs: list[Increment] = []
+        for event in todo:
+            doc, more = fold(cases.get(event.subject), event)
+            incs.extend(more)
+            if doc is not None and event.type != "notification.outcome":
+                cases[event.subject] = changed[event.subject] = doc
+        await self.store.apply(
+            [e.id for e in todo], list(changed.values()), list(merge(incs).values())
+        )
         return len(todo)
 
     async def refresh(self) -> None:
-        self._docs = await self.store.all()
+        """Before a scrape: the counters, the backlog now and the last 365 days' volume."""
+        now = self.clock()
+        self._counters = await self.store.counters()
+        self._backlog = reports.backlog(await self.store.open_cases(), now)
+        self._volume = await self.store.volume_since(now - timedelta(days=365))
 
     def collector(self) -> Collector:
-        return _BusinessCollector(self)
+        return _Collector(self)
+
+    async def report_cases(
+        self, province: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        return await self.store.cases_between(province, start, end)
 
 
-class _BusinessCollector(Collector):
+class _Collector(Collector):
     def __init__(self, service: MetricsService) -> None:
         self.service = service
 
     def collect(self) -> Iterator[Any]:
-        samples = family_samples(self.service._docs)
+        s = self.service
+        by_metric = samples(s._counters)
         for metric, (help_text, label_names) in COUNTERS.items():
             family = CounterMetricFamily(metric, help_text, labels=list(label_names))
-            for labels, value in samples[metric]:
+            for labels, value in by_metric.get(f"{metric}", []):
                 family.add_metric([labels.get(n, "") for n in label_names], value)
             yield family
+        for metric, (help_text, label_names) in HISTOGRAMS.items():
+            yield _histogram(metric, help_text, label_names, by_metric)
+        open_cases = GaugeMetricFamily(
+            "lapor_open_cases",
+            "Cases open now, by stage (verify, follow_up, reply).",
+            labels=["province", "regency", "stage"],
+        )
+        late = GaugeMetricFamily(
+            "lapor_overdue_cases",
+            "Open cases past their stage's deadline now.",
+            labels=["province", "regency", "stage"],
+        )
+        for (province, regency, stage), (n, n_late) in sorted(s._backlog.items()):
+            open_cases.add_metric([province, regency, stage], n)
+            late.add_metric([province, regency, stage], n_late)
+        yield open_cases
+        yield late
+        volume = GaugeMetricFamily(
+            "lapor_region_complaints_365d",
+            "Complaints received in the last 365 days, per regency/city.",
+            labels=["province", "regency"],
+        )
+        low = GaugeMetricFamily(
+            "lapor_region_low_volume",
+            f"1 when a regency/city received fewer than {reports.LOW_VOLUME_PER_YEAR} "
+            "complaints in the last 365 days (it needs outreach).",
+            labels=["province", "regency"],
+        )
         info = GaugeMetricFamily(
             "lapor_region_info",
             "Known regions (join on regency/province codes for names).",
@@ -62,4 +139,36 @@ class _BusinessCollector(Collector):
         )
         for r in regions().values():
             info.add_metric([r.code, r.name, r.kind, r.province_code], 1.0)
+            if r.kind == "province":
+                continue
+            n = s._volume.get(r.code, 0)
+            volume.add_metric([r.province_code, r.code], n)
+            low.add_metric([r.province_code, r.code], float(n < reports.LOW_VOLUME_PER_YEAR))
+        yield volume
+        yield low
         yield info
+        for extra in s.extra_collect:
+            yield from extra()
+
+
+def _histogram(
+    metric: str,
+    help_text: str,
+    label_names: tuple[str, ...],
+    by_metric: dict[str, list[tuple[dict[str, str], float]]],
+) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(metric, help_text, labels=list(label_names))
+    series: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+    sums: dict[tuple[str, ...], float] = {}
+    for labels, value in by_metric.get(f"{metric}_bucket", []):
+        series[tuple(labels[n] for n in label_names)][labels["le"]] = value
+    for labels, value in by_metric.get(f"{metric}_sum", []):
+        sums[tuple(labels[n] for n in label_names)] = value
+    for key, buckets in sorted(series.items()):
+        bounds = [repr(float(b)) for b in BUCKETS] + ["+Inf"]
+        family.add_metric(
+            list(key),
+            [(b, buckets.get(b, 0.0)) for b in bounds],
+            sum_value=sums.get(key, 0.0),
+        )
+    return family

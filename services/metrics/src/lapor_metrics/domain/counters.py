@@ -1,6 +1,8 @@
-"""Business counters: each event maps to increments of labelled counters.
+"""Events -> a per-case projection and durable counters and histograms. Pure: no I/O.
 
-Labels are bounded by construction: directory ids and codes, never tracking ids or free text.
+Every label value comes from a bounded set (directory and reference ids, enums): never a
+tracking id or free text. Times are measured between event times, so replaying the log gives
+the same numbers as processing it live.
 """
 
 from __future__ import annotations
@@ -8,28 +10,113 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from lapor_schemas import CaseDispatched, ComplaintSubmitted, NotificationEvent
+from lapor_schemas import (
+    CaseClosed,
+    CaseDeclined,
+    CaseDispatched,
+    CaseEscalated,
+    CaseFollowedUp,
+    CaseMarkedRepeat,
+    CaseRated,
+    CaseRejected,
+    CaseVerified,
+    ComplaintSubmitted,
+    NotificationEvent,
+)
+from lapor_schemas.calendar import province_calendar
 
-# metric name -> (help text, label names)
+VERIFY_DAYS = 3  # the national rule (a province may be stricter in routing; reports use this)
+FOLLOW_UP_DAYS = 5
+
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lapor_complaints_received": (
-        "Reports received, by province, regency/city (Kemendagri code), channel and type.",
+        "Reports received, by province, regency/city, channel and report type.",
         ("province", "regency", "channel", "type"),
     ),
-    "lapor_repeat_reports": (
-        "Reports linked as a repeat of an open report with the same substance.",
-        ("province", "regency", "category"),
+    "lapor_complaints_verified": (
+        "Reports verified (accepted for dispatch).",
+        ("province", "regency"),
+    ),
+    "lapor_complaints_screened": (
+        "Reports through verification (verified, rejected or linked as a repeat), by whether "
+        "it took at most 3 working days.",
+        ("province", "regency", "outcome", "within_sla"),
     ),
     "lapor_dispatches": (
         "Cases dispatched to an agency (including re-dispatches).",
         ("province", "agency"),
     ),
+    "lapor_complaints_followed_up": (
+        "Cases followed up for the first time, by agency and whether it took at most the "
+        "follow-up deadline (5 working days).",
+        ("province", "regency", "agency", "within_sla"),
+    ),
+    "lapor_complaints_closed": (
+        "Cases closed, by reason (answered, no_reply, no_info, rejected, repeat, ...).",
+        ("province", "regency", "reason"),
+    ),
+    "lapor_repeat_reports": (
+        "Reports linked as a repeat of an open report with the same substance.",
+        ("province", "regency", "category"),
+    ),
+    "lapor_repeat_reports_by_agency": (
+        "Repeat reports against the agency handling the same substance.",
+        ("province", "agency"),
+    ),
+    "lapor_transfers": (
+        "Declines (bukan wewenang): the agency said the case was not its own.",
+        ("province", "agency"),
+    ),
+    "lapor_escalations": (
+        "Escalations by level (1 coordinator, 2 province, 3 Ombudsman) and stage.",
+        ("province", "level", "stage"),
+    ),
+    "lapor_ratings": (
+        "Reporters' satisfaction ratings (1-5) by agency.",
+        ("province", "agency", "score"),
+    ),
     "lapor_notifications": (
         "Notification outcomes by channel, recipient role and status.",
         ("province", "channel", "recipient_role", "status"),
     ),
+}
+
+DAY = 86400.0
+BUCKETS: tuple[float, ...] = (
+    3600.0,
+    4 * 3600.0,
+    8 * 3600.0,
+    DAY,
+    2 * DAY,
+    3 * DAY,
+    5 * DAY,
+    7 * DAY,
+    14 * DAY,
+    30 * DAY,
+)
+HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lapor_time_to_verify_seconds": (
+        "Time from submission to the verification decision (wall-clock seconds).",
+        ("province", "regency"),
+    ),
+    "lapor_time_to_follow_up_seconds": (
+        "Time from dispatch to the agency's first follow-up (wall-clock seconds).",
+        ("province", "level"),
+    ),
+}
+OPEN_STATUSES = frozenset(
+    {"submitted", "needs_info", "verified", "dispatched", "disputed", "followed_up"}
+)
+STAGE_OF = {
+    "submitted": "verify",
+    "needs_info": "verify",
+    "verified": "verify",
+    "dispatched": "follow_up",
+    "disputed": "follow_up",
+    "followed_up": "reply",
 }
 
 
@@ -44,51 +131,222 @@ class Increment:
         return f"{self.metric}|{json.dumps(dict(self.labels), sort_keys=True)}"
 
 
-def _inc(metric: str, **labels: str) -> Increment:
+def _inc(metric: str, **labels: Any) -> Increment:
     names = COUNTERS[metric][1]
     assert set(labels) == set(names), (metric, labels)
-    return Increment(metric, tuple((n, labels[n]) for n in names))
+    return Increment(metric, tuple((n, str(labels[n])) for n in names))
 
 
-def increments(event: Any) -> list[Increment]:
-    if isinstance(event, ComplaintSubmitted):
-        d = event.data
-        incs = [
-            _inc(
-                "lapor_complaints_received",
-                province=d.province_code,
-                regency=d.region_code,
-                channel=d.channel.value,
-                type=d.type.value,
-            )
-        ]
-        if d.repeat_of is not None:
-            incs.append(
-                _inc(
-                    "lapor_repeat_reports",
-                    province=d.province_code,
-                    regency=d.region_code,
-                    category=d.category,
-                )
-            )
-        return incs
-    if isinstance(event, CaseDispatched):
-        return [_inc("lapor_dispatches", province=event.tenant, agency=event.data.agency.id)]
+def observe(metric: str, value: float, **labels: str) -> list[Increment]:
+    """A histogram observation as increments of its cumulative buckets, sum and count."""
+    names = HISTOGRAMS[metric][1]
+    assert set(labels) == set(names), (metric, labels)
+    base = tuple((n, labels[n]) for n in names)
+    out = [Increment(f"{metric}_bucket", (*base, ("le", _le(b)))) for b in BUCKETS if value <= b]
+    out.append(Increment(f"{metric}_bucket", (*base, ("le", "+Inf"))))
+    out.append(Increment(f"{metric}_sum", base, value))
+    out.append(Increment(f"{metric}_count", base))
+    return out
+
+
+def _le(bound: float) -> str:
+    return repr(float(bound))
+
+
+def agency_level(agency_id: str | None) -> str:
+    """'63.71.pupr' -> regency, '63.pupr' -> province, '00.ombudsman' -> national."""
+    if not agency_id:
+        return "none"
+    if agency_id.startswith("00."):
+        return "national"
+    return "regency" if agency_id.count(".") >= 2 else "province"
+
+
+def verify_due(submitted_at: datetime, province: str) -> datetime:
+    return province_calendar(province).add_working_days(submitted_at, VERIFY_DAYS)
+
+
+def fold(doc: dict[str, Any] | None, event: Any) -> tuple[dict[str, Any] | None, list[Increment]]:
+    """Apply one event to the case's projection; returns the new projection (``None`` when
+    the event does not concern a case) and the counter increments it causes."""
     if isinstance(event, NotificationEvent):
-        d2 = event.data
-        return [
+        n = event.data
+        return doc, [
             _inc(
                 "lapor_notifications",
                 province=event.tenant,
-                channel=d2.channel,
-                recipient_role=d2.recipient_role,
-                status=d2.status,
+                channel=n.channel,
+                recipient_role=n.recipient_role,
+                status=n.status,
             )
         ]
-    return []
+    if isinstance(event, ComplaintSubmitted):
+        s = event.data
+        new = {
+            "_id": s.tracking_id,
+            "province": s.province_code,
+            "regency": s.region_code,
+            "category": s.category,
+            "channel": s.channel.value,
+            "type": s.type.value,
+            "submitted_at": s.submitted_at,
+            "verify_due": verify_due(s.submitted_at, s.province_code),
+            "repeat_of": s.repeat_of,
+            "status": "submitted",
+            "screened_at": None,
+            "screen_outcome": None,
+            "dispatched_at": None,
+            "last_dispatched_at": None,
+            "agency_id": None,
+            "follow_up_due": None,
+            "followed_up_at": None,
+            "followed_up_by": None,
+            "closed_at": None,
+            "close_reason": None,
+            "transfers": 0,
+            "escalation_level": 0,
+            "rating": None,
+            "repeat_agency_counted": False,
+        }
+        received = [
+            _inc(
+                "lapor_complaints_received",
+                province=s.province_code,
+                regency=s.region_code,
+                channel=s.channel.value,
+                type=s.type.value,
+            )
+        ]
+        if s.repeat_of is not None:
+            received.append(
+                _inc(
+                    "lapor_repeat_reports",
+                    province=s.province_code,
+                    regency=s.region_code,
+                    category=s.category,
+                )
+            )
+        return new, received
+    if doc is None:
+        return None, []  # an event of a case whose submission this store never saw
+    doc = dict(doc)
+    province, regency = doc["province"], doc["regency"]
+    at: datetime = getattr(event.data, "at", None) or event.time
+    status = getattr(event.data, "status", None)
+    if status:
+        doc["status"] = status
+    incs: list[Increment] = []
+
+    def screened(outcome: str) -> None:
+        if doc["screened_at"] is not None:
+            return
+        doc["screened_at"], doc["screen_outcome"] = at, outcome
+        within = at <= doc["verify_due"]
+        incs.append(
+            _inc(
+                "lapor_complaints_screened",
+                province=province,
+                regency=regency,
+                outcome=outcome,
+                within_sla=str(within).lower(),
+            )
+        )
+        incs.extend(
+            observe(
+                "lapor_time_to_verify_seconds",
+                (at - doc["submitted_at"]).total_seconds(),
+                province=province,
+                regency=regency,
+            )
+        )
+
+    def closed(reason: str) -> None:
+        if doc["closed_at"] is None:
+            doc["closed_at"], doc["close_reason"] = at, reason
+            incs.append(
+                _inc("lapor_complaints_closed", province=province, regency=regency, reason=reason)
+            )
+
+    if isinstance(event, CaseVerified):
+        screened("verified")
+        incs.append(_inc("lapor_complaints_verified", province=province, regency=regency))
+    elif isinstance(event, CaseDispatched):
+        d = event.data
+        at = d.dispatched_at
+        doc["dispatched_at"] = doc["dispatched_at"] or at
+        doc["last_dispatched_at"] = at
+        doc["agency_id"] = d.agency.id
+        doc["follow_up_due"] = d.due_at
+        incs.append(_inc("lapor_dispatches", province=province, agency=d.agency.id))
+        if doc.get("repeat_of") and not doc["repeat_agency_counted"]:
+            doc["repeat_agency_counted"] = True
+            incs.append(
+                _inc("lapor_repeat_reports_by_agency", province=province, agency=d.agency.id)
+            )
+    elif isinstance(event, CaseDeclined):
+        agency = event.data.agency.id if event.data.agency else doc["agency_id"]
+        doc["transfers"] += 1
+        if agency:
+            incs.append(_inc("lapor_transfers", province=province, agency=agency))
+    elif isinstance(event, CaseFollowedUp):
+        if doc["followed_up_at"] is None and doc["last_dispatched_at"] is not None:
+            agency = doc["agency_id"] or "none"
+            doc["followed_up_at"], doc["followed_up_by"] = at, agency
+            due = doc["follow_up_due"]
+            within = due is None or at <= due
+            incs.append(
+                _inc(
+                    "lapor_complaints_followed_up",
+                    province=province,
+                    regency=regency,
+                    agency=agency,
+                    within_sla=str(within).lower(),
+                )
+            )
+            incs.extend(
+                observe(
+                    "lapor_time_to_follow_up_seconds",
+                    (at - doc["last_dispatched_at"]).total_seconds(),
+                    province=province,
+                    level=agency_level(agency),
+                )
+            )
+    elif isinstance(event, CaseRejected):
+        screened("rejected")
+        closed("rejected")
+    elif isinstance(event, CaseMarkedRepeat):
+        screened("repeat")
+        closed("repeat")
+        agency = event.data.agency.id if event.data.agency else None
+        if agency and not doc["repeat_agency_counted"]:
+            doc["repeat_agency_counted"] = True
+            incs.append(_inc("lapor_repeat_reports_by_agency", province=province, agency=agency))
+    elif isinstance(event, CaseEscalated):
+        doc["escalation_level"] = max(doc["escalation_level"], event.data.level)
+        incs.append(
+            _inc(
+                "lapor_escalations",
+                province=province,
+                level=event.data.level,
+                stage=event.data.stage,
+            )
+        )
+    elif isinstance(event, CaseClosed):
+        closed(event.data.reason or "closed")
+    elif isinstance(event, CaseRated):
+        doc["rating"] = event.data.score
+        incs.append(
+            _inc(
+                "lapor_ratings",
+                province=province,
+                agency=doc["agency_id"] or "none",
+                score=event.data.score,
+            )
+        )
+    return doc, incs
 
 
-def merge(incs: list[Increment]) -> dict[str, Increment]:
+def merge(incs: Sequence[Increment]) -> dict[str, Increment]:
     """Sum increments by counter key (one store update per counter per batch)."""
     out: dict[str, Increment] = {}
     for inc in incs:
@@ -99,11 +357,9 @@ def merge(incs: list[Increment]) -> dict[str, Increment]:
     return out
 
 
-def family_samples(
-    docs: Sequence[Mapping[str, Any]],
-) -> dict[str, list[tuple[dict[str, str], float]]]:
-    by_metric: dict[str, list[tuple[dict[str, str], float]]] = {m: [] for m in COUNTERS}
+def samples(docs: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Stored counter documents grouped by metric name."""
+    by_metric: dict[str, list[tuple[dict[str, str], float]]] = {}
     for doc in docs:
-        if doc.get("metric") in by_metric:
-            by_metric[doc["metric"]].append((dict(doc["labels"]), float(doc["value"])))
+        by_metric.setdefault(doc["metric"], []).append((dict(doc["labels"]), float(doc["value"])))
     return by_metric

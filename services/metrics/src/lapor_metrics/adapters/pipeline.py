@@ -1,0 +1,89 @@
+"""Pipeline health read from the broker at scrape time: consumer lag per group and topic, and
+how many records the dead-letter topic holds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.core import GaugeMetricFamily
+
+from lapor_schemas import topics
+
+log = logging.getLogger("lapor.metrics.pipeline")
+
+
+class PipelineHealth:
+    def __init__(self, bootstrap: str, timeout: float = 3.0) -> None:
+        self.bootstrap = bootstrap
+        self.timeout = timeout
+        self.admin: AIOKafkaAdminClient | None = None
+        self.consumer: AIOKafkaConsumer | None = None
+        self.lag: dict[tuple[str, str], int] = {}
+        self.dead_letters: int | None = None
+
+    async def start(self) -> None:
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await self.admin.start()
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.admin is not None:
+            await self.admin.close()
+
+    async def refresh(self) -> None:
+        try:
+            await asyncio.wait_for(self._refresh(), self.timeout)
+        except Exception as exc:  # the numbers are best effort; the scrape must still answer
+            log.warning("pipeline health not read: %r", exc)
+
+    async def _refresh(self) -> None:
+        assert self.admin is not None
+        assert self.consumer is not None
+        groups = [
+            g[0] if isinstance(g, tuple) else g.get("group_id", g)
+            for g in await self.admin.list_consumer_groups()
+        ]
+        committed: dict[tuple[str, TopicPartition], int] = {}
+        for group in sorted(str(g) for g in groups if str(g).startswith("lapor-")):
+            offsets = await self.admin.list_consumer_group_offsets(group)
+            for tp, meta in offsets.items():
+                if meta is not None and meta.offset >= 0:
+                    committed[(group, tp)] = meta.offset
+        dlq = [
+            TopicPartition(topics.DLQ, p)
+            for p in self.consumer.partitions_for_topic(topics.DLQ) or ()
+        ]
+        wanted = sorted({tp for _, tp in committed} | set(dlq))
+        ends: dict[TopicPartition, int] = await self.consumer.end_offsets(wanted) if wanted else {}
+        lag: dict[tuple[str, str], int] = {}
+        for (group, tp), offset in committed.items():
+            key = (group, tp.topic)
+            lag[key] = lag.get(key, 0) + max(0, ends.get(tp, offset) - offset)
+        self.lag = lag
+        if dlq:
+            self.dead_letters = sum(ends.get(tp, 0) for tp in dlq)
+
+    def collect(self) -> Iterator[Any]:
+        lag = GaugeMetricFamily(
+            "lapor_consumer_lag_records",
+            "Records not yet processed, per consumer group and topic.",
+            labels=["group", "topic"],
+        )
+        for (group, topic), value in sorted(self.lag.items()):
+            lag.add_metric([group, topic], value)
+        yield lag
+        if self.dead_letters is not None:
+            yield GaugeMetricFamily(
+                "lapor_dead_letter_topic_records",
+                f"Records on {topics.DLQ} (all services; see lapor_dead_letters_total for the "
+                "per-service counts).",
+                value=self.dead_letters,
+            )

@@ -1,0 +1,112 @@
+"""The evaluation reports over any date range, as JSON or CSV (``?format=csv``).
+
+* ``/api/v1/reports/ranking`` — regencies/cities ranked by complaints and follow-up speed
+* ``/api/v1/reports/low-volume`` — regions under the yearly volume threshold
+* ``/api/v1/reports/categories`` — what people complain about most, per region (with centroids)
+* ``/api/v1/reports/speed`` — province-level against regency/city-level agencies
+
+Reports carry counts and speeds only: no tracking ids, no text, no identity.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse, Response
+
+from lapor_schemas.calendar import province_calendar
+from lapor_schemas.reference import regions
+
+from .domain import reports
+from .service import MetricsService
+
+Province = Annotated[str, Query(pattern=r"^\d{2}$", description="Province code, e.g. 63")]
+From = Annotated[date | None, Query(alias="from", description="First day (default: 1 January)")]
+To = Annotated[date | None, Query(description="Last day, inclusive (default: today)")]
+Format = Annotated[Literal["json", "csv"], Query()]
+
+
+def _table(rows: Sequence[dict[str, Any]], fmt: str, meta: dict[str, Any]) -> Response:
+    if fmt == "json":
+        return JSONResponse({**meta, "rows": json.loads(json.dumps(rows, default=str))})
+    out = io.StringIO()
+    flat = [{k: _cell(v) for k, v in r.items()} for r in rows]
+    fields = list(dict.fromkeys(k for r in flat for k in r))
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    name = f"lapor-{meta['report']}-{meta['province']}-{meta['from']}-{meta['to']}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "; ".join(f"{v['category']}={v['complaints']}" for v in value)
+    return "" if value is None else value
+
+
+def install(app: FastAPI, service: MetricsService, clock: Callable[[], datetime]) -> None:
+    router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+    async def cases(province: str, start: date | None, end: date | None) -> tuple[Any, ...]:
+        if province not in regions():
+            raise HTTPException(404, detail=f"provinsi {province} tidak dikenal / unknown province")
+        today = clock().date()
+        first = start or date(today.year, 1, 1)
+        last = end or today
+        if last < first:
+            raise HTTPException(422, detail="'to' sebelum 'from' / 'to' is before 'from'")
+        tz = province_calendar(province).tz  # days are the province's local days
+        lo = datetime.combine(first, time(0), tz)
+        hi = datetime.combine(last + timedelta(days=1), time(0), tz)
+        found = await service.report_cases(province, lo, hi)
+        meta = {"province": province, "from": first.isoformat(), "to": last.isoformat()}
+        return found, meta
+
+    @router.get("/ranking", summary="Regencies/cities ranked by complaints and follow-up speed")
+    async def ranking(
+        province: Province, from_: From = None, to: To = None, format: Format = "json"
+    ) -> Response:
+        found, meta = await cases(province, from_, to)
+        rows = reports.ranking(found, province, clock())
+        return _table(rows, format, {**meta, "report": "ranking"})
+
+    @router.get("/low-volume", summary="Regions under the volume threshold")
+    async def low_volume(
+        province: Province,
+        from_: From = None,
+        to: To = None,
+        threshold: int = Query(reports.LOW_VOLUME_PER_YEAR, ge=1),
+        format: Format = "json",
+    ) -> Response:
+        found, meta = await cases(province, from_, to)
+        rows = reports.low_volume(found, province, threshold)
+        return _table(rows, format, {**meta, "report": "low-volume"})
+
+    @router.get("/categories", summary="What people complain about most, per region")
+    async def category_map(
+        province: Province, from_: From = None, to: To = None, format: Format = "json"
+    ) -> Response:
+        found, meta = await cases(province, from_, to)
+        rows = reports.category_map(found, province)
+        return _table(rows, format, {**meta, "report": "categories"})
+
+    @router.get("/speed", summary="Province-level vs regency/city-level follow-up speed")
+    async def speed(
+        province: Province, from_: From = None, to: To = None, format: Format = "json"
+    ) -> Response:
+        found, meta = await cases(province, from_, to)
+        rows = reports.speed_by_level(found, clock())
+        return _table(rows, format, {**meta, "report": "speed"})
+
+    app.include_router(router)
