@@ -25,6 +25,8 @@ class PipelineHealth:
         self.consumer: AIOKafkaConsumer | None = None
         self.lag: dict[tuple[str, str], int] = {}
         self.dead_letters: int | None = None
+        self.admin_offsets = True
+        self.readers: dict[str, AIOKafkaConsumer] = {}
 
     async def start(self) -> None:
         self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
@@ -33,6 +35,8 @@ class PipelineHealth:
         await self.consumer.start()
 
     async def stop(self) -> None:
+        for reader in self.readers.values():
+            await reader.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         if self.admin is not None:
@@ -47,16 +51,15 @@ class PipelineHealth:
     async def _refresh(self) -> None:
         assert self.admin is not None
         assert self.consumer is not None
+        await self.consumer.topics()  # fresh metadata: topics and partitions
         groups = [
             g[0] if isinstance(g, tuple) else g.get("group_id", g)
             for g in await self.admin.list_consumer_groups()
         ]
         committed: dict[tuple[str, TopicPartition], int] = {}
         for group in sorted(str(g) for g in groups if str(g).startswith("lapor-")):
-            offsets = await self.admin.list_consumer_group_offsets(group)
-            for tp, meta in offsets.items():
-                if meta is not None and meta.offset >= 0:
-                    committed[(group, tp)] = meta.offset
+            for tp, offset in (await self._committed(group)).items():
+                committed[(group, tp)] = offset
         dlq = [
             TopicPartition(topics.DLQ, p)
             for p in self.consumer.partitions_for_topic(topics.DLQ) or ()
@@ -70,6 +73,44 @@ class PipelineHealth:
         self.lag = lag
         if dlq:
             self.dead_letters = sum(ends.get(tp, 0) for tp in dlq)
+
+    async def _committed(self, group: str) -> dict[TopicPartition, int]:
+        """The group's committed offsets. Kafka answers the admin request; Tansu does not
+        (aiokafka cannot parse its OffsetFetch answer to the admin client), so the fallback
+        asks as a member would, through a consumer with the group's id that never joins."""
+        assert self.admin is not None
+        if self.admin_offsets:
+            try:
+                offsets = await self.admin.list_consumer_group_offsets(group)
+                return {
+                    tp: m.offset for tp, m in offsets.items() if m is not None and m.offset >= 0
+                }
+            except Exception:
+                self.admin_offsets = False
+                await self._restart_admin()
+        reader = self.readers.get(group)
+        if reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False
+            )
+            await reader.start()
+            self.readers[group] = reader
+        assert self.consumer is not None
+        tps = [
+            TopicPartition(t, p)
+            for t in topics.ALL
+            for p in self.consumer.partitions_for_topic(t) or ()
+        ]
+        answers = await asyncio.gather(*(reader.committed(tp) for tp in tps))
+        return {
+            tp: off for tp, off in zip(tps, answers, strict=True) if off is not None and off >= 0
+        }
+
+    async def _restart_admin(self) -> None:
+        if self.admin is not None:
+            await self.admin.close()
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self.admin.start()
 
     def collect(self) -> Iterator[Any]:
         lag = GaugeMetricFamily(
