@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test lint typecheck schemas fmt asyncapi clean
+.PHONY: setup run down status demo test lint typecheck schemas rules promtool fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -40,8 +40,22 @@ typecheck: setup
 schemas: setup
 	$(BIN)/lapor-schemas check
 
+# promtool comes with Debian's prometheus package (installed here when missing).
+promtool:
+	@command -v promtool >/dev/null || { \
+	  echo "installing Debian's prometheus package for promtool"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null \
+	  || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null; }; }
+
+# Prometheus recording and alerting rules: syntax, then their unit tests.
+rules: promtool
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool check config deploy/prometheus/prometheus.local.yml >/dev/null
+	promtool test rules deploy/prometheus/tests/*.yml
+
 # The tests start their own broker, store and SMTP sink on free ports and stop them.
-test: setup lint typecheck schemas
+test: setup lint typecheck schemas rules
 	$(BIN)/pytest
 
 fmt: setup
