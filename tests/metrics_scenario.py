@@ -229,6 +229,7 @@ EXPECTED: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {
         ("lapor_repeat_reports_by_agency_total", {"province": "63", "agency": "63.71.pupr"}, 1),
         ("lapor_escalations_total", {"province": "63", "level": "1", "stage": "follow_up"}, 1),
         ("lapor_ratings_total", {"province": "63", "agency": "63.71.pupr", "score": "5"}, 1),
+        ("lapor_rating_points_total", {"province": "63", "agency": "63.71.pupr"}, 5),
         (
             "lapor_notifications_total",
             {"province": "63", "channel": "email", "recipient_role": "reporter", "status": "sent"},

@@ -69,3 +69,79 @@ def test_prometheus_scrapes_every_service_on_its_port() -> None:
             assert f":{cls().port}" in str(jobs[f"lapor-{name}"]) or (
                 str(cls().port) in str(jobs[f"lapor-{name}"])
             )
+
+
+def _dashboard_exprs() -> list[str]:
+    import json
+    from pathlib import Path
+
+    exprs = []
+    for path in sorted(Path("deploy/grafana/dashboards").glob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            exprs.extend(t["expr"] for t in panel["targets"])
+    return exprs
+
+
+def test_dashboards_and_rules_name_only_metrics_that_exist() -> None:
+    import re
+    from pathlib import Path
+
+    from lapor_metrics.domain.counters import COUNTERS, HISTOGRAMS
+
+    known = {f"{m}_total" for m in COUNTERS}
+    known |= {f"{h}_{s}" for h in HISTOGRAMS for s in ("bucket", "sum", "count")}
+    known |= {
+        "lapor_open_cases",
+        "lapor_overdue_cases",
+        "lapor_region_complaints_365d",
+        "lapor_region_low_volume",
+        "lapor_region_info",
+        "lapor_consumer_lag_records",
+        "lapor_dead_letter_topic_records",
+        "lapor_dead_letters_total",
+        "lapor_processing_errors_total",
+        "lapor_outbox_published_total",
+        "lapor_outbox_pending",
+    }
+    rules = Path("deploy/prometheus/rules/lapor.rules.yml").read_text()
+    recorded = set(re.findall(r"record: (lapor:[\w:]+)", rules))
+    texts = [*_dashboard_exprs(), rules]
+    used = {n for t in texts for n in re.findall(r"\blapor[_:][\w:]+", t)}
+    assert used - known - recorded == set()
+    assert len(_dashboard_exprs()) > 15
+
+
+def test_dashboard_queries_are_valid_promql(tmp_path: object) -> None:
+    import subprocess
+    from pathlib import Path
+
+    lines = ["groups:", "  - name: dashboards", "    rules:"]
+    for i, expr in enumerate(_dashboard_exprs()):
+        expr = expr.replace("$province", ".*").replace("\n", " ")
+        lines += [
+            f"      - record: dashboard:q{i}",
+            f"        expr: '{expr.replace(chr(39), chr(39) * 2)}'",
+        ]
+    rules = Path(str(tmp_path)) / "dashboards.rules.yml"
+    rules.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        ["promtool", "check", "rules", str(rules)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_committed_dashboards_are_what_the_generator_writes() -> None:
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "make_dashboards", "deploy/grafana/tools/make_dashboards.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for board in (module.EVALUATION, module.OPS):
+        path = Path("deploy/grafana/dashboards") / f"{board['uid']}.json"
+        assert json.loads(path.read_text()) == board

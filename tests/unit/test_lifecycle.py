@@ -110,9 +110,15 @@ def test_every_admin_transition_from_submitted() -> None:
         == "needs_info"
     )
     assert applied(case, lc.reject(case, ADMIN, NOW, "spam"))["status"] == "rejected"
-    marked = applied(case, lc.mark_repeat(case, ADMIN, NOW, "LPR-0000000009"))
+    marking = lc.mark_repeat(case, ADMIN, NOW, "LPR-0000000009", original_agency_id="63.71.pupr")
+    marked = applied(case, marking)
     assert marked["status"] == "marked_repeat"
     assert marked["repeat_of"] == "LPR-0000000009"
+    [event] = marking.events
+    assert event.data.agency is not None
+    assert event.data.agency.id == "63.71.pupr"  # counted against the original's agency
+    unknown = lc.mark_repeat(case, ADMIN, NOW, "LPR-0000000009")
+    assert unknown.events[0].data.agency is None
 
 
 def test_the_whole_happy_path_to_a_rating() -> None:

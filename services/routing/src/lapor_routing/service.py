@@ -173,6 +173,10 @@ class RoutingService:
             if not can_act(who, case, action):
                 raise ForbiddenError(action)
             decide = getattr(self.lifecycle, action)
+            if action == "mark_repeat":
+                # the repeat counts against the agency handling the original
+                original = await self.store.get(str(args["repeat_of"]))
+                args["original_agency_id"] = (original or {}).get("agency_id")
             effects: Effects = decide(case, actor_of(who), self.clock(), **args)
             try:
                 await self.store.apply(case, effects)

@@ -78,6 +78,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Reporters' satisfaction ratings (1-5) by agency.",
         ("province", "agency", "score"),
     ),
+    "lapor_rating_points": (
+        "Sum of the ratings given (divide by lapor_ratings_total for the average).",
+        ("province", "agency"),
+    ),
     "lapor_notifications": (
         "Notification outcomes by channel, recipient role and status.",
         ("province", "channel", "recipient_role", "status"),
@@ -335,14 +339,10 @@ def fold(doc: dict[str, Any] | None, event: Any) -> tuple[dict[str, Any] | None,
         closed(event.data.reason or "closed")
     elif isinstance(event, CaseRated):
         doc["rating"] = event.data.score
-        incs.append(
-            _inc(
-                "lapor_ratings",
-                province=province,
-                agency=doc["agency_id"] or "none",
-                score=event.data.score,
-            )
-        )
+        rated = doc["agency_id"] or "none"
+        incs.append(_inc("lapor_ratings", province=province, agency=rated, score=event.data.score))
+        rating_points = _inc("lapor_rating_points", province=province, agency=rated)
+        incs.append(Increment(rating_points.metric, rating_points.labels, float(event.data.score)))
     return doc, incs
 
 

@@ -318,9 +318,17 @@ class Lifecycle:
         )
 
     def mark_repeat(
-        self, case: dict[str, Any], actor: Actor, now: datetime, repeat_of: str
+        self,
+        case: dict[str, Any],
+        actor: Actor,
+        now: datetime,
+        repeat_of: str,
+        original_agency_id: str | None = None,
     ) -> Effects:
+        """Link the report to an open one with the same substance; the event names the
+        agency handling the original (repeat reports are counted against it)."""
         self._require("mark_repeat", case)
+        original = self.directory.by_id.get(original_agency_id or "")
         step = self._step(
             CaseMarkedRepeat,
             case,
@@ -329,6 +337,7 @@ class Lifecycle:
             actor,
             data_cls=MarkedRepeatData,
             repeat_of=repeat_of,
+            agency=ref(original) if original else None,
         )
         step.sets["repeat_of"] = repeat_of
         return step.then(self._no_deadline())
