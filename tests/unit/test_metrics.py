@@ -139,3 +139,17 @@ def test_labels_are_bounded_and_levels_come_from_directory_ids() -> None:
     assert agency_level("00.ombudsman") == "national"
     events, _ = scenario.events()
     assert fold(None, events[1]) == (None, [])  # no submission seen: nothing to fold into
+
+
+def test_a_case_waiting_for_the_reporters_details_is_not_late_for_verification() -> None:
+    events, _ = scenario.events()
+    d_submitted = next(e for e in events if e.subject.endswith("D" + "0" * 6))
+    doc, _ = fold(None, d_submitted)
+    assert doc is not None
+    assert reports.overdue(doc, scenario.NOW)  # past its verification deadline
+    waiting = {**doc, "status": "needs_info"}
+    assert not reports.overdue(waiting, scenario.NOW)
+    sla = reports.Sla()
+    reports.verify_sla(waiting, scenario.NOW, sla)
+    assert (sla.met, sla.missed, sla.pending) == (0, 0, 1)
+    assert reports.backlog([waiting], scenario.NOW) == {("63", "63.72", "reply"): (1, 0)}

@@ -114,9 +114,9 @@ HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
 OPEN_STATUSES = frozenset(
     {"submitted", "needs_info", "verified", "dispatched", "disputed", "followed_up"}
 )
-STAGE_OF = {
+STAGE_OF = {  # whose turn it is (as routing's lifecycle has it)
     "submitted": "verify",
-    "needs_info": "verify",
+    "needs_info": "reply",  # the reporter was asked for details
     "verified": "verify",
     "dispatched": "follow_up",
     "disputed": "follow_up",

@@ -71,8 +71,8 @@ def verify_sla(case: Mapping[str, Any], now: datetime, sla: Sla) -> None:
             sla.met += 1
         else:
             sla.missed += 1
-    elif not is_open(case) or now <= case["verify_due"]:
-        sla.pending += 1
+    elif not is_open(case) or now <= case["verify_due"] or case.get("status") == "needs_info":
+        sla.pending += 1  # undecided: not late yet, or waiting for the reporter's details
     else:
         sla.missed += 1
 
