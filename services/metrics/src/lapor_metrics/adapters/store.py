@@ -77,16 +77,31 @@ class MongoMetricsStore:
         return await self.counters_.find({}).to_list()
 
     async def open_cases(self) -> list[dict[str, Any]]:
+        """Open cases, with only the fields the backlog needs (the backlog is bounded by what
+        is open, not by history)."""
+        fields = [
+            "province",
+            "regency",
+            "status",
+            "closed_at",
+            "screened_at",
+            "verify_due",
+            "followed_up_at",
+            "follow_up_due",
+        ]
         return await self.cases_.find(
-            {"status": {"$in": sorted(OPEN_STATUSES)}, "closed_at": None}
+            {"status": {"$in": sorted(OPEN_STATUSES)}, "closed_at": None},
+            dict.fromkeys(fields, 1),
         ).to_list()
 
     async def volume_since(self, since: datetime) -> dict[str, int]:
-        docs = await self.cases_.find({"submitted_at": {"$gte": since}}, {"regency": 1}).to_list()
-        counts: dict[str, int] = {}
-        for d in docs:
-            counts[d["regency"]] = counts.get(d["regency"], 0) + 1
-        return counts
+        cursor = await self.cases_.aggregate(
+            [
+                {"$match": {"submitted_at": {"$gte": since}}},
+                {"$group": {"_id": "$regency", "n": {"$sum": 1}}},
+            ]
+        )
+        return {d["_id"]: int(d["n"]) for d in await cursor.to_list()}
 
     async def cases_between(
         self, province: str, start: datetime, end: datetime
