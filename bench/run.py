@@ -1,0 +1,155 @@
+"""``make bench``: start a separate local stack on free ports, measure the baselines and the
+pipeline, print every figure, write them as JSON, and end with the two ratios.
+
+    python -m bench.run [--complaints 20000] [--backlog 100000] [--light-seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from lapor_devstack.procs import free_port
+from lapor_devstack.settings import StackSettings
+from lapor_devstack.stack import SERVICES, Stack, infrastructure, services
+
+from . import raw
+from .pipeline import Observer, produce
+
+
+def stack_settings(var: Path) -> StackSettings:
+    return StackSettings(
+        var_dir=var,
+        kafka_port=free_port(),
+        mongo_port=free_port(),
+        smtp_port=free_port(),
+        mail_http_port=free_port(),
+        provider_port=free_port(),
+        intake_port=free_port(),
+        routing_port=free_port(),
+        notify_port=free_port(),
+        metrics_port=free_port(),
+        kafka_session_timeout_ms=6000,
+        log_level="WARNING",
+    )
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+async def pipeline(s: StackSettings, n: int, run: str, rate: float | None = None) -> dict[str, Any]:
+    observer = await Observer(s.kafka_bootstrap).start()
+    try:
+        start = await produce(s.kafka_bootstrap, n, run, rate)
+        await observer.until(n, timeout=max(300.0, n / 20))
+        return observer.latencies(start)
+    finally:
+        await observer.stop()
+
+
+def say(label: str, value: Any) -> None:
+    print(f"{label:<34} {json.dumps(value)}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--complaints", type=int, default=20_000)
+    parser.add_argument("--backlog", type=int, default=100_000)
+    parser.add_argument("--light-seconds", type=float, default=20.0)
+    parser.add_argument("--out", type=Path, default=Path("var/bench/results.json"))
+    args = parser.parse_args(argv)
+
+    var = Path("var/bench").resolve()
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    s = stack_settings(var)
+    stack = Stack(s)
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "settings": vars(args) | {"out": str(args.out)},
+    }
+    try:
+        stack.up(infrastructure(s), timeout=90)
+        say("machine", results["machine"])
+        results["b2_bulk_insert"] = asyncio.run(raw.b2(s.mongo_url, min(args.complaints, 20_000)))
+        say("B2 insert_many x500", results["b2_bulk_insert"])
+        results["b1_raw_pipeline"] = asyncio.run(
+            raw.b1(s.kafka_bootstrap, s.mongo_url, args.complaints)
+        )
+        say("B1 raw aiokafka+pymongo", results["b1_raw_pipeline"])
+
+        stack.up(services(s), timeout=120)
+        asyncio.run(pipeline(s, 200, "warm"))  # group joins, first connections
+        full = asyncio.run(pipeline(s, args.complaints, "full"))
+        results["pipeline"] = full
+        say("pipeline (max throughput)", full)
+
+        rate = max(1.0, 0.1 * float(full["per_second"]))
+        light_n = max(50, int(rate * args.light_seconds))
+        results["pipeline_light"] = asyncio.run(pipeline(s, light_n, "light", rate)) | {
+            "offered_per_second": round(rate, 1)
+        }
+        say("pipeline at 10% load", results["pipeline_light"])
+
+        if args.backlog:
+            for name in SERVICES:
+                stack.pm.stop(name)
+            queued = time.time()
+            observer = asyncio.run(_backlog(s, stack, args.backlog))
+            results["backlog_drain"] = observer | {"queued_at": queued}
+            say("backlog drain", results["backlog_drain"])
+    finally:
+        stack.down()
+
+    b1 = results["b1_raw_pipeline"]["per_second"]
+    b2 = results["b2_bulk_insert"]["per_second"]
+    ratio_pipeline = round(results["pipeline"]["per_second"] / b1, 3)
+    ratio_store = round(results["pipeline"]["intake_accepted_per_second"] / b2, 3)
+    results["ratios"] = {
+        "pipeline_vs_raw": ratio_pipeline,
+        "store_vs_bulk": ratio_store,
+        "p99_accepted_to_dispatched_ms_at_10pct": results["pipeline_light"][
+            "accepted_to_dispatched_ms"
+        ].get("p99"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {args.out}")
+    print(f"ratio_pipeline_vs_raw={ratio_pipeline} ratio_store_vs_bulk={ratio_store}")
+
+
+async def _backlog(s: StackSettings, stack: Stack, n: int) -> dict[str, Any]:
+    """Queue ``n`` complaints while the services are down, start them, time the drain."""
+    observer = await Observer(s.kafka_bootstrap).start()
+    try:
+        await produce(s.kafka_bootstrap, n, "backlog")
+        started = time.time()
+        for comp in services(s):
+            stack.pm.start(dataclasses.replace(comp))
+        await observer.until(n, timeout=max(600.0, n / 10))
+        last = max(observer.dispatched.values())
+        return {
+            "complaints": n,
+            "seconds_to_all_dispatched": round(last - started, 1),
+            "per_second": round(n / (last - started), 1),
+        }
+    finally:
+        await observer.stop()
+
+
+if __name__ == "__main__":
+    main()
