@@ -85,6 +85,11 @@ class FakeStore:
             and c["submitted_at"] >= since
         ]
 
+    async def open_candidates_many(
+        self, groups: Any, since: datetime, limit: int = 500
+    ) -> dict[tuple[str, str], list[Candidate]]:
+        return {(r, c): await self.open_candidates(r, c, since, limit) for r, c in groups}
+
     async def add_reply(self, tracking_id: str, entry: dict[str, Any], message: OutMessage) -> None:
         self.complaints[tracking_id]["history"].append(entry)
         self.outbox.append(message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,6 +27,12 @@ class ComplaintStore(Protocol):
     async def open_candidates(
         self, region_code: str, category: str, since: datetime, limit: int = 500
     ) -> list[Candidate]: ...
+
+    async def open_candidates_many(
+        self, groups: Collection[tuple[str, str]], since: datetime, limit: int = 500
+    ) -> dict[tuple[str, str], list[Candidate]]:
+        """Open reports of several (region, category) groups at once (one round trip)."""
+        ...
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
 

@@ -216,7 +216,14 @@ class IntakeService:
         rejected: list[int] = []
         reasons: dict[int, str] = {}
         fresh: dict[tuple[str, str], str] = {}
-        candidates: dict[tuple[str, str], list[Candidate]] = {}
+        # The open reports of every (region, category) in the batch, in one round trip.
+        groups = set()
+        for item in items:
+            if item.submission is not None and not item.errors:
+                located, _ = self.catalogue.locate(item.submission)
+                if located is not None:
+                    groups.add((located, item.submission.category))
+        candidates = await self.store.open_candidates_many(groups, now - REPEAT_WINDOW)
         for index, item in enumerate(items):
             sub = item.submission
             errors, region = item.errors, ""

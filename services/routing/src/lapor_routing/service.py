@@ -53,6 +53,9 @@ class CaseStore(Protocol):
         processed: Sequence[str] = (),
         timer_id: str | None = None,
     ) -> bool: ...
+    async def open_many(
+        self, opened: Sequence[tuple[dict[str, Any], Effects]], processed: Sequence[str]
+    ) -> None: ...
     async def mark_processed(self, event_ids: Sequence[str]) -> None: ...
     async def due_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]: ...
     async def directory_files(self) -> list[DirectoryFile]: ...
@@ -119,16 +122,25 @@ class RoutingService:
         existing = await self.store.existing(
             [e.subject for e in todo if isinstance(e, ComplaintSubmitted)]
         )
+        opened: list[tuple[dict[str, Any], Effects]] = []
+        opened_ids: list[str] = []
         for event in todo:
             if isinstance(event, ComplaintSubmitted):
                 if event.subject in existing:
                     skipped.append(event.id)
                     continue
                 existing.add(event.subject)
-                case, effects = self.lifecycle.open_case(event, self.clock())
-                await self.store.apply(case, effects, new=True, processed=[event.id])
+                opened.append(self.lifecycle.open_case(event, self.clock()))
+                opened_ids.append(event.id)
                 done += 1
-            elif isinstance(event, REPORTER_EVENTS):
+        # New cases of the batch in one transaction (a case's later events come after its
+        # opening in the log, so they are applied after it, below).
+        if opened:
+            await self.store.open_many(opened, opened_ids)
+        for event in todo:
+            if isinstance(event, ComplaintSubmitted):
+                continue
+            if isinstance(event, REPORTER_EVENTS):
                 if await self._reporter(event):
                     done += 1
                 else:

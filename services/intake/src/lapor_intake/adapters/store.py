@@ -6,7 +6,7 @@ Collections: ``complaints`` (the report and its reporter-facing view, no identit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,28 @@ class MongoComplaintStore:
             limit=limit,
         ).to_list()
         return [Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")) for d in docs]
+
+    async def open_candidates_many(
+        self, groups: Collection[tuple[str, str]], since: datetime, limit: int = 500
+    ) -> dict[tuple[str, str], list[Candidate]]:
+        out: dict[tuple[str, str], list[Candidate]] = {g: [] for g in groups}
+        if not groups:
+            return out
+        docs = await self.complaints.find(
+            {
+                "region_code": {"$in": sorted({r for r, _ in groups})},
+                "category": {"$in": sorted({c for _, c in groups})},
+                "status": {"$nin": CLOSED},
+                "submitted_at": {"$gte": since},
+            },
+            {"fp": 1, "repeat_of": 1, "region_code": 1, "category": 1},
+            sort=[("submitted_at", -1)],
+        ).to_list()
+        for d in docs:
+            found = out.get((d["region_code"], d["category"]))
+            if found is not None and len(found) < limit:
+                found.append(Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")))
+        return out
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
         return await self.complaints.find_one({"_id": tracking_id})

@@ -151,6 +151,31 @@ class MongoCaseStore:
         self.rt.outbox.notify()
         return True
 
+    async def open_many(
+        self, opened: Sequence[tuple[dict[str, Any], Effects]], processed: Sequence[str]
+    ) -> None:
+        """Open a batch of new cases at once: cases, timers, events (outbox) and the processed
+        event ids in one transaction, with bulk inserts."""
+        cases: list[dict[str, Any]] = []
+        timers: list[dict[str, Any]] = []
+        messages: list[OutMessage] = []
+        for case, effects in opened:
+            doc = effects.applied_to(case)
+            doc["version"] = 1
+            cases.append(doc)
+            timers.extend(t.doc() for t in effects.timers)
+            messages.extend(OutMessage.of(topics.CASES, case["_id"], e) for e in effects.events)
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.processed.mark(processed, session, time.time())
+            await self.cases.insert_many(cases, session=session)
+            if timers:
+                await self.timers.insert_many(timers, session=session)
+            await self.rt.outbox.add(messages, session)
+
+        await self.rt.in_transaction(work)
+        self.rt.outbox.notify()
+
     async def mark_processed(self, event_ids: Sequence[str]) -> None:
         async def work(session: AsyncClientSession) -> None:
             await self.processed.mark(event_ids, session, time.time())
