@@ -73,7 +73,8 @@ class Observer:
             await self.consumer.stop()
 
     async def until(self, n: int, timeout: float) -> None:
-        """Read until ``n`` cases are dispatched and their reporters told (or time out)."""
+        """Read until ``n`` cases are dispatched and the agency has been sent the dispatch
+        (the reporters here are anonymous without a contact: their copy is in the inbox)."""
         assert self.consumer is not None
         deadline = time.monotonic() + timeout
         while self._count(self.dispatched) < n or self._count(self.notified) < n:
@@ -102,7 +103,7 @@ class Observer:
         elif (
             kind == "notification.outcome"
             and data.get("cause_event_type") == "case.dispatched"
-            and data.get("recipient_role") == "reporter"
+            and data.get("status") == "sent"
             and tid not in self.notified
         ):
             self.notified[tid] = _ts(data["at"])

@@ -290,7 +290,8 @@ class NotificationData(_Data):
     recipient_role: Literal["reporter", "agency"]
     agency_id: str | None = None
     status: Literal["sent", "delivered", "failed", "retrying", "dead_lettered"] = Field(
-        description="sent: a provider took it; delivered: stored in an in-app inbox; retrying: "
+        description="sent: a provider took it; delivered: reserved (inbox copies are delivered "
+        "by being stored and publish no outcome); retrying: "
         "an attempt failed and another is scheduled; failed: the provider refused it for good; "
         "dead_lettered: out of attempts (both end on the dead-letter topic)."
     )

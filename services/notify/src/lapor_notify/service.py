@@ -228,8 +228,9 @@ class NotifyService:
                     notice, facts, rendered.subject, rendered.body, did
                 )
             if route.channel == "inbox":
+                # Stored is delivered: no provider, nothing to retry, so no outcome event
+                # (it would cost an outbox round trip and a metrics write per message).
                 doc.update(status="delivered", sent_at=now)
-                messages.append(self._outcome(doc, "delivered", 0, None))
             else:
                 doc["status"] = "queued"
                 messages.append(self._job(doc, attempt=1))
