@@ -74,12 +74,7 @@ class FakeStore:
         return self.identities.get(tracking_id)
 
     async def open_candidates(
-        self,
-        region_code: str,
-        category: str,
-        since: datetime,
-        limit: int = 500,
-        bands: Any = None,
+        self, region_code: str, category: str, since: datetime, limit: int = 500
     ) -> list[Candidate]:
         return [
             Candidate(t, c["fp"], c.get("repeat_of"))
@@ -91,7 +86,7 @@ class FakeStore:
         ]
 
     async def open_candidates_many(
-        self, groups: Any, since: datetime, bands: Any = None, limit: int = 500
+        self, groups: Any, since: datetime, limit: int = 500
     ) -> dict[tuple[str, str], list[Candidate]]:
         return {(r, c): await self.open_candidates(r, c, since, limit) for r, c in groups}
 

@@ -174,27 +174,3 @@ def test_a_chosen_channel_needs_its_address_and_the_refusal_names_the_field() ->
     assert "whatsapp" in err.message_en
     body["reporter"] = {**body["reporter"], "phone": "+6281234567890"}  # type: ignore[dict-item]
     assert ComplaintSubmission.model_validate(body).reporter.notify_via == ["whatsapp"]  # type: ignore[union-attr]
-
-
-def test_lsh_bands_bring_similar_reports_together_and_keep_unrelated_ones_apart() -> None:
-    import random
-
-    from lapor_intake.domain.repeats import BANDS, fingerprint, lsh_bands, similarity
-
-    first = fingerprint("Jembatan gantung retak parah", "Jembatan di desa kami retak, miring.")
-    second = fingerprint("Jembatan gantung miring", "Jembatan retak, miring dan berbahaya.")
-    assert similarity(first, second)[0] >= 0.5
-    assert set(lsh_bands(first)) & set(lsh_bands(second))
-    assert lsh_bands(first) == lsh_bands(list(first))  # stable
-    assert len(lsh_bands(first)) == BANDS
-    assert lsh_bands([]) == []
-    # unrelated reports rarely share a band (about 6 % of pairs at similarity 0.05)
-    rng = random.Random(5)
-    vocab = [f"kata{i}" for i in range(3000)]
-    sets = [rng.sample(vocab, 60) for _ in range(60)]
-    pairs = [(a, b) for i, a in enumerate(sets) for b in sets[i + 1 :]]
-    shared = sum(1 for a, b in pairs if set(lsh_bands(a)) & set(lsh_bands(b)))
-    assert shared / len(pairs) < 0.1
-    # near-duplicates (similarity about 0.67) almost always do
-    close = [(s, s[:48] + rng.sample(vocab, 12)) for s in sets]
-    assert all(set(lsh_bands(a)) & set(lsh_bands(b)) for a, b in close)

@@ -25,22 +25,11 @@ class ComplaintStore(Protocol):
         ...
 
     async def open_candidates(
-        self,
-        region_code: str,
-        category: str,
-        since: datetime,
-        limit: int = 500,
-        bands: Collection[str] | None = None,
-    ) -> list[Candidate]:
-        """Open reports of the group (sharing an LSH band with ``bands``, when given)."""
-        ...
+        self, region_code: str, category: str, since: datetime, limit: int = 500
+    ) -> list[Candidate]: ...
 
     async def open_candidates_many(
-        self,
-        groups: Collection[tuple[str, str]],
-        since: datetime,
-        bands: Collection[str] | None = None,
-        limit: int = 500,
+        self, groups: Collection[tuple[str, str]], since: datetime, limit: int = 500
     ) -> dict[tuple[str, str], list[Candidate]]:
         """Open reports of several (region, category) groups at once (one round trip)."""
         ...

@@ -35,7 +35,7 @@ from .domain.model import (
     new_tracking_id,
     public_view,
 )
-from .domain.repeats import Candidate, best_match, fingerprint, lsh_bands
+from .domain.repeats import Candidate, best_match, fingerprint
 from .domain.sms import normalise_phone
 from .domain.views import view_update
 from .ports import ComplaintStore, DuplicateExternalIdError
@@ -129,12 +129,8 @@ class IntakeService:
             )
         return region or "", errors
 
-    async def _repeat_candidates(
-        self, region: str, category: str, fp: Sequence[str]
-    ) -> list[Candidate]:
-        return await self.store.open_candidates(
-            region, category, self.clock() - REPEAT_WINDOW, bands=lsh_bands(fp)
-        )
+    async def _repeat_candidates(self, region: str, category: str) -> list[Candidate]:
+        return await self.store.open_candidates(region, category, self.clock() - REPEAT_WINDOW)
 
     async def submit(
         self,
@@ -159,7 +155,7 @@ class IntakeService:
                 self.outcomes.count(channel.value, "duplicate")
                 return Submitted(known[key], self.minter.mint(known[key]), duplicate=True)
         fp = fingerprint(sub.title, sub.description)
-        repeat = best_match(fp, await self._repeat_candidates(region, sub.category, fp))
+        repeat = best_match(fp, await self._repeat_candidates(region, sub.category))
         accepted = accept(
             sub,
             channel=channel,
@@ -221,16 +217,13 @@ class IntakeService:
         reasons: dict[int, str] = {}
         fresh: dict[tuple[str, str], str] = {}
         # The open reports of every (region, category) in the batch, in one round trip.
-        groups: set[tuple[str, str]] = set()
-        bands: set[str] = set()
+        groups = set()
         for item in items:
             if item.submission is not None and not item.errors:
                 located, _ = self.catalogue.locate(item.submission)
                 if located is not None:
                     groups.add((located, item.submission.category))
-                    text = (item.submission.title, item.submission.description)
-                    bands.update(lsh_bands(fingerprint(*text)))
-        candidates = await self.store.open_candidates_many(groups, now - REPEAT_WINDOW, bands)
+        candidates = await self.store.open_candidates_many(groups, now - REPEAT_WINDOW)
         for index, item in enumerate(items):
             sub = item.submission
             errors, region = item.errors, ""
@@ -269,9 +262,9 @@ class IntakeService:
                 sub.model_dump(exclude={"channel", "external_id"})
             )
             group = (region, sub.category)
-            fp = fingerprint(sub.title, sub.description)
             if group not in candidates:
-                candidates[group] = await self._repeat_candidates(region, sub.category, fp)
+                candidates[group] = await self._repeat_candidates(region, sub.category)
+            fp = fingerprint(sub.title, sub.description)
             repeat = best_match(fp, candidates[group])
             a = accept(
                 core,

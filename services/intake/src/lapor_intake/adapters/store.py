@@ -45,7 +45,6 @@ class MongoComplaintStore:
         await self.complaints.create_index(
             [("tenant", 1), ("confidential", 1), ("submitted_at", -1)]
         )
-        await self.complaints.create_index([("lsh", 1)])  # repeat candidates (multikey)
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not keys:
@@ -78,23 +77,15 @@ class MongoComplaintStore:
         self.rt.outbox.notify()
 
     async def open_candidates(
-        self,
-        region_code: str,
-        category: str,
-        since: datetime,
-        limit: int = 500,
-        bands: Collection[str] | None = None,
+        self, region_code: str, category: str, since: datetime, limit: int = 500
     ) -> list[Candidate]:
-        query: dict[str, Any] = {
-            "region_code": region_code,
-            "category": category,
-            "status": {"$nin": CLOSED},
-            "submitted_at": {"$gte": since},
-        }
-        if bands is not None:
-            query["lsh"] = {"$in": sorted(bands)}
         docs = await self.complaints.find(
-            query,
+            {
+                "region_code": region_code,
+                "category": category,
+                "status": {"$nin": CLOSED},
+                "submitted_at": {"$gte": since},
+            },
             {"fp": 1, "repeat_of": 1},
             sort=[("submitted_at", -1)],
             limit=limit,
@@ -102,25 +93,18 @@ class MongoComplaintStore:
         return [Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")) for d in docs]
 
     async def open_candidates_many(
-        self,
-        groups: Collection[tuple[str, str]],
-        since: datetime,
-        bands: Collection[str] | None = None,
-        limit: int = 500,
+        self, groups: Collection[tuple[str, str]], since: datetime, limit: int = 500
     ) -> dict[tuple[str, str], list[Candidate]]:
         out: dict[tuple[str, str], list[Candidate]] = {g: [] for g in groups}
         if not groups:
             return out
-        query: dict[str, Any] = {
-            "region_code": {"$in": sorted({r for r, _ in groups})},
-            "category": {"$in": sorted({c for _, c in groups})},
-            "status": {"$nin": CLOSED},
-            "submitted_at": {"$gte": since},
-        }
-        if bands is not None:
-            query["lsh"] = {"$in": sorted(bands)}
         docs = await self.complaints.find(
-            query,
+            {
+                "region_code": {"$in": sorted({r for r, _ in groups})},
+                "category": {"$in": sorted({c for _, c in groups})},
+                "status": {"$nin": CLOSED},
+                "submitted_at": {"$gte": since},
+            },
             {"fp": 1, "repeat_of": 1, "region_code": 1, "category": 1},
             sort=[("submitted_at", -1)],
         ).to_list()

@@ -22,7 +22,7 @@ from lapor_schemas.reference import Category, Region, province_of
 
 from .errors import field_error
 from .geo import resolve_region
-from .repeats import Match, lsh_bands
+from .repeats import Match
 
 SOURCE = "lapor-intake"
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -130,7 +130,6 @@ def accept(
         **data.model_dump(mode="python", exclude={"tracking_id"}),
         "external_id": external_id,
         "fp": fingerprint or [],
-        "lsh": lsh_bands(fingerprint or []),
         "status": "submitted",
         "agency": None,
         "updated_at": now,
@@ -174,7 +173,7 @@ def _history_entry(
     return {"event_id": event_id, "type": event_type, "status": status, "at": at, **extra}
 
 
-PRIVATE_FIELDS = ("fp", "lsh", "external_id", "entered_by", "channel_id")
+PRIVATE_FIELDS = ("fp", "external_id", "entered_by", "channel_id")
 
 
 def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:

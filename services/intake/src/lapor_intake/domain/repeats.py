@@ -6,7 +6,6 @@ function words and very short tokens, compare the sets of what remains.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,38 +39,6 @@ def similarity(a: Iterable[str], b: Iterable[str]) -> tuple[float, int]:
         return 0.0, 0
     shared = len(sa & sb)
     return shared / len(sa | sb), shared
-
-
-# Locality-sensitive hashing, so that finding the open reports worth comparing does not mean
-# reading every open report of the region: MinHash signatures of the fingerprint, cut into
-# bands; two reports sharing a band are compared exactly. With 24 bands of 2 rows, a pair
-# with Jaccard similarity 0.5 shares a band with probability 1 - (1 - 0.5^2)^24 = 99.9 %
-# (0.6: 99.9998 %); an unrelated pair (0.05) with 6 %.
-BANDS, ROWS = 24, 2
-_PRIME = (1 << 61) - 1
-_SEEDS = [
-    (
-        int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") | 1,
-        int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big"),
-    )
-    for i in range(BANDS * ROWS)
-]
-
-
-def lsh_bands(fp: Sequence[str]) -> list[str]:
-    """The fingerprint's band keys (stable across processes and versions of Python)."""
-    if not fp:
-        return []
-    hashes = [
-        int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in fp
-    ]
-    mins = [min((a * h + b) % _PRIME for h in hashes) for a, b in _SEEDS]
-    out = []
-    for band in range(BANDS):
-        rows = mins[band * ROWS : (band + 1) * ROWS]
-        digest = hashlib.blake2b(repr(rows).encode(), digest_size=6).hexdigest()
-        out.append(f"{band}:{digest}")
-    return out
 
 
 @dataclass(frozen=True, slots=True)
