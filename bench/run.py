@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lapor_devstack.procs import free_port
+from lapor_devstack.procs import Component, free_port, http_ready
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import SERVICES, Stack, infrastructure, services
 
@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--complaints", type=int, default=20_000)
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--light-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="then again with this many processes per service"
+    )
     parser.add_argument("--out", type=Path, default=Path("var/bench/results.json"))
     args = parser.parse_args(argv)
 
@@ -82,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(),
         "settings": vars(args) | {"out": str(args.out)},
     }
+    started: list[str] = []
     try:
         stack.up(infrastructure(s), timeout=90)
         say("machine", results["machine"])
@@ -105,6 +109,17 @@ def main(argv: list[str] | None = None) -> None:
         }
         say("pipeline at 10% load", results["pipeline_light"])
 
+        if args.workers > 1:
+            extra = more_workers(s, args.workers)
+            started.extend(c.name for c in extra)
+            stack.up(extra, timeout=120)
+            asyncio.run(pipeline(s, 200, "warm2"))  # the new members joined their groups
+            scaled = asyncio.run(pipeline(s, args.complaints, "scaled"))
+            results["pipeline_workers"] = scaled | {"workers_per_service": args.workers}
+            say(f"pipeline, {args.workers} workers/service", results["pipeline_workers"])
+            for comp in extra:
+                stack.pm.stop(comp.name)
+
         if args.backlog:
             for name in SERVICES:
                 stack.pm.stop(name)
@@ -113,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
             results["backlog_drain"] = observer | {"queued_at": queued}
             say("backlog drain", results["backlog_drain"])
     finally:
+        for name in started:
+            stack.pm.stop(name)
         stack.down()
 
     b1 = results["b1_raw_pipeline"]["per_second"]
@@ -120,6 +137,11 @@ def main(argv: list[str] | None = None) -> None:
     ratio_pipeline = round(results["pipeline"]["per_second"] / b1, 3)
     ratio_store = round(results["pipeline"]["intake_accepted_per_second"] / b2, 3)
     results["ratios"] = {
+        "workers_speedup": round(
+            results["pipeline_workers"]["per_second"] / results["pipeline"]["per_second"], 3
+        )
+        if "pipeline_workers" in results
+        else None,
         "pipeline_vs_raw": ratio_pipeline,
         "store_vs_bulk": ratio_store,
         "p99_accepted_to_dispatched_ms_at_10pct": results["pipeline_light"][
@@ -130,6 +152,25 @@ def main(argv: list[str] | None = None) -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out}")
     print(f"ratio_pipeline_vs_raw={ratio_pipeline} ratio_store_vs_bulk={ratio_store}")
+
+
+def more_workers(s: StackSettings, workers: int) -> list[Component]:
+    """Extra processes of every service, on ports of their own (same groups: the partitions
+    are shared out between them)."""
+    extra = []
+    for n in range(2, workers + 1):
+        for comp in services(s):
+            port = free_port()
+            env = {**comp.env, f"LAPOR_{comp.name.upper()}_PORT": str(port)}
+            extra.append(
+                Component(
+                    f"{comp.name}-{n}",
+                    comp.argv,
+                    http_ready(f"http://127.0.0.1:{port}/health"),
+                    env,
+                )
+            )
+    return extra
 
 
 async def _backlog(s: StackSettings, stack: Stack, n: int) -> dict[str, Any]:
