@@ -95,9 +95,9 @@ async def test_kill_9_mid_send_and_restart_sends_nothing_twice(
         per_report[tid] = per_report.get(tid, 0) + 1
     assert per_report == dict.fromkeys(tids, 2)
     # the kill interrupted sends: those were repeated under the same key and dropped by it
+    # (every send still unanswered at the kill is repeated: the provider answers in 0.5 s)
     repeated = len(requests) - len(delivered)
-    assert killed_with < expected, "the kill came too late to interrupt anything"
-    assert repeated >= 1, "no send was in flight at the kill"
+    assert 1 <= repeated <= killed_with, "no send was in flight at the kill"
     # notify's own record: every SMS sent, none attempted more than its interrupted attempt
     for tid in tids:
         notes = (
