@@ -154,6 +154,10 @@ async def test_exact_indicators_reports_and_a_replay_that_rebuilds_them(
         assert (
             await client.get("/api/v1/reports/ranking", params={"province": "99"})
         ).status_code == 404
+        malformed = await client.get("/api/v1/reports/ranking", params={"province": "Kalsel"})
+        assert malformed.status_code == 422
+        assert malformed.json()["errors"][0]["field"] == "province"
+        assert "tidak valid" in malformed.json()["detail"]
 
         # A replay: a second instance with its own store and groups reads both topics from the
         # beginning; its numbers equal the live ones.

@@ -120,6 +120,14 @@ async def test_every_channel_delivers_once_and_the_inboxes_list_it(
         )
         assert other_agency.status_code == 403
         assert other_agency.json()["code"] == "forbidden"
+        not_a_url = await api.put(
+            f"/api/v1/agencies/{AGENCY}/webhook",
+            json={"url": "pupr dot example"},
+            headers=admin,
+        )
+        assert not_a_url.status_code == 422
+        assert [e["field"] for e in not_a_url.json()["errors"]] == ["url"]
+        assert "url" in not_a_url.json()["detail"]
 
         await send_case(
             stack_settings,

@@ -27,7 +27,7 @@ from . import logging as lapor_logging
 from .kafka import DeadLetters, ensure_topics, make_broker
 from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings
-from .web import install_observability
+from .web import install_observability, install_validation_errors
 
 R = TypeVar("R")
 
@@ -144,6 +144,7 @@ class Runtime:
             checks={"store": self.ping_store, "broker": self.ping_broker},
             before_scrape=self._before_scrape,
         )
+        install_validation_errors(app)
         app.state.runtime = self
         return app
 

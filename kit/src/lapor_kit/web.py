@@ -45,3 +45,31 @@ def install_observability(
         for hook in before_scrape:
             await hook()
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_validation_errors(app: FastAPI) -> None:
+    """Refusals of malformed requests with the field and the reason, in Bahasa Indonesia and
+    English (a service may install a richer handler of its own, as intake does)."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())[1:]) or "<body>",
+                "code": str(err.get("type", "value_error")),
+                "message_en": str(err.get("msg", "")),
+            }
+            for err in exc.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors)
+        return JSONResponse(
+            {
+                "code": "invalid_request",
+                "detail": f"Permintaan tidak valid pada: {fields}.",
+                "detail_en": f"Invalid request at: {fields}.",
+                "errors": errors,
+            },
+            status_code=422,
+        )
