@@ -67,15 +67,15 @@ class FakeStore:
     async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
         return [w for w in self.waiting.values() if w["tracking_id"] in tracking_ids]
 
-    async def expand_waiting(
-        self, waiting_ids: Sequence[str], deliveries: Sequence[dict[str, Any]], messages: Any
-    ) -> int:
-        for w in waiting_ids:
-            self.waiting.pop(w)
-        for d in deliveries:
-            self.docs[d["_id"]] = dict(d)
-        self.outbox.extend(messages)
-        return len(deliveries)
+    async def expand_waiting(self, expansions: Mapping[str, Any]) -> int:
+        count = 0
+        for key, (deliveries, messages) in expansions.items():
+            self.waiting.pop(key)
+            for d in deliveries:
+                self.docs[d["_id"]] = dict(d)
+            self.outbox.extend(messages)
+            count += len(deliveries)
+        return count
 
     async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         return {i: dict(self.docs[i]) for i in ids if i in self.docs}

@@ -61,11 +61,10 @@ class NotifyStore(Protocol):
     async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]: ...
 
     async def expand_waiting(
-        self,
-        waiting_ids: Sequence[str],
-        deliveries: Sequence[dict[str, Any]],
-        messages: Sequence[OutMessage],
-    ) -> int: ...
+        self, expansions: Mapping[str, tuple[Sequence[dict[str, Any]], Sequence[OutMessage]]]
+    ) -> int:
+        """Replace parked notices (by id) with their deliveries and send jobs, once."""
+        ...
 
     async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 

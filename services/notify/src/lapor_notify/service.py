@@ -169,22 +169,20 @@ class NotifyService:
         facts, contacts = await self.store.facts_and_contacts(
             list({w["tracking_id"] for w in waits})
         )
-        done: list[str] = []
-        deliveries: list[dict[str, Any]] = []
-        messages: list[OutMessage] = []
+        expansions: dict[str, tuple[list[dict[str, Any]], list[OutMessage]]] = {}
         for w in waits:
             contact = contacts.get(w["tracking_id"])
             if contact is None:
                 continue
             notice = Notice(**w["notice"])
-            routes = reporter_routes(contact)
-            self._build(
-                notice, routes, facts.get(notice.tracking_id) or {}, contact, deliveries, messages
-            )
-            done.append(w["_id"])
-        if not done:
+            deliveries: list[dict[str, Any]] = []
+            messages: list[OutMessage] = []
+            case = facts.get(notice.tracking_id) or {}
+            self._build(notice, reporter_routes(contact), case, contact, deliveries, messages)
+            expansions[w["_id"]] = (deliveries, messages)
+        if not expansions:
             return 0
-        return await self.store.expand_waiting(done, deliveries, messages)
+        return await self.store.expand_waiting(expansions)
 
     def _build(
         self,

@@ -98,10 +98,7 @@ class MongoNotifyStore:
         return await self.waiting.find({"tracking_id": {"$in": list(tracking_ids)}}).to_list()
 
     async def expand_waiting(
-        self,
-        waiting_ids: Sequence[str],
-        deliveries: Sequence[dict[str, Any]],
-        messages: Sequence[OutMessage],
+        self, expansions: Mapping[str, tuple[Sequence[dict[str, Any]], Sequence[OutMessage]]]
     ) -> int:
         """Replace parked notices by their deliveries, once: a notice another worker expanded
         meanwhile is skipped (with its deliveries and jobs)."""
@@ -112,15 +109,14 @@ class MongoNotifyStore:
             still = {
                 d["_id"]
                 for d in await self.waiting.find(
-                    {"_id": {"$in": list(waiting_ids)}}, {"_id": 1}, session=session
+                    {"_id": {"$in": list(expansions)}}, {"_id": 1}, session=session
                 ).to_list()
             }
             if not still:
                 return
             await self.waiting.delete_many({"_id": {"$in": list(still)}}, session=session)
-            keep = [d for d in deliveries if _notice_key(d) in still]
-            ids = {d["_id"] for d in keep}
-            jobs = [m for m in messages if _message_delivery(m) in ids]
+            keep = [d for key in still for d in expansions[key][0]]
+            jobs = [m for key in still for m in expansions[key][1]]
             if keep:
                 await self.deliveries_.insert_many(keep, session=session)
             if jobs:
@@ -178,19 +174,3 @@ class MongoNotifyStore:
         await self.agency_channels.update_one(
             {"_id": agency_id}, {"$set": dict(changes)}, upsert=True
         )
-
-
-def _notice_key(delivery: Mapping[str, Any]) -> str:
-    """The parked notice a delivery comes from ("<event id>:reporter")."""
-    return f"{delivery['cause_event_id']}:{delivery['recipient']}"
-
-
-def _message_delivery(message: OutMessage) -> str | None:
-    import json
-
-    try:
-        value = json.loads(message.value)
-    except ValueError:
-        return None
-    found = value.get("delivery_id") or (value.get("data") or {}).get("notification_id")
-    return str(found) if found else None
