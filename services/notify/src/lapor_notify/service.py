@@ -194,12 +194,16 @@ class NotifyService:
         messages: list[OutMessage],
     ) -> None:
         now = self.clock()
+        texts: dict[tuple[str, ...], Any] = {}  # email, inbox and webhook share one text
         for route in routes:
             if route.channel != "inbox" and route.channel not in self.channels:
                 continue  # e.g. no SMS gateway configured here
             did = delivery_id(notice, route)
+            names = tuple(template_names(notice, route.channel))
             try:
-                rendered = self._render(notice, route, facts, contact)
+                if names not in texts:
+                    texts[names] = self._render(notice, names, facts, contact)
+                rendered = texts[names]
             except Exception as exc:  # a broken or missing template must not stop the rest
                 log.error("cannot render %s for %s: %r", route.channel, did, exc)
                 continue
@@ -237,7 +241,7 @@ class NotifyService:
     def _render(
         self,
         notice: Notice,
-        route: Route,
+        names: Sequence[str],
         facts: Mapping[str, Any],
         contact: Mapping[str, Any] | None,
     ) -> Any:
@@ -251,9 +255,7 @@ class NotifyService:
             lang = str(contact.get("language") or "id")
             if not contact.get("anonymous"):
                 context["reporter_name"] = contact.get("name")
-        return self.renderer.render(
-            template_names(notice, route.channel), lang, notice.tenant, context
-        )
+        return self.renderer.render(names, lang, notice.tenant, context)
 
     # -- 2. sending -------------------------------------------------------------------------
 
