@@ -27,6 +27,9 @@ class PipelineHealth:
         self.dead_letters: int | None = None
         self.admin_offsets = True
         self.readers: dict[str, AIOKafkaConsumer] = {}
+        self.topics_of: dict[str, set[str]] = {}
+        self.refreshes = 0
+        self.sweep_every = 20
 
     async def start(self) -> None:
         self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
@@ -49,6 +52,7 @@ class PipelineHealth:
             log.warning("pipeline health not read: %r", exc)
 
     async def _refresh(self) -> None:
+        self.refreshes += 1
         assert self.admin is not None
         assert self.consumer is not None
         await self.consumer.topics()  # fresh metadata: topics and partitions
@@ -96,15 +100,22 @@ class PipelineHealth:
             await reader.start()
             self.readers[group] = reader
         assert self.consumer is not None
+        # One request per partition: ask only about the topics the group has committed on
+        # (a group reads whole topics), and about every Lapor topic now and then (a group may
+        # start on another topic).
+        known = self.topics_of.get(group)
+        wanted = topics.ALL if not known or self.refreshes % self.sweep_every == 0 else known
         tps = [
             TopicPartition(t, p)
-            for t in topics.ALL
+            for t in sorted(set(wanted))
             for p in self.consumer.partitions_for_topic(t) or ()
         ]
         answers = await asyncio.gather(*(reader.committed(tp) for tp in tps))
-        return {
+        found = {
             tp: off for tp, off in zip(tps, answers, strict=True) if off is not None and off >= 0
         }
+        self.topics_of[group] = {tp.topic for tp in found} | (known or set())
+        return found
 
     async def _restart_admin(self) -> None:
         if self.admin is not None:
