@@ -60,9 +60,7 @@ class MetricsService:
         todo = first_unseen(events, fresh)
         if not todo:
             return 0
-        tids = list(
-            {e.subject for e in todo if e.type != "notification.outcome" and e.type is not None}
-        )
+        tids = list({e.subject for e in todo if e.type != "notification.outcome"})
         cases = await self.store.cases(tids)
         changed: dict[str, dict[str, Any]] = {}
         incs: list[Increment] = []
