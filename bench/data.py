@@ -3,12 +3,11 @@ held as a repeat)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import random
 from typing import Any
 
+from lapor_devstack.demo import sign
 from lapor_schemas.reference import categories, regions
 
 CHANNELS = {"63": "lapor-aa-banjarmasin", "21": "kepri-crm", "73": "baruga-sulsel"}
@@ -56,15 +55,6 @@ WORDS = sorted(
 )
 
 
-def _secret(channel: str) -> str:
-    from importlib.resources import files
-
-    data = json.loads(files("lapor_intake").joinpath("data", "credentials.dev.json").read_text())
-    secret: str = next(c["secret"] for c in data["channels"] if c["id"] == channel)
-    return secret
-
-
-SECRETS = {p: _secret(c) for p, c in CHANNELS.items()}
 REGENCIES = [r for r in regions().values() if r.kind != "province"]
 CATEGORIES = sorted(categories())
 
@@ -89,5 +79,4 @@ def external(i: int, rng: random.Random, run: str) -> tuple[bytes, bytes, list[t
     channel = CHANNELS[province]
     message = {**body, "channel": channel, "external_id": f"{run}-{i}"}
     raw = json.dumps(message).encode()
-    signature = "sha256=" + hmac.new(SECRETS[province].encode(), raw, hashlib.sha256).hexdigest()
-    return channel.encode(), raw, [("x-lapor-signature", signature.encode())]
+    return channel.encode(), raw, [("x-lapor-signature", sign(channel, raw).encode())]

@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 import uuid
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -65,13 +66,18 @@ EXTERNAL_SAMPLE: dict[str, Any] = {
 }
 
 
-def sign(channel: str, body: bytes) -> str:
-    """Sign like a registered channel, with its development secret (public, demo only)."""
+@cache
+def _dev_secret(channel: str) -> str:
     data = json.loads(
         files("lapor_intake").joinpath("data", "credentials.dev.json").read_text("utf-8")
     )
-    secret = next(c["secret"] for c in data["channels"] if c["id"] == channel)
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    secret: str = next(c["secret"] for c in data["channels"] if c["id"] == channel)
+    return secret
+
+
+def sign(channel: str, body: bytes) -> str:
+    """Sign like a registered channel, with its development secret (public, demo only)."""
+    return "sha256=" + hmac.new(_dev_secret(channel).encode(), body, hashlib.sha256).hexdigest()
 
 
 async def submit_http(client: httpx.AsyncClient, base: str, body: dict[str, Any]) -> str:
