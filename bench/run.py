@@ -21,7 +21,7 @@ from lapor_devstack.procs import Component, free_port, http_ready
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import SERVICES, Stack, infrastructure, services
 
-from . import raw
+from . import raw, storework
 from .pipeline import Observer, produce
 
 
@@ -98,9 +98,15 @@ def main(argv: list[str] | None = None) -> None:
 
         stack.up(services(s), timeout=120)
         asyncio.run(pipeline(s, 200, "warm"))  # group joins, first connections
+        urls = [f"http://127.0.0.1:{port}/metrics" for port in service_ports(s)]
+        before = storework.scrape(urls)
         full = asyncio.run(pipeline(s, args.complaints, "full"))
         results["pipeline"] = full
         say("pipeline (max throughput)", full)
+        results["store_work"] = storework.per_complaint(
+            before, storework.scrape(urls), args.complaints
+        )
+        say("store work per complaint", results["store_work"])
 
         rate = max(1.0, 0.1 * float(full["per_second"]))
         light_n = max(50, int(rate * args.light_seconds))
@@ -152,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out}")
     print(f"ratio_pipeline_vs_raw={ratio_pipeline} ratio_store_vs_bulk={ratio_store}")
+
+
+def service_ports(s: StackSettings) -> list[int]:
+    return [s.intake_port, s.routing_port, s.notify_port, s.metrics_port]
 
 
 def more_workers(s: StackSettings, workers: int) -> list[Component]:

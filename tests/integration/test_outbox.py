@@ -42,16 +42,23 @@ async def test_committed_messages_are_published_in_order_and_aborted_ones_never(
 
             with pytest.raises(RuntimeError):
                 await rt.in_transaction(write_then_fail)
+            rt.relay.hold_seconds = 3600.0  # look at what is stored before it is published
             await rt.in_transaction(write)
+            stored = await rt.outbox.collection.find({"messages.key": key}).to_list()
+            assert [d["n"] for d in stored] == [30]  # one transaction, one document
+            rt.relay.hold_seconds = 0.0
+            # an entry of the older one-message shape is still published, after them
+            legacy = {"topic": TOPIC, "key": key, "value": b"legacy", "headers": {}}
+            await rt.outbox.collection.insert_one({**legacy, "seq": 2**62, "created": 0.0})
             rt.outbox.notify()
-            records = await reader.wait_for(lambda r: r.key == key.encode(), count=30)
+            records = await reader.wait_for(lambda r: r.key == key.encode(), count=31)
             await asyncio.sleep(0.5)  # room for anything that should not be there
             values = [r.value for r in reader.records if r.key == key.encode()]
         finally:
             await reader.stop()
-        assert [r.value for r in records] == [m.value for m in committed]
+        assert [r.value for r in records] == [m.value for m in committed] + [b"legacy"]
         assert b"aborted" not in values
-        assert len(values) == 30
+        assert len(values) == 31
         assert len({r.partition for r in records}) == 1  # one key, one partition, one order
         assert await rt.outbox.collection.count_documents({}) == 0
 

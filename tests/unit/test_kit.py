@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from lapor_kit import outbox
 from lapor_kit.kafka import decode_batch, decode_case_events, encode
 from lapor_kit.logging import redact
+from lapor_kit.outbox import OutMessage
 from lapor_schemas import ExternalSubmission
 
 
@@ -47,3 +49,13 @@ def test_a_batch_processes_each_unseen_event_once() -> None:
 
     a, b, a_again, c = (SimpleNamespace(id=i) for i in ("a", "b", "a", "c"))
     assert [e.id for e in first_unseen([a, b, a_again, c], {"a", "c"})] == ["a", "c"]
+
+
+def test_outbox_keeps_a_transactions_messages_together_in_order_split_only_when_large() -> None:
+    small = [OutMessage("t", f"k{i}", b"x" * 10) for i in range(2500)]
+    chunks = outbox._chunks(small)
+    assert [len(c) for c in chunks] == [1000, 1000, 500]
+    assert [m for c in chunks for m in c] == small
+    big = [OutMessage("t", "k", b"x" * (1024 * 1024)) for _ in range(9)]
+    assert [len(c) for c in outbox._chunks(big)] == [3, 3, 3]  # 4 MB per document at most
+    assert outbox._chunks([OutMessage("t", "k", b"x" * (5 * 1024 * 1024))]) != []

@@ -27,6 +27,7 @@ from . import logging as lapor_logging
 from .kafka import DeadLetters, ensure_topics, make_broker
 from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings
+from .storestats import StoreCommandStats
 from .web import install_observability, install_validation_errors
 
 R = TypeVar("R")
@@ -40,6 +41,7 @@ class Runtime:
         self.broker: KafkaBroker = make_broker(settings, service=service, registry=self.registry)
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.mongo_url,
+            event_listeners=[StoreCommandStats(self.registry, service)],
             tz_aware=True,
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,
             appname=f"lapor-{service}",

@@ -1,0 +1,50 @@
+"""The store work per complaint, from the services' ``lapor_store_*`` counters."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections import defaultdict
+
+from prometheus_client.parser import text_string_to_metric_families
+
+STORE_METRICS = ("lapor_store_commands", "lapor_store_documents", "lapor_store_command_seconds")
+Key = tuple[str, str, str, str]  # metric, service, command, collection
+
+
+def scrape(urls: list[str]) -> dict[Key, float]:
+    totals: dict[Key, float] = defaultdict(float)
+    for url in urls:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (our http URLs)
+            text = answer.read().decode()
+        for family in text_string_to_metric_families(text):
+            if family.name not in STORE_METRICS:
+                continue
+            for sample in family.samples:
+                if not sample.name.endswith("_total"):
+                    continue
+                labels = sample.labels
+                key = (family.name, labels["service"], labels["command"], labels["collection"])
+                totals[key] += sample.value
+    return totals
+
+
+def per_complaint(before: dict[Key, float], after: dict[Key, float], n: int) -> dict[str, object]:
+    """Commands, documents and client-side seconds per complaint, by service and in all, and
+    the busiest (service, command, collection) triples of each."""
+    delta = {k: after[k] - before.get(k, 0.0) for k in after}
+    out: dict[str, object] = {}
+    for metric, label in zip(STORE_METRICS, ("commands", "documents", "seconds"), strict=True):
+        digits = 5 if label == "seconds" else 2
+        by_service: dict[str, float] = defaultdict(float)
+        for (m, service, _, _), v in delta.items():
+            if m == metric:
+                by_service[service] += v
+        out[f"{label}_per_complaint"] = {
+            "all": round(sum(by_service.values()) / n, digits),
+            **{s: round(v / n, digits) for s, v in sorted(by_service.items())},
+        }
+        busiest = sorted(((v, k) for k, v in delta.items() if k[0] == metric), reverse=True)
+        out[f"busiest_{label}_per_complaint"] = {
+            f"{s}:{c}:{coll}": round(v / n, digits) for v, (_, s, c, coll) in busiest[:16]
+        }
+    return out
