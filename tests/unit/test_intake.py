@@ -13,7 +13,7 @@ from lapor_intake.domain.credentials import Registry, sign
 from lapor_intake.domain.errors import from_pydantic
 from lapor_intake.domain.model import Accepted, Catalogue, accept, new_tracking_id
 from lapor_intake.domain.repeats import Candidate
-from lapor_intake.domain.views import view_update
+from lapor_intake.domain.views import view_update, view_updates
 from lapor_intake.handlers import decode_external
 from lapor_intake.ports import DuplicateExternalIdError
 from lapor_intake.service import ExternalItem, IntakeService, SubmissionRejectedError
@@ -26,7 +26,7 @@ from lapor_schemas import (
     topics,
 )
 from lapor_schemas.reference import categories, regions
-from tests.factories import dispatched
+from tests.factories import dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CATALOGUE = Catalogue(categories(), regions())
@@ -274,6 +274,26 @@ def test_view_update_is_conditional_on_the_event_not_being_applied_yet() -> None
     assert flt == {"_id": "LPR-0000000001", "history.event_id": {"$ne": event.id}}
     assert change["$set"]["status"] == "dispatched"
     assert change["$set"]["agency"]["id"] == "63.71.pupr"
+
+
+def test_a_batchs_events_become_one_view_update_per_case_without_the_applied_ones() -> None:
+    first = dispatched(agency_id="63.71.dinkes", agency_name="Dinas Kesehatan")
+    moved = dispatched(agency_id="63.71.pupr", time=datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    other = dispatched("LPR-0000000002")
+    events = [submitted(), first, other, moved, first]  # a repeated copy, a submission
+    updates = view_updates(events, {})
+    assert [f["_id"] for f, _ in updates] == ["LPR-0000000001", "LPR-0000000002"]
+    flt, change = updates[0]
+    assert flt["history.event_id"] == {"$nin": [first.id, moved.id]}
+    entries = change["$push"]["history"]["$each"]
+    assert [e["event_id"] for e in entries] == [first.id, moved.id]
+    assert change["$set"]["agency"]["id"] == "63.71.pupr"  # the later event wins
+    assert change["$set"]["updated_at"] == moved.time
+    # after a crash half-way, only what the view does not have yet is pushed
+    again = view_updates(events, {"LPR-0000000001": {first.id}, "LPR-0000000002": {other.id}})
+    assert len(again) == 1
+    assert again[0][0] == {"_id": "LPR-0000000001", "history.event_id": {"$ne": moved.id}}
+    assert again[0][1]["$push"]["history"]["event_id"] == moved.id
 
 
 def test_decode_external_refuses_unknown_channels_and_bad_signatures() -> None:

@@ -49,3 +49,7 @@ class ComplaintStore(Protocol):
     async def apply_views(
         self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]
     ) -> None: ...
+
+    async def applied_events(self, tracking_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The event ids already in each view's history."""
+        ...

@@ -37,7 +37,7 @@ from .domain.model import (
 )
 from .domain.repeats import Candidate, best_match, fingerprint
 from .domain.sms import normalise_phone
-from .domain.views import view_update
+from .domain.views import view_change, view_updates
 from .ports import ComplaintStore, DuplicateExternalIdError
 
 REPEAT_WINDOW = timedelta(days=90)
@@ -443,8 +443,13 @@ class IntakeService:
         return [public_view(d) for d in docs]
 
     async def project(self, events: Sequence[CaseEvent]) -> int:
-        """Apply case-log events to the reporter-facing views (idempotent)."""
-        updates = [u for u in (view_update(e) for e in events) if u is not None]
+        """Apply case-log events to the reporter-facing views (idempotent), one write per
+        case: routing's events for a case usually arrive together (verified, dispatched)."""
+        relevant = [e for e in events if view_change(e) is not None]
+        if not relevant:
+            return 0
+        applied = await self.store.applied_events(list({e.subject for e in relevant}))
+        updates = view_updates(relevant, applied)
         if updates:
             await self.store.apply_views(updates)
         return len(updates)

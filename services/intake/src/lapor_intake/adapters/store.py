@@ -140,7 +140,16 @@ class MongoComplaintStore:
         ).to_list()
 
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-        await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=True)
+        await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=False)
+
+    async def applied_events(self, tracking_ids: Sequence[str]) -> dict[str, set[str]]:
+        docs = await self.complaints.find(
+            {"_id": {"$in": list(tracking_ids)}}, {"history.event_id": 1}
+        ).to_list()
+        return {
+            d["_id"]: {h.get("event_id") for h in d.get("history") or () if h.get("event_id")}
+            for d in docs
+        }
 
 
 def _is_duplicate(exc: Exception) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from lapor_schemas import CaseDispatched, CaseEscalated, CaseEvent, ComplaintSubmitted
@@ -27,10 +28,11 @@ ROUTING_EVENTS = frozenset(
 TRANSIENT = frozenset({"declined", "verified"})
 
 
-def view_update(event: CaseEvent) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The (filter, update) that applies ``event`` to its view exactly once, or ``None`` when
-    the event does not change the view. The filter skips events already in the history, so a
-    redelivered event is a no-op."""
+Change = tuple[str, dict[str, Any], dict[str, Any]]  # event id, history entry, fields to set
+
+
+def view_change(event: CaseEvent) -> Change | None:
+    """What ``event`` changes in its view, or ``None`` when it changes nothing."""
     if isinstance(event, ComplaintSubmitted) or event.type not in ROUTING_EVENTS:
         return None  # submissions and the reporter's own events are written by intake itself
     data: Any = event.data
@@ -55,5 +57,44 @@ def view_update(event: CaseEvent) -> tuple[dict[str, Any], dict[str, Any]] | Non
         for key in ("reason", "text"):
             if getattr(data, key, None):
                 entry[key] = getattr(data, key)
-    flt = {"_id": event.subject, "history.event_id": {"$ne": event.id}}
-    return flt, {"$set": sets, "$push": {"history": entry}}
+    return event.id, entry, sets
+
+
+def view_update(event: CaseEvent) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The (filter, update) that applies ``event`` to its view exactly once, or ``None`` when
+    the event does not change the view. The filter skips events already in the history, so a
+    redelivered event is a no-op."""
+    updates = view_updates([event], {})
+    return updates[0] if updates else None
+
+
+def view_updates(
+    events: Sequence[CaseEvent], applied: Mapping[str, Collection[str]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """One (filter, update) per case for a batch of events, in order: the events of a case
+    that are not yet in its history (``applied``: the event ids each view already has) are
+    pushed together and their fields set, later events winning. The filter matches only while
+    none of them is in the history, so applying an update twice changes nothing (a concurrent
+    consumer of the same batch pushes the same events)."""
+    by_case: dict[str, list[Change]] = {}
+    for event in events:
+        change = view_change(event)
+        if change is None or event.id in applied.get(event.subject, ()):
+            continue
+        changes = by_case.setdefault(event.subject, [])
+        if all(c[0] != event.id for c in changes):
+            changes.append(change)
+    updates = []
+    for subject, changes in by_case.items():
+        sets: dict[str, Any] = {}
+        for _, _, more in changes:
+            sets.update(more)
+        ids = [c[0] for c in changes]
+        flt = {
+            "_id": subject,
+            "history.event_id": {"$ne": ids[0]} if len(ids) == 1 else {"$nin": ids},
+        }
+        entries = [c[1] for c in changes]
+        push = entries[0] if len(entries) == 1 else {"$each": entries}
+        updates.append((flt, {"$set": sets, "$push": {"history": push}}))
+    return updates
