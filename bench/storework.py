@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import urllib.request
 from collections import defaultdict
 
@@ -28,11 +30,41 @@ def scrape(urls: list[str]) -> dict[Key, float]:
     return totals
 
 
-def per_complaint(before: dict[Key, float], after: dict[Key, float], n: int) -> dict[str, object]:
-    """Commands, documents and client-side seconds per complaint, by service and in all, and
-    the busiest (service, command, collection) triples of each."""
+def consumer_lag(metrics_url: str) -> float:
+    """The records no consumer group has processed yet (metrics service's gauge)."""
+    with urllib.request.urlopen(metrics_url, timeout=10) as answer:  # noqa: S310 (our URL)
+        text = answer.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "lapor_consumer_lag_records"
+        for sample in family.samples
+    )
+
+
+async def until_quiet(metrics_url: str, timeout: float = 900.0) -> float:
+    """Wait until every consumer group has caught up (twice in a row); returns the seconds
+    waited. Measurements after a full-speed run would otherwise share the store with its
+    leftovers (notify and metrics run behind routing)."""
+    start = time.monotonic()
+    calm = 0
+    while calm < 2:
+        if time.monotonic() - start > timeout:
+            raise TimeoutError("the services did not catch up")
+        await asyncio.sleep(1.0)
+        calm = calm + 1 if consumer_lag(metrics_url) == 0 else 0
+    return round(time.monotonic() - start, 1)
+
+
+def per_complaint(
+    before: dict[Key, float], after: dict[Key, float], n: int, seconds: float
+) -> dict[str, object]:
+    """Commands, documents and client-side seconds per complaint, by service and in all, the
+    busiest (service, command, collection) triples of each, and the documents written per
+    second over ``seconds``."""
     delta = {k: after[k] - before.get(k, 0.0) for k in after}
-    out: dict[str, object] = {}
+    written = sum(v for k, v in delta.items() if k[0] == "lapor_store_documents")
+    out: dict[str, object] = {"documents_per_second": round(written / seconds, 1)}
     for metric, label in zip(STORE_METRICS, ("commands", "documents", "seconds"), strict=True):
         digits = 5 if label == "seconds" else 2
         by_service: dict[str, float] = defaultdict(float)
