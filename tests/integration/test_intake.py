@@ -13,6 +13,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from lapor_devstack.settings import StackSettings
+from lapor_intake.adapters.store import MongoComplaintStore
 from lapor_intake.main import build
 from lapor_intake.settings import IntakeSettings
 from lapor_kit.runtime import Runtime
@@ -166,3 +167,25 @@ async def test_case_log_events_update_the_status_view_once(
     assert [h["status"] for h in view["history"]] == ["submitted", "dispatched"]
     missing = await client.get("/api/v1/complaints/LPR-0000000000")
     assert missing.status_code == 404
+
+
+async def test_channel_keys_of_reports_stored_before_the_key_registry_are_backfilled(
+    stack_settings: StackSettings, infra: object
+) -> None:
+    rt = Runtime(fast_settings(IntakeSettings, stack_settings), "intake")
+    store = MongoComplaintStore(rt)
+    try:
+        await rt.db["complaints"].insert_many(
+            [
+                {"_id": "LPR-OLD0000001", "channel_id": "baruga-sulsel", "external_id": "B-1"},
+                {"_id": "LPR-OLD0000002", "channel_id": None, "external_id": None},
+            ]
+        )
+        assert await store.external_ids([("baruga-sulsel", "B-1")]) == {}
+        await store.ensure_indexes()
+        known = await store.external_ids([("baruga-sulsel", "B-1"), ("baruga-sulsel", "B-2")])
+        assert known == {("baruga-sulsel", "B-1"): "LPR-OLD0000001"}
+        assert await rt.db["external_keys"].count_documents({}) == 1
+    finally:
+        await rt.mongo.drop_database(rt.db.name)
+        await rt.mongo.close()
