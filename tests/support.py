@@ -121,6 +121,7 @@ def fast_settings(cls: type[Any], stack: Any, **overrides: Any) -> Any:
         "mongo_db_prefix": f"t{_uuid.uuid4().hex[:8]}",
         "kafka_session_timeout_ms": 6000,
         "kafka_heartbeat_interval_ms": 500,
+        "kafka_fetch_max_wait_ms": 50,
         "outbox_idle_seconds": 0.2,
         **overrides,
     }

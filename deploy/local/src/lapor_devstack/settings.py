@@ -21,6 +21,8 @@ class StackSettings(BaseSettings):
     metrics_port: int = 8004
     var_dir: Path = Path("var")
     kafka_session_timeout_ms: int = 6000
+    # Tansu holds an empty fetch for its whole wait (Kafka does not): keep it short locally
+    kafka_fetch_max_wait_ms: int = 50
     log_level: str = "INFO"
 
     @property
@@ -46,6 +48,7 @@ class StackSettings(BaseSettings):
             "LAPOR_NOTIFY_PORT": str(self.notify_port),
             "LAPOR_METRICS_PORT": str(self.metrics_port),
             "LAPOR_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
+            "LAPOR_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
             "LAPOR_LOG_LEVEL": self.log_level,
         }
 

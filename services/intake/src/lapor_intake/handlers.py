@@ -59,7 +59,7 @@ def make_router(rt: Runtime, service: IntakeService, registry: Registry) -> Kafk
 
     @router.subscriber(
         topics.INTAKE,
-        **batch_subscriber_options(settings, "lapor-intake"),
+        **batch_subscriber_options(settings, "lapor-intake", prompt=True),
         title="intake.external",
         description="Submissions from registered regional systems, signed with HMAC-SHA256 "
         "(header x-lapor-signature); every record is answered on lapor.intake.receipts.v1; "

@@ -23,7 +23,7 @@ def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) ->
 
     @router.subscriber(
         topics.CASES,
-        **batch_subscriber_options(rt.settings, "lapor-notify"),
+        **batch_subscriber_options(rt.settings, "lapor-notify", prompt=True),
         title="notify.cases",
         description="Plans the notifications each lifecycle event causes.",
     )
@@ -46,7 +46,7 @@ def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) ->
     for channel, topic in topics.NOTIFY_SEND.items():
         router.subscriber(
             topic,
-            **batch_subscriber_options(rt.settings, f"lapor-notify-send-{channel}"),
+            **batch_subscriber_options(rt.settings, f"lapor-notify-send-{channel}", prompt=True),
             title=f"notify.send.{channel}",
             description=f"Sends {channel} deliveries (one consumer group per channel).",
         )(_sender(rt, service, channel))

@@ -17,7 +17,7 @@ def make_router(rt: Runtime, service: RoutingService) -> KafkaRouter:
 
     @router.subscriber(
         topics.CASES,
-        **batch_subscriber_options(rt.settings, "lapor-routing"),
+        **batch_subscriber_options(rt.settings, "lapor-routing", prompt=True),
         title="routing.cases",
         description="Opens a case for each submitted report and applies the reporter's "
         "replies, disputes and ratings to the lifecycle.",
