@@ -78,3 +78,24 @@ async def test_processed_events_are_remembered_with_the_effect(kit_settings: Kit
             await rt.in_transaction(mark)  # a second writer of the same event loses
     finally:
         await rt.mongo.close()
+
+
+async def test_store_commands_documents_and_time_are_counted(kit_settings: KitSettings) -> None:
+    rt = Runtime(kit_settings, "statstest")
+
+    def sample(metric: str, command: str, collection: str) -> float:
+        labels = {"service": "statstest", "command": command, "collection": collection}
+        return rt.registry.get_sample_value(metric, labels) or 0.0
+
+    try:
+        await rt.db["things"].insert_many([{"n": i} for i in range(3)])
+        await rt.db["things"].update_many({}, {"$set": {"seen": True}})
+        await rt.db["things"].find({"n": {"$gt": 0}}).to_list()
+        assert sample("lapor_store_commands_total", "insert", "things") == 1
+        assert sample("lapor_store_documents_total", "insert", "things") == 3
+        assert sample("lapor_store_documents_total", "update", "things") == 1  # one statement
+        assert sample("lapor_store_commands_total", "find", "things") == 1
+        assert sample("lapor_store_command_seconds_total", "insert", "things") > 0
+    finally:
+        await rt.mongo.drop_database(rt.db.name)
+        await rt.mongo.close()

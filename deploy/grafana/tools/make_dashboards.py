@@ -241,6 +241,28 @@ OPS = dashboard(
             [("sum by (service) (rate(lapor_outbox_published_total[5m]))", "{{service}}")],
         ),
         panel(
+            "Waktu penyimpanan / Store time per second, by command and collection",
+            "timeseries",
+            [
+                (
+                    "topk(10, sum by (service, command, collection) "
+                    "(rate(lapor_store_command_seconds_total[5m])))",
+                    "{{service}} {{command}} {{collection}}",
+                )
+            ],
+        ),
+        panel(
+            "Dokumen ditulis per detik / Store documents written per second",
+            "timeseries",
+            [
+                (
+                    "sum by (service) (rate(lapor_store_documents_total[5m]))",
+                    "{{service}}",
+                ),
+                ("sum(rate(lapor_store_commands_total[5m]))", "commands, all services"),
+            ],
+        ),
+        panel(
             "Notifikasi gagal / Notifications retrying, failed, dead-lettered",
             "timeseries",
             [
