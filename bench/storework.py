@@ -7,18 +7,22 @@ import time
 import urllib.request
 from collections import defaultdict
 
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 STORE_METRICS = ("lapor_store_commands", "lapor_store_documents", "lapor_store_command_seconds")
 Key = tuple[str, str, str, str]  # metric, service, command, collection
 
 
+def _families(url: str) -> list[Metric]:
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (our http URLs)
+        return list(text_string_to_metric_families(answer.read().decode()))
+
+
 def scrape(urls: list[str]) -> dict[Key, float]:
     totals: dict[Key, float] = defaultdict(float)
     for url in urls:
-        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (our http URLs)
-            text = answer.read().decode()
-        for family in text_string_to_metric_families(text):
+        for family in _families(url):
             if family.name not in STORE_METRICS:
                 continue
             for sample in family.samples:
@@ -32,11 +36,9 @@ def scrape(urls: list[str]) -> dict[Key, float]:
 
 def consumer_lag(metrics_url: str) -> float:
     """The records no consumer group has processed yet (metrics service's gauge)."""
-    with urllib.request.urlopen(metrics_url, timeout=10) as answer:  # noqa: S310 (our URL)
-        text = answer.read().decode()
     return sum(
         sample.value
-        for family in text_string_to_metric_families(text)
+        for family in _families(metrics_url)
         if family.name == "lapor_consumer_lag_records"
         for sample in family.samples
     )

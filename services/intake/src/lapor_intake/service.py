@@ -37,7 +37,7 @@ from .domain.model import (
 )
 from .domain.repeats import Candidate, best_match, fingerprint
 from .domain.sms import normalise_phone
-from .domain.views import view_change, view_updates
+from .domain.views import changes_view, view_updates
 from .ports import ComplaintStore, DuplicateExternalIdError
 
 REPEAT_WINDOW = timedelta(days=90)
@@ -445,7 +445,7 @@ class IntakeService:
     async def project(self, events: Sequence[CaseEvent]) -> int:
         """Apply case-log events to the reporter-facing views (idempotent), one write per
         case: routing's events for a case usually arrive together (verified, dispatched)."""
-        relevant = [e for e in events if view_change(e) is not None]
+        relevant = [e for e in events if changes_view(e)]
         if not relevant:
             return 0
         applied = await self.store.applied_events(list({e.subject for e in relevant}))

@@ -57,17 +57,22 @@ class MongoComplaintStore:
         """Reports stored before ``external_keys`` existed get their keys (once)."""
         if await self.external_keys.estimated_document_count() > 0:
             return
-        docs = await self.complaints.find(
+        keys: list[dict[str, str]] = []
+        async with self.complaints.find(
             {"external_id": {"$type": "string"}}, {"channel_id": 1, "external_id": 1}
-        ).to_list()
-        keys = [
-            _key_doc(d["channel_id"], d["external_id"], d["_id"])
-            for d in docs
-            if d.get("channel_id")
-        ]
-        for i in range(0, len(keys), 1000):
+        ) as cursor:
+            async for d in cursor:
+                if d.get("channel_id"):
+                    keys.append(_key_doc(d["channel_id"], d["external_id"], d["_id"]))
+                if len(keys) >= 1000:
+                    await self._insert_keys(keys)
+                    keys = []
+        await self._insert_keys(keys)
+
+    async def _insert_keys(self, keys: list[dict[str, str]]) -> None:
+        if keys:
             with contextlib.suppress(BulkWriteError):  # another process backfilled meanwhile
-                await self.external_keys.insert_many(keys[i : i + 1000], ordered=False)
+                await self.external_keys.insert_many(keys, ordered=False)
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not keys:

@@ -31,10 +31,16 @@ TRANSIENT = frozenset({"declined", "verified"})
 Change = tuple[str, dict[str, Any], dict[str, Any]]  # event id, history entry, fields to set
 
 
+def changes_view(event: CaseEvent) -> bool:
+    """Whether ``event`` changes its view: submissions and the reporter's own events are
+    written by intake itself."""
+    return not isinstance(event, ComplaintSubmitted) and event.type in ROUTING_EVENTS
+
+
 def view_change(event: CaseEvent) -> Change | None:
     """What ``event`` changes in its view, or ``None`` when it changes nothing."""
-    if isinstance(event, ComplaintSubmitted) or event.type not in ROUTING_EVENTS:
-        return None  # submissions and the reporter's own events are written by intake itself
+    if not changes_view(event):
+        return None
     data: Any = event.data
     status = "dispatched" if isinstance(event, CaseDispatched) else data.status
     entry: dict[str, Any] = {
