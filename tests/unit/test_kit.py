@@ -59,3 +59,92 @@ def test_outbox_keeps_a_transactions_messages_together_in_order_split_only_when_
     big = [OutMessage("t", "k", b"x" * (1024 * 1024)) for _ in range(9)]
     assert [len(c) for c in outbox._chunks(big)] == [3, 3, 3]  # 4 MB per document at most
     assert outbox._chunks([OutMessage("t", "k", b"x" * (5 * 1024 * 1024))]) != []
+
+
+# -- poison records -------------------------------------------------------------------------
+
+
+def test_decoding_is_bounded_in_size_and_depth_and_total() -> None:
+    from lapor_kit.kafka import MAX_RECORD_BYTES, bounds_problem
+
+    assert bounds_problem(b"[" * 40 + b"]" * 40) is not None
+    # brackets inside strings are not nesting
+    assert bounds_problem(b'{"t": "' + b"[" * 100 + b'"}') is None
+    assert bounds_problem(b"x" * (MAX_RECORD_BYTES + 1)) is not None
+
+    def explode(_: bytes) -> None:
+        raise RecursionError("deep")
+
+    records = [_rec(b"[" * 100_000 + b"]" * 100_000), _rec(b"{}")]
+    good, bad = decode_batch(records, explode)
+    assert good == []
+    assert "too deeply nested" in bad[0].reason
+    assert "RecursionError" in bad[1].reason
+
+
+def test_a_dead_letter_always_fits_and_names_the_original() -> None:
+    import hashlib
+
+    from lapor_kit.kafka import DLQ_MAX_VALUE_BYTES, dead_letter_parts
+    from lapor_schemas import topics
+
+    huge = b"z" * (3 * 1024 * 1024)
+    rec = SimpleNamespace(
+        value=huge,
+        topic="t",
+        partition=1,
+        offset=9,
+        key=b"k" * 5000,
+        headers=[(f"h{i}", b"v" * 5000) for i in range(100)],
+    )
+    value, key, headers = dead_letter_parts(rec, "r" * 5000, "intake")
+    assert len(value) == DLQ_MAX_VALUE_BYTES
+    assert key is not None
+    assert len(key) <= 1024
+    assert headers[topics.DLQ_ORIGINAL_SHA256] == hashlib.sha256(huge).hexdigest()
+    assert headers[topics.DLQ_ORIGINAL_BYTES] == str(len(huge))
+    assert sum(len(k) + len(v) for k, v in headers.items()) < 64 * 1024
+    small = SimpleNamespace(value=b"{}", topic="t", partition=0, offset=1, key=None, headers=[])
+    value, _, headers = dead_letter_parts(small, "bad", "intake")
+    assert value == b"{}"
+    assert topics.DLQ_TRUNCATED not in headers
+
+
+class _Letters:
+    def __init__(self) -> None:
+        self.sent: list[tuple[object, str, str]] = []
+
+    async def send(self, bad: list[object], *, reason_class: str = "invalid") -> None:
+        self.sent.extend((b.record, b.reason, reason_class) for b in bad)  # type: ignore[attr-defined]
+
+
+async def test_a_poison_record_is_isolated_and_the_rest_of_the_batch_goes_on() -> None:
+    from lapor_kit.kafka import process_isolated
+
+    handled: list[int] = []
+
+    async def work(records: list[int]) -> None:
+        if 13 in records:
+            raise KeyError("no coordinator for 63.99")
+        handled.extend(records)
+
+    letters = _Letters()
+    await process_isolated([11, 12, 13, 14], work, letters)  # type: ignore[arg-type]
+    assert handled == [11, 12, 14]
+    assert [(r, c) for r, _, c in letters.sent] == [(13, "unprocessable")]
+    assert "no coordinator" in letters.sent[0][1]
+
+
+async def test_an_infrastructure_error_redelivers_the_batch() -> None:
+    import pytest
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from lapor_kit.kafka import process_isolated
+
+    async def work(records: list[int]) -> None:
+        raise ServerSelectionTimeoutError("store down")
+
+    letters = _Letters()
+    with pytest.raises(ServerSelectionTimeoutError):
+        await process_isolated([1, 2], work, letters)  # type: ignore[arg-type]
+    assert letters.sent == []

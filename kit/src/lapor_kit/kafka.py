@@ -8,14 +8,22 @@ services need:
   after its effects are durable. An infrastructure error (store down) raises, the batch is
   sought back and redelivered after a back-off (:func:`backoff_on_error`).
 * a *malformed* record never blocks its partition: :func:`decode_batch` splits a batch into
-  good records and dead letters; :class:`DeadLetters` publishes the original bytes with the
-  reason in ``x-dlq-*`` headers to ``lapor.dlq.v1`` before the batch is acknowledged.
+  good records and dead letters; decoding is bounded (size, nesting depth) and total — any
+  exception while decoding is a dead letter, never a redelivery. :class:`DeadLetters`
+  publishes the original bytes with the reason in ``x-dlq-*`` headers to ``lapor.dlq.v1``
+  before the batch is acknowledged; an original too large for the topic is truncated and
+  carries its size and SHA-256, so the dead letter itself always fits.
+* a record that decodes but that the service cannot handle (a bug, a value the domain has no
+  answer for) is isolated by :func:`process_isolated`: the batch is retried record by record
+  and only the record that fails is dead-lettered. Only infrastructure errors
+  (:func:`is_infrastructure`) make a batch redeliver.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -24,13 +32,15 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
+from bson.errors import InvalidDocument
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.middlewares import AckPolicy
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
+from pymongo.errors import PyMongoError
 
 from lapor_schemas import CaseEvent, parse_case_event, topics
 
@@ -81,7 +91,16 @@ def batch_subscriber_options(
         "max_records": settings.kafka_max_records,
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms if prompt else 500,
         "batch_timeout_ms": settings.kafka_batch_timeout_ms,
+        "decoder": skip_decoding,
     }
+
+
+async def skip_decoding(_msg: Any) -> None:
+    """FastStream's own decoder parses every record as JSON before the handler runs, outside
+    any handler's error handling: one record nested 100,000 levels deep raised there and
+    blocked its partition. Lapor's handlers read ``msg.raw_message`` and decode with
+    :func:`decode_batch` (bounded and total), so the framework decodes nothing."""
+    return None
 
 
 async def ensure_topics(
@@ -124,22 +143,68 @@ class Bad:
     reason: str
 
 
+MAX_RECORD_BYTES = 512 * 1024
+"""The largest record value a service decodes. Lapor's messages are a few KiB (attachments
+travel as references); anything larger is refused before it is parsed."""
+MAX_JSON_DEPTH = 32
+"""The deepest nesting of arrays and objects a record may have (Lapor's own are < 8)."""
+
+
+def bounds_problem(
+    raw: bytes, *, max_bytes: int = MAX_RECORD_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> str | None:
+    """Why ``raw`` is too big or too deep to parse, or ``None``. The depth scan runs only on
+    values with more brackets than ``max_depth`` (a C-speed count first), so ordinary records
+    cost nothing; brackets inside JSON strings are skipped."""
+    if len(raw) > max_bytes:
+        return f"too large: {len(raw)} bytes (limit {max_bytes})"
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return None
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > max_depth:
+                return f"too deeply nested: more than {max_depth} levels"
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return None
+
+
 def decode_batch(
     records: Iterable[Any], decode: Callable[[bytes], T | None]
 ) -> tuple[list[Good[T]], list[Bad]]:
     """Split records into decoded values and dead letters. ``decode`` returning ``None`` means
-    "skip on purpose" (e.g. an event type this version does not handle)."""
+    "skip on purpose" (e.g. an event type this version does not handle). Total: whatever
+    ``decode`` raises (a ``RecursionError``, a bug) makes that record a dead letter."""
     good: list[Good[T]] = []
     bad: list[Bad] = []
     for record in records:
         raw = record.value or b""
+        problem = bounds_problem(raw)
+        if problem is not None:
+            bad.append(Bad(record, problem))
+            continue
         try:
             value = decode(raw)
         except ValidationError as exc:
             bad.append(Bad(record, describe_validation_error(exc)))
             continue
         except (ValueError, UnicodeDecodeError) as exc:
-            bad.append(Bad(record, f"undecodable: {exc}"))
+            bad.append(Bad(record, f"undecodable: {str(exc)[:500]}"))
+            continue
+        except Exception as exc:
+            bad.append(Bad(record, f"undecodable: {type(exc).__name__}: {str(exc)[:500]}"))
             continue
         if value is not None:
             good.append(Good(record, value))
@@ -160,8 +225,45 @@ def describe_validation_error(exc: ValidationError, limit: int = 10) -> str:
     return "invalid message: " + "; ".join(parts)
 
 
+DLQ_MAX_VALUE_BYTES = 64 * 1024
+"""Originals above this are truncated in the dead letter (with their size and SHA-256)."""
+_DLQ_MAX_HEADER = 1024
+_DLQ_MAX_COPIED_HEADERS = 16
+
+
+def dead_letter_parts(
+    rec: Any, reason: str, service: str
+) -> tuple[bytes, bytes | None, dict[str, str]]:
+    """The value, key and headers of a dead letter for ``rec``: always small enough to be
+    published, whatever the original was (a record that could not be dead-lettered would
+    block its partition again)."""
+    value = bytes(rec.value or b"")
+    key = bytes(rec.key)[:_DLQ_MAX_HEADER] if rec.key is not None else None
+    headers = {
+        topics.DLQ_REASON: reason[:2000],
+        topics.DLQ_SOURCE_TOPIC: str(rec.topic),
+        topics.DLQ_SOURCE_PARTITION: str(rec.partition),
+        topics.DLQ_SOURCE_OFFSET: str(rec.offset),
+        topics.DLQ_SERVICE: f"lapor-{service}",
+        topics.DLQ_TIME: datetime.now(UTC).isoformat(),
+    }
+    if key is not None:
+        headers[topics.DLQ_SOURCE_KEY] = key.decode("utf-8", "replace")
+    if len(value) > DLQ_MAX_VALUE_BYTES:
+        headers[topics.DLQ_TRUNCATED] = "true"
+        headers[topics.DLQ_ORIGINAL_BYTES] = str(len(value))
+        headers[topics.DLQ_ORIGINAL_SHA256] = hashlib.sha256(value).hexdigest()
+        value = value[:DLQ_MAX_VALUE_BYTES]
+    for name, header_value in list(rec.headers or ())[:_DLQ_MAX_COPIED_HEADERS]:
+        if len(name) <= 256:
+            text = bytes(header_value)[:_DLQ_MAX_HEADER].decode("utf-8", "replace")
+            headers.setdefault(name, text)
+    return value, key, headers
+
+
 class DeadLetters:
-    """Publishes refused records to the dead-letter topic, unchanged, and counts them."""
+    """Publishes refused records to the dead-letter topic, unchanged (truncated when too large
+    for the topic), and counts them."""
 
     def __init__(self, broker: KafkaBroker, *, service: str, registry: CollectorRegistry) -> None:
         self._broker = broker
@@ -180,21 +282,10 @@ class DeadLetters:
         futures: list[Awaitable[Any]] = []
         for item in bad:
             rec = item.record
-            headers = {
-                topics.DLQ_REASON: item.reason[:2000],
-                topics.DLQ_SOURCE_TOPIC: str(rec.topic),
-                topics.DLQ_SOURCE_PARTITION: str(rec.partition),
-                topics.DLQ_SOURCE_OFFSET: str(rec.offset),
-                topics.DLQ_SERVICE: f"lapor-{self._service}",
-                topics.DLQ_TIME: datetime.now(UTC).isoformat(),
-            }
-            if rec.key is not None:
-                headers[topics.DLQ_SOURCE_KEY] = bytes(rec.key).decode("utf-8", "replace")
-            for name, value in rec.headers or ():
-                headers.setdefault(name, bytes(value).decode("utf-8", "replace"))
+            value, key, headers = dead_letter_parts(rec, item.reason, self._service)
             futures.append(
                 await self._broker.publish(
-                    rec.value or b"", topics.DLQ, key=rec.key, headers=headers, no_confirm=True
+                    value, topics.DLQ, key=key, headers=headers, no_confirm=True
                 )
             )
             self._counter.labels(self._service, rec.topic, reason_class).inc()
@@ -202,6 +293,45 @@ class DeadLetters:
                 "dead-lettered %s[%s]@%s: %s", rec.topic, rec.partition, rec.offset, item.reason
             )
         await asyncio.gather(*futures)
+
+
+def is_infrastructure(exc: BaseException, extra: tuple[type[BaseException], ...] = ()) -> bool:
+    """True for failures of the things around the code (store, broker, network, a deadline),
+    which a redelivery after a back-off may cure; False for anything a record itself causes
+    (invalid data, a bug), which no redelivery cures."""
+    if isinstance(exc, InvalidDocument | MessageSizeTooLargeError):
+        return False
+    return isinstance(exc, (PyMongoError, KafkaError, OSError, TimeoutError, *extra))
+
+
+async def process_isolated(
+    records: Sequence[Any],
+    work: Callable[[Sequence[Any]], Awaitable[None]],
+    dead_letters: DeadLetters,
+    *,
+    retry_on: tuple[type[BaseException], ...] = (),
+) -> None:
+    """``await work(records)``; if it fails for a reason that is not infrastructure, run it
+    again one record at a time and dead-letter (reason class ``unprocessable``) only the
+    records that fail, so one poison record never blocks the records behind it. ``work`` must
+    be idempotent (every Lapor consumer is: processed event ids, channel keys), because the
+    records before the poison one are handled again. ``retry_on``: a service's own
+    exceptions that mean "try again later" (e.g. an optimistic-concurrency conflict)."""
+    try:
+        await work(records)
+        return
+    except Exception as exc:
+        if is_infrastructure(exc, retry_on) or len(records) == 0:
+            raise
+        log.error("batch of %d failed, isolating the poison record(s): %r", len(records), exc)
+    for record in records:
+        try:
+            await work([record])
+        except Exception as exc:
+            if is_infrastructure(exc, retry_on):
+                raise
+            reason = f"unprocessable: {type(exc).__name__}: {str(exc)[:1000]}"
+            await dead_letters.send([Bad(record, reason)], reason_class="unprocessable")
 
 
 def backoff_on_error(registry: CollectorRegistry, service: str) -> type[BaseMiddleware]:

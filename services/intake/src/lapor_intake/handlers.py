@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from lapor_kit.kafka import Bad, batch_subscriber_options, decode_case_events
+from lapor_kit.kafka import (
+    Bad,
+    batch_subscriber_options,
+    bounds_problem,
+    decode_case_events,
+    process_isolated,
+)
 from lapor_kit.runtime import Runtime
-from lapor_schemas import ExternalSubmission, topics
+from lapor_schemas import ExternalSubmission, FieldError, topics
 
 from .domain.credentials import SIGNATURE_HEADER, Registry, authenticate
 from .domain.errors import from_pydantic
@@ -20,8 +26,17 @@ from .service import ExternalItem, IntakeService
 
 
 def decode_external(raw: bytes, signature: str | None, registry: Registry) -> ExternalItem:
-    """Never raises: an unauthenticated or malformed record becomes an item with errors (and
-    so a rejected receipt and a dead letter)."""
+    """Never raises: an unauthenticated, oversized, too deeply nested or malformed record
+    becomes an item with errors (and so a rejected receipt and a dead letter)."""
+    problem = bounds_problem(raw)
+    if problem is not None:
+        error = FieldError(
+            field="",
+            code="record_too_large" if problem.startswith("too large") else "record_too_deep",
+            message=f"Pesan ditolak: {problem}.",
+            message_en=f"Message refused: {problem}.",
+        )
+        return ExternalItem(None, [error], None, None)
     channel, external_id = _peek_ids(raw)
     denied = authenticate(registry, channel, raw, signature)
     if denied is not None:
@@ -30,6 +45,14 @@ def decode_external(raw: bytes, signature: str | None, registry: Registry) -> Ex
         return ExternalItem(ExternalSubmission.model_validate_json(raw), [])
     except ValidationError as exc:
         return ExternalItem(None, from_pydantic(exc.errors()), channel, external_id)
+    except Exception as exc:  # total: whatever the parser raises is the record's fault
+        error = FieldError(
+            field="",
+            code="undecodable",
+            message="Pesan tidak dapat dibaca.",
+            message_en=f"Message could not be read ({type(exc).__name__}).",
+        )
+        return ExternalItem(None, [error], channel, external_id)
 
 
 def header(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None:
@@ -42,7 +65,7 @@ def header(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None
 def _peek_ids(raw: bytes) -> tuple[str | None, str | None]:
     try:
         obj: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, None
     if not isinstance(obj, dict):
         return None, None
@@ -66,7 +89,9 @@ def make_router(rt: Runtime, service: IntakeService, registry: Registry) -> Kafk
         "refused records go to lapor.dlq.v1.",
     )
     async def on_external_submissions(msg: KafkaMessage) -> None:
-        records = msg.raw_message
+        await process_isolated(msg.raw_message, submit_records, rt.dead_letters)
+
+    async def submit_records(records: Sequence[Any]) -> None:
         items = [
             decode_external(r.value or b"", header(r.headers, SIGNATURE_HEADER), registry)
             for r in records
@@ -96,7 +121,10 @@ def make_router(rt: Runtime, service: IntakeService, registry: Registry) -> Kafk
         description="Projects the case log into the reporter-facing status view.",
     )
     async def on_case_events(msg: KafkaMessage) -> None:
-        events, bad = decode_case_events(msg.raw_message)
+        await process_isolated(msg.raw_message, project, rt.dead_letters)
+
+    async def project(records: Sequence[Any]) -> None:
+        events, bad = decode_case_events(records)
         await service.project(events)
         await rt.dead_letters.send(bad)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from lapor_kit.kafka import batch_subscriber_options, decode_batch, decode_case_events
+from lapor_kit.kafka import (
+    batch_subscriber_options,
+    decode_batch,
+    decode_case_events,
+    process_isolated,
+)
 from lapor_kit.runtime import Runtime
 from lapor_schemas import NotificationEvent, topics
 
@@ -24,7 +30,10 @@ def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
         description="Counts lifecycle events (idempotent on event id).",
     )
     async def on_case_events(msg: KafkaMessage) -> None:
-        events, bad = decode_case_events(msg.raw_message)
+        await process_isolated(msg.raw_message, count_cases, rt.dead_letters)
+
+    async def count_cases(records: Sequence[Any]) -> None:
+        events, bad = decode_case_events(records)
         await service.handle(events)
         await rt.dead_letters.send(bad)
 
@@ -35,7 +44,10 @@ def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
         description="Counts notification outcomes.",
     )
     async def on_notifications(msg: KafkaMessage) -> None:
-        good, bad = decode_batch(msg.raw_message, NotificationEvent.model_validate_json)
+        await process_isolated(msg.raw_message, count_notifications, rt.dead_letters)
+
+    async def count_notifications(records: Sequence[Any]) -> None:
+        good, bad = decode_batch(records, NotificationEvent.model_validate_json)
         values: list[Any] = [g.value for g in good]
         await service.handle(values)
         await rt.dead_letters.send(bad)

@@ -5,12 +5,18 @@ what cannot be read. A batch is acknowledged only after its effects are stored."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from lapor_kit.kafka import batch_subscriber_options, decode_batch, decode_case_events
+from lapor_kit.kafka import (
+    batch_subscriber_options,
+    decode_batch,
+    decode_case_events,
+    process_isolated,
+)
 from lapor_kit.runtime import Runtime
 from lapor_schemas import ReporterContact, topics
 
@@ -28,7 +34,10 @@ def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) ->
         description="Plans the notifications each lifecycle event causes.",
     )
     async def on_case_events(msg: KafkaMessage) -> None:
-        events, bad = decode_case_events(msg.raw_message)
+        await process_isolated(msg.raw_message, plan, rt.dead_letters)
+
+    async def plan(records: Sequence[Any]) -> None:
+        events, bad = decode_case_events(records)
         await service.handle_events(events)
         await rt.dead_letters.send(bad)
 
@@ -39,7 +48,10 @@ def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) ->
         description="Reporter contact details (only notify reads this topic).",
     )
     async def on_contacts(msg: KafkaMessage) -> None:
-        good, bad = decode_batch(msg.raw_message, ReporterContact.model_validate_json)
+        await process_isolated(msg.raw_message, contacts, rt.dead_letters)
+
+    async def contacts(records: Sequence[Any]) -> None:
+        good, bad = decode_batch(records, ReporterContact.model_validate_json)
         await service.handle_contacts([g.value for g in good])
         await rt.dead_letters.send(bad)
 
@@ -64,7 +76,10 @@ def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) ->
 
 def _sender(rt: Runtime, service: NotifyService, channel: str) -> Any:
     async def on_jobs(msg: KafkaMessage) -> None:
-        good, bad = decode_batch(msg.raw_message, SendJob.model_validate_json)
+        await process_isolated(msg.raw_message, send, rt.dead_letters)
+
+    async def send(records: Sequence[Any]) -> None:
+        good, bad = decode_batch(records, SendJob.model_validate_json)
         await service.handle_jobs(channel, [g.value for g in good])
         await rt.dead_letters.send(bad)
 
@@ -74,7 +89,10 @@ def _sender(rt: Runtime, service: NotifyService, channel: str) -> Any:
 
 def _waiter(rt: Runtime, service: NotifyService, stopping: asyncio.Event) -> Any:
     async def on_retry_jobs(msg: KafkaMessage) -> None:
-        good, bad = decode_batch(msg.raw_message, SendJob.model_validate_json)
+        await process_isolated(msg.raw_message, wait, rt.dead_letters)
+
+    async def wait(records: Sequence[Any]) -> None:
+        good, bad = decode_batch(records, SendJob.model_validate_json)
         await service.handle_retries([g.value for g in good], stopping)
         await rt.dead_letters.send(bad)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from lapor_kit.kafka import batch_subscriber_options, decode_case_events
+from lapor_kit.kafka import batch_subscriber_options, decode_case_events, process_isolated
 from lapor_kit.runtime import Runtime
 from lapor_schemas import topics
 
+from .ports import ConflictError
 from .service import RoutingService
 
 
@@ -23,7 +27,10 @@ def make_router(rt: Runtime, service: RoutingService) -> KafkaRouter:
         "replies, disputes and ratings to the lifecycle.",
     )
     async def on_case_events(msg: KafkaMessage) -> None:
-        events, bad = decode_case_events(msg.raw_message)
+        await process_isolated(msg.raw_message, handle, rt.dead_letters, retry_on=(ConflictError,))
+
+    async def handle(records: Sequence[Any]) -> None:
+        events, bad = decode_case_events(records)
         await service.handle(events)
         await rt.dead_letters.send(bad)
 
