@@ -169,3 +169,110 @@ async def test_junk_on_the_case_log_does_not_stop_routing(
 def unique() -> dict[str, str]:
     words = " ".join(uuid.uuid4().hex[:7] for _ in range(6))
     return {"title": f"Jalan {words[:15]}", "description": f"Laporan {words} mohon dibantu."}
+
+
+async def test_an_unroutable_case_is_parked_and_the_next_province_is_routed(
+    infra: object, stack_settings: StackSettings
+) -> None:
+    """Kalsel's directory loses its coordinators (written past the API's validation, as an
+    old deployment or a hand edit would): a Kalsel case is parked for a person, and a Sulsel
+    case behind it on the same partition is dispatched. The API refuses the same directory
+    with every missing coordinator named, and a rollback restores the shipped one."""
+    settings = fast_settings(RoutingSettings, stack_settings, scheduler_interval_seconds=0)
+    app, _ = build_routing(settings)
+    bootstrap = stack_settings.kafka_bootstrap
+    admin = {
+        "Authorization": "Bearer "
+        + issue(settings.auth_secret, subject="admin-1", role="national_admin", tenant="*")
+    }
+    coordinator = {
+        "Authorization": "Bearer "
+        + issue(settings.auth_secret, subject="k-63", role="province_coordinator", tenant="63")
+    }
+    async with app.router.lifespan_context(app):
+        service = app.state.service
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+            shipped = (await client.get("/api/v1/directory/63")).json()
+            broken = {
+                **shipped,
+                "agencies": [a for a in shipped["agencies"] if a["role"] != "coordinator"],
+            }
+            refused = await client.put("/api/v1/directory/63", json=broken, headers=admin)
+            assert refused.status_code == 422
+            body = refused.json()
+            assert body["code"] == "invalid_directory"
+            missing = " ".join(e["message_en"] for e in body["errors"])
+            assert "Region 63.71 has no coordinator" in missing
+            assert "Region 63 has no coordinator" in missing
+            empty = await client.put(
+                "/api/v1/directory/63", json={**shipped, "agencies": []}, headers=admin
+            )
+            assert empty.status_code == 422
+
+            from lapor_routing.domain.directory import DirectoryFile
+
+            await service.store.save_directory(DirectoryFile.model_validate(broken), "hand-edit")
+            await service.refresh_directory(force=True)
+
+            kalsel, sulsel = new_tracking_id(), new_tracking_id()
+            key = kalsel.encode()  # one key: one partition, Kalsel's case first
+            cases = topics.CASES.encode() + b"|"
+            await send_all(
+                bootstrap,
+                [
+                    (
+                        cases
+                        + factories.submitted(kalsel, category="lainnya", **unique())
+                        .model_dump_json()
+                        .encode(),
+                        key,
+                        [],
+                    ),
+                    (
+                        cases
+                        + factories.submitted(sulsel, region="73.71", **unique())
+                        .model_dump_json()
+                        .encode(),
+                        key,
+                        [],
+                    ),
+                ],
+            )
+
+            async def status(tid: str) -> dict[str, Any] | None:
+                r = await client.get(f"/api/v1/cases/{tid}", headers=admin)
+                return r.json() if r.status_code == 200 else None
+
+            async def routed() -> bool:
+                s = await status(sulsel)
+                return s is not None and s["status"] == "dispatched"
+
+            await eventually(routed, timeout=20)
+            parked = await status(kalsel)
+            assert parked is not None
+            assert parked["status"] == "submitted"
+            assert parked["parked"]["label"].startswith("perlu penanganan manual")
+            assert "coordinator" in parked["parked"]["reason"]
+            inbox = await client.get("/api/v1/inbox?parked=true", headers=coordinator)
+            assert [c["tracking_id"] for c in inbox.json()] == [kalsel]
+            metrics = (await client.get("/metrics")).text
+            assert 'lapor_routing_parked_total{tenant="63"} 1.0' in metrics
+
+            versions = (await client.get("/api/v1/directory/63/versions", headers=admin)).json()
+            assert [v["by"] for v in versions][:2] == ["hand-edit", "seed"]
+            back = await client.post(
+                "/api/v1/directory/63/rollback",
+                json={"revision": versions[-1]["revision"]},
+                headers=admin,
+            )
+            assert back.status_code == 200, back.text
+            assert back.json()["note"] == f"rollback to revision {versions[-1]['revision']}"
+            assert back.json()["by"] == "admin-1"
+            # the coordinator dispatches the parked case by hand: the mark is cleared
+            done = await client.post(
+                f"/api/v1/cases/{kalsel}/verify", json={"note": "dicek"}, headers=coordinator
+            )
+            assert done.status_code == 200, done.text
+            assert done.json()["status"] == "dispatched"
+            assert done.json()["parked"] is None

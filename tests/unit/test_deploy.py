@@ -105,6 +105,7 @@ def test_dashboards_and_rules_name_only_metrics_that_exist() -> None:
         "lapor_store_commands_total",
         "lapor_store_documents_total",
         "lapor_store_command_seconds_total",
+        "lapor_routing_parked_total",
     }
     rules = Path("deploy/prometheus/rules/lapor.rules.yml").read_text()
     recorded = set(re.findall(r"record: (lapor:[\w:]+)", rules))

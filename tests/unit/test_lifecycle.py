@@ -337,3 +337,28 @@ def test_a_coordinator_may_close_a_case_the_agency_is_working_on() -> None:
     assert closed["status"] == "closed"
     assert closed["due_at"] is None
     assert closed["history"][-1]["reason"] == "Sudah ditangani di luar sistem"
+
+
+def test_a_case_without_any_agency_is_parked_not_failed() -> None:
+    files = [
+        f.model_copy(update={"agencies": [a for a in f.agencies if a.role != "coordinator"]})
+        if f.tenant == "63"
+        else f
+        for f in load_seed_files()
+    ]
+    directory = directory_from(files)
+    lc = Lifecycle(directory, lambda t: Calendar.for_tenant("Asia/Makassar"))
+    neutral = {"title": "Hal umum", "description": "Sesuatu yang lain sekali."}
+    case, effects = lc.open_case(factories.submitted(category="lainnya", **neutral), NOW)
+    after = effects.applied_to(case)
+    assert after["status"] == "submitted"
+    assert "coordinator" in after["parked"]["reason"]
+    assert after["stage"] == "verify"
+    assert effects.events == []
+    # its verification deadline escalates past the missing coordinators, never raises
+    [deadline] = [t for t in effects.timers if t.kind == "deadline"]
+    fired = lc.fire(after, deadline.doc(), deadline.due_at)
+    assert [e.data.to.id for e in fired.events] == ["00.ombudsman"]
+    # dispatching by hand clears the mark
+    done = lc.dispatch({**after, "status": "verified"}, ADMIN, NOW, agency_id="63.71.pupr")
+    assert done.sets["parked"] is None

@@ -99,3 +99,49 @@ def test_keyword_hints_route_uncategorised_reports_and_offer_next_candidates() -
         ("63.kominfo", "province-coordinator"),
     ]
     assert DIRECTORY.candidates("73.71", "lainnya", "PDAM")[0].agency.id == "73.71.pdam"
+
+
+def test_directory_problems_name_every_missing_coordinator_and_target() -> None:
+    from lapor_routing.domain.directory import RoutingRule, directory_problems
+
+    files = {f.tenant: f for f in load_seed_files()}
+    kalsel = files["63"]
+    ok = directory_problems(
+        kalsel, regions=regions(), categories=categories(), national=files["00"]
+    )
+    assert ok == []
+    broken = kalsel.model_copy(
+        update={
+            "agencies": [
+                a
+                for a in kalsel.agencies
+                if not (a.role == "coordinator" and a.region_code in ("63", "63.71"))
+            ]
+            + [
+                Agency(
+                    id="73.71.x",
+                    name="Elsewhere",
+                    region_code="73.71",
+                    level="city",
+                    role="opd",
+                    categories=("sihir",),
+                    coordinator_id="63.nobody",
+                )
+            ],
+            "rules": [RoutingRule(id="r", keywords=("air",), opd="tidakada", regions=("99.1",))],
+        }
+    )
+    found = directory_problems(
+        broken, regions=regions(), categories=categories(), national=files["00"]
+    )
+    text = " | ".join(p.message_en for p in found)
+    assert "Region 63 has no coordinator" in text
+    assert "Region 63.71 has no coordinator" in text
+    assert "Region 63.72 has no coordinator" not in text
+    assert "Region 73.71 is not part of tenant 63" in text
+    assert "Unknown category sihir" in text
+    assert "Coordinator 63.nobody" in text
+    assert "Region 99.1 is not part of tenant 63" in text
+    assert "No 'tidakada' agency" in text
+    empty = kalsel.model_copy(update={"agencies": []})
+    assert len(directory_problems(empty, regions=regions(), categories=categories())) >= 14

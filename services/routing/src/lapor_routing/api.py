@@ -7,7 +7,7 @@ the action (with the reason in Bahasa Indonesia and English); 422 invalid input.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -20,7 +20,7 @@ from lapor_schemas import Attachment
 from .domain.access import inbox_query
 from .domain.directory import Agency, DirectoryFile
 from .domain.lifecycle import IllegalTransitionError, UnknownAgencyError
-from .service import ForbiddenError, NotVisibleError, RoutingService
+from .service import ForbiddenError, InvalidDirectoryError, NotVisibleError, RoutingService
 
 
 class CaseHistoryEntry(BaseModel):
@@ -34,6 +34,12 @@ class CaseHistoryEntry(BaseModel):
     text: str | None = None
     score: int | None = None
     level: int | None = None
+
+
+class ParkedOut(BaseModel):
+    reason: str
+    at: datetime
+    label: str = "perlu penanganan manual / needs manual handling"
 
 
 class CaseOut(BaseModel):
@@ -52,12 +58,30 @@ class CaseOut(BaseModel):
     overdue_since: datetime | None = None
     stage: str | None
     repeat_of: str | None
+    parked: ParkedOut | None = Field(
+        default=None,
+        description="Set when the rules could not decide (perlu penanganan manual): a "
+        "coordinator dispatches it by hand.",
+    )
     history: list[CaseHistoryEntry] = Field(default_factory=list)
 
 
 class Note(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     agency_id: str | None = Field(default=None, description="Dispatch to this agency instead.")
+
+
+class DirectoryVersionOut(BaseModel):
+    revision: int
+    version: int
+    by: str
+    at: datetime
+    note: str | None = None
+    agencies: int
+
+
+class Rollback(BaseModel):
+    revision: int = Field(ge=1, le=1_000_000)
 
 
 class Reason(BaseModel):
@@ -136,6 +160,28 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
     async def on_illegal(_: Request, exc: IllegalTransitionError) -> JSONResponse:
         return _error(409, exc.code, exc.message, exc.message_en)
 
+    @app.exception_handler(InvalidDirectoryError)
+    async def on_directory(_: Request, exc: InvalidDirectoryError) -> JSONResponse:
+        errors = [
+            {
+                "field": p.field,
+                "code": "directory",
+                "message": p.message,
+                "message_en": p.message_en,
+            }
+            for p in exc.problems
+        ]
+        return JSONResponse(
+            {
+                "code": "invalid_directory",
+                "detail": "Direktori ditolak: " + "; ".join(p.message for p in exc.problems[:5]),
+                "detail_en": "Directory refused: "
+                + "; ".join(p.message_en for p in exc.problems[:5]),
+                "errors": errors,
+            },
+            status_code=422,
+        )
+
     @app.exception_handler(UnknownAgencyError)
     async def on_agency(_: Request, exc: UnknownAgencyError) -> JSONResponse:
         return _error(
@@ -187,6 +233,53 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
         return body
 
     @router.get(
+        "/directory/{tenant}/versions",
+        response_model=list[DirectoryVersionOut],
+        tags=["directory"],
+        summary="Every stored revision of a tenant's directory: who changed it, when (newest "
+        "first)",
+    )
+    async def directory_versions(tenant: str, who: Who) -> list[DirectoryVersionOut]:
+        if who.role not in ("national_admin", "province_coordinator") or not who.may_act_in(tenant):
+            raise ForbiddenError("directory")
+        return [
+            DirectoryVersionOut(
+                revision=d["revision"],
+                version=d["file"].get("version", 0),
+                by=d["by"],
+                at=datetime.fromtimestamp(d["at"], UTC),
+                note=d.get("note"),
+                agencies=len(d["file"].get("agencies", [])),
+            )
+            for d in await service.directory_history(tenant)
+        ]
+
+    @router.post(
+        "/directory/{tenant}/rollback",
+        response_model=DirectoryVersionOut,
+        tags=["directory"],
+        summary="Make an earlier revision current again (national admin; stored as a new revision)",
+    )
+    async def directory_rollback(tenant: str, body: Rollback, who: Who) -> Any:
+        if who.role != "national_admin":
+            raise ForbiddenError("directory")
+        try:
+            revision = await service.roll_back_directory(tenant, body.revision, who.subject)
+        except LookupError:
+            return _error(404, "not_found", "Revisi tidak ditemukan.", "Revision not found.")
+        latest = next(
+            d for d in await service.directory_history(tenant) if d["revision"] == revision
+        )
+        return DirectoryVersionOut(
+            revision=latest["revision"],
+            version=latest["file"].get("version", 0),
+            by=latest["by"],
+            at=datetime.fromtimestamp(latest["at"], UTC),
+            note=latest.get("note"),
+            agencies=len(latest["file"].get("agencies", [])),
+        )
+
+    @router.get(
         "/inbox",
         response_model=list[CaseOut],
         tags=["cases"],
@@ -199,6 +292,7 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
         agency_id: str | None = None,
         category: str | None = None,
         tenant: str | None = None,
+        parked: bool | None = None,
     ) -> list[CaseOut]:
         cases = await service.inbox(
             inbox_query(who, tenant=tenant),
@@ -206,6 +300,7 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
             overdue=overdue,
             agency_id=agency_id,
             category=category,
+            parked=parked,
         )
         return [view(c) for c in cases]
 

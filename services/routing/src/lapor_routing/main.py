@@ -18,6 +18,20 @@ from .service import RoutingService
 from .settings import RoutingSettings
 
 
+class PrometheusParked:
+    def __init__(self, rt: Runtime) -> None:
+        self.counter = Counter(
+            "lapor_routing_parked_total",
+            "Cases the rules could not decide (no agency or coordinator found), set aside "
+            "for a person (perlu penanganan manual).",
+            ["tenant"],
+            registry=rt.registry,
+        )
+
+    def count(self, action: str) -> None:
+        self.counter.labels(action).inc()
+
+
 class PrometheusRefused:
     def __init__(self, rt: Runtime) -> None:
         self.counter = Counter(
@@ -43,6 +57,7 @@ def build(
         directory_from(seeds),
         clock=clock or (lambda: datetime.now(UTC)),
         refused=PrometheusRefused(rt),
+        parked=PrometheusParked(rt),
     )
 
     async def prepare() -> None:

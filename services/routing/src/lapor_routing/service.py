@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from lapor_kit.auth import Principal
 from lapor_kit.idempotency import first_unseen
+from lapor_kit.kafka import is_infrastructure
 from lapor_schemas import (
     Actor,
     CaseEvent,
@@ -21,9 +22,16 @@ from lapor_schemas import (
     ReporterReplied,
 )
 from lapor_schemas.calendar import Calendar
+from lapor_schemas.reference import categories, regions
 
 from .domain.access import can_act, can_read
-from .domain.directory import Directory, DirectoryFile, directory_from
+from .domain.directory import (
+    Directory,
+    DirectoryFile,
+    DirectoryProblem,
+    directory_from,
+    directory_problems,
+)
 from .domain.lifecycle import Effects, IllegalTransitionError, Lifecycle
 from .ports import ConflictError
 
@@ -37,6 +45,14 @@ class NotVisibleError(LookupError):
 
 class ForbiddenError(PermissionError):
     pass
+
+
+class InvalidDirectoryError(ValueError):
+    """A directory that would leave cases unroutable; every problem is named."""
+
+    def __init__(self, problems: Sequence[DirectoryProblem]) -> None:
+        super().__init__("; ".join(p.message_en for p in problems))
+        self.problems = list(problems)
 
 
 class CaseStore(Protocol):
@@ -59,7 +75,9 @@ class CaseStore(Protocol):
     async def mark_processed(self, event_ids: Sequence[str]) -> None: ...
     async def due_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]: ...
     async def directory_files(self) -> list[DirectoryFile]: ...
-    async def save_directory(self, f: DirectoryFile, by: str) -> None: ...
+    async def save_directory(self, f: DirectoryFile, by: str, note: str | None = None) -> int: ...
+    async def directory_versions_of(self, tenant: str) -> list[dict[str, Any]]: ...
+    async def directory_version(self, tenant: str, revision: int) -> DirectoryFile | None: ...
     async def directory_stamp(self) -> float: ...
 
 
@@ -79,10 +97,12 @@ class RoutingService:
         clock: Callable[[], datetime],
         refused: Refused | None = None,
         directory_ttl: float = 2.0,
+        parked: Refused | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.refused = refused
+        self.parked = parked
         self._set_directory(directory)
         self._stamp = 0.0
         self._checked = 0.0
@@ -130,7 +150,16 @@ class RoutingService:
                     skipped.append(event.id)
                     continue
                 existing.add(event.subject)
-                opened.append(self.lifecycle.open_case(event, self.clock()))
+                case, effects = self.lifecycle.open_case(event, self.clock())
+                if effects.sets.get("parked"):
+                    log.warning(
+                        "case %s parked for manual handling: %s",
+                        event.subject,
+                        effects.sets["parked"]["reason"],
+                    )
+                    if self.parked:
+                        self.parked.count(event.tenant)
+                opened.append((case, effects))
                 opened_ids.append(event.id)
                 done += 1
         # New cases of the batch in one transaction (a case's later events come after its
@@ -207,13 +236,17 @@ class RoutingService:
         overdue: bool | None = None,
         agency_id: str | None = None,
         category: str | None = None,
+        parked: bool | None = None,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         q = dict(query)
         if status:
             q["status"] = {"$in": status.split(",")}
         if agency_id:
-            q["agency_id"] = agency_id
+            # narrows what the token allows, never widens it
+            q["$and"] = [*q.get("$and", []), {"agency_id": agency_id}]
+        if parked is not None:
+            q["parked"] = {"$ne": None} if parked else None
         if category:
             q["category"] = category
         if overdue is not None:
@@ -225,9 +258,45 @@ class RoutingService:
                 q["$nor"] = late
         return await self.store.find(q, limit=limit)
 
-    async def replace_directory(self, f: DirectoryFile, by: str) -> None:
-        await self.store.save_directory(f, by)
+    async def replace_directory(self, f: DirectoryFile, by: str, note: str | None = None) -> int:
+        """Validate ``f`` as a whole against the reference regions and catalogue and the
+        national directory, then store it as the tenant's next revision. Raises
+        :class:`InvalidDirectoryError` naming everything that is missing."""
         await self.refresh_directory(force=True)
+        files = {d.tenant: d for d in await self.store.directory_files()}
+        problems = directory_problems(
+            f, regions=regions(), categories=categories(), national=files.get("00")
+        )
+        if f.tenant == "00":
+            # every other tenant's chain and coordinators may lean on the national file
+            for other in files.values():
+                if other.tenant != "00":
+                    problems += [
+                        DirectoryProblem(
+                            p.field,
+                            f"Direktori {other.tenant} akan rusak: {p.message}",
+                            f"Tenant {other.tenant} would break: {p.message_en}",
+                        )
+                        for p in directory_problems(
+                            other, regions=regions(), categories=categories(), national=f
+                        )
+                    ]
+        if problems:
+            raise InvalidDirectoryError(problems)
+        revision = await self.store.save_directory(f, by, note)
+        await self.refresh_directory(force=True)
+        return revision
+
+    async def directory_history(self, tenant: str) -> list[dict[str, Any]]:
+        return await self.store.directory_versions_of(tenant)
+
+    async def roll_back_directory(self, tenant: str, revision: int, by: str) -> int:
+        """Make an earlier revision current again (as a new revision, so the history keeps
+        what was rolled back); validated like any replacement."""
+        old = await self.store.directory_version(tenant, revision)
+        if old is None:
+            raise LookupError(f"{tenant}:{revision}")
+        return await self.replace_directory(old, by, note=f"rollback to revision {revision}")
 
     # -- the clock -----------------------------------------------------------------------
 
@@ -238,7 +307,17 @@ class RoutingService:
         fired = 0
         for timer in await self.store.due_timers(now):
             case = await self.store.get(timer["tracking_id"])
-            effects = self.lifecycle.fire(case, timer, now) if case else Effects()
+            try:
+                effects = self.lifecycle.fire(case, timer, now) if case else Effects()
+            except Exception as exc:
+                # A timer the rules cannot decide must not stop every timer behind it.
+                if is_infrastructure(exc) or case is None:
+                    raise
+                log.error("timer %s parked its case: %r", timer["_id"], exc)
+                reason = f"timer {timer['kind']}/{timer['stage']} failed: {exc}"
+                effects = Effects(sets={"parked": {"reason": reason[:500], "at": now}})
+                if self.parked:
+                    self.parked.count(case["tenant"])
             try:
                 if await self.store.apply(
                     case or {"_id": timer["tracking_id"]}, effects, timer_id=timer["_id"]

@@ -35,41 +35,98 @@ class MongoCaseStore:
         self.cases = runtime.db["cases"]
         self.timers = runtime.db["timers"]
         self.directory = runtime.db["directory"]
+        self.directory_versions = runtime.db["directory_versions"]
         self.processed = ProcessedEvents(runtime.db["processed_events"])
 
     async def ensure_indexes(self) -> None:
         await self.cases.create_index([("tenant", 1), ("status", 1), ("agency_id", 1)])
         await self.cases.create_index([("tenant", 1), ("due_at", 1)])
+        await self.directory_versions.create_index([("tenant", 1), ("revision", -1)])
         await self.timers.create_index([("fired", 1), ("due_at", 1)])
         await self.timers.create_index([("tracking_id", 1), ("fired", 1)])
 
     # -- directory ---------------------------------------------------------------------------
 
     async def directory_files(self) -> list[DirectoryFile]:
-        docs = await self.directory.find({}, {"_id": 0, "updated_at": 0, "updated_by": 0}).to_list()
+        docs = await self.directory.find(
+            {}, {"_id": 0, "updated_at": 0, "updated_by": 0, "revision": 0}
+        ).to_list()
         return [DirectoryFile.model_validate(d) for d in docs]
 
     async def seed_directory(self, files: Sequence[DirectoryFile]) -> None:
         """Insert the shipped files for tenants that have none yet (never overwrites)."""
         for f in files:
-            await self.directory.update_one(
+            now = time.time()
+            result = await self.directory.update_one(
                 {"_id": f.tenant},
                 {
                     "$setOnInsert": {
                         **f.model_dump(mode="json"),
-                        "updated_at": time.time(),
+                        "updated_at": now,
                         "updated_by": "seed",
+                        "revision": 1,
                     }
                 },
                 upsert=True,
             )
+            if result.upserted_id is not None:
+                await self.directory_versions.update_one(
+                    {"_id": f"{f.tenant}:1"},
+                    {
+                        "$setOnInsert": {
+                            "tenant": f.tenant,
+                            "revision": 1,
+                            "file": f.model_dump(mode="json"),
+                            "by": "seed",
+                            "at": now,
+                            "note": "shipped directory",
+                        }
+                    },
+                    upsert=True,
+                )
 
-    async def save_directory(self, f: DirectoryFile, by: str) -> None:
-        await self.directory.replace_one(
-            {"_id": f.tenant},
-            {**f.model_dump(mode="json"), "updated_at": time.time(), "updated_by": by},
-            upsert=True,
-        )
+    async def save_directory(self, f: DirectoryFile, by: str, note: str | None = None) -> int:
+        """Replace the tenant's directory and keep the new file as the next revision, with who
+        changed it and when (the history that a rollback picks from). Returns the revision."""
+        now = time.time()
+        body = f.model_dump(mode="json")
+
+        async def work(session: AsyncClientSession) -> int:
+            last = await self.directory_versions.find_one(
+                {"tenant": f.tenant}, {"revision": 1}, sort=[("revision", -1)], session=session
+            )
+            revision = int(last["revision"]) + 1 if last else 1
+            await self.directory_versions.insert_one(
+                {
+                    "_id": f"{f.tenant}:{revision}",
+                    "tenant": f.tenant,
+                    "revision": revision,
+                    "file": body,
+                    "by": by,
+                    "at": now,
+                    "note": note,
+                },
+                session=session,
+            )
+            await self.directory.replace_one(
+                {"_id": f.tenant},
+                {**body, "updated_at": now, "updated_by": by, "revision": revision},
+                upsert=True,
+                session=session,
+            )
+            return revision
+
+        return await self.rt.in_transaction(work)
+
+    async def directory_versions_of(self, tenant: str, limit: int = 100) -> list[dict[str, Any]]:
+        docs = await self.directory_versions.find(
+            {"tenant": tenant}, {"_id": 0}, sort=[("revision", -1)], limit=limit
+        ).to_list()
+        return docs
+
+    async def directory_version(self, tenant: str, revision: int) -> DirectoryFile | None:
+        doc = await self.directory_versions.find_one({"_id": f"{tenant}:{revision}"})
+        return DirectoryFile.model_validate(doc["file"]) if doc else None
 
     async def directory_stamp(self) -> float:
         doc = await self.directory.find_one({}, {"updated_at": 1}, sort=[("updated_at", -1)])

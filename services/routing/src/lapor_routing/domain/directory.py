@@ -197,3 +197,122 @@ OMBUDSMAN_ID = "00.ombudsman"
 
 def _has_word(text: str, keyword: str) -> bool:
     return re.search(rf"(?<![0-9a-z]){re.escape(keyword.lower())}(?![0-9a-z])", text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryProblem:
+    """One reason a directory file is refused, in Bahasa Indonesia and English."""
+
+    field: str
+    message: str
+    message_en: str
+
+
+def directory_problems(
+    f: DirectoryFile,
+    *,
+    regions: Mapping[str, object],
+    categories: Iterable[str],
+    national: DirectoryFile | None = None,
+) -> list[DirectoryProblem]:
+    """Everything that would make routing fail or go astray with ``f`` as its tenant's
+    directory (checked before it replaces the old one, because a case that finds no
+    coordinator cannot be routed at all): every regency/city of the tenant and the province
+    itself has a coordinator; every agency is in the tenant; every coordinator, rule target,
+    rule region and category exists; the escalation chain's ombudsman exists."""
+    out: list[DirectoryProblem] = []
+
+    def problem(where: str, msg: str, msg_en: str) -> None:
+        out.append(DirectoryProblem(where, msg, msg_en))
+
+    tenant = f.tenant
+    known_categories = set(categories)
+    tenant_regions = sorted(
+        code for code in regions if code.split(".", 1)[0] == tenant and code != tenant
+    )
+    national_ids = {a.id for a in national.agencies} if national and tenant != "00" else set()
+    ids: dict[str, Agency] = {}
+    for i, agency in enumerate(f.agencies):
+        where = f"agencies.{i}"
+        if agency.id in ids:
+            problem(
+                f"{where}.id",
+                f"Kode instansi {agency.id} dipakai dua kali.",
+                f"Agency id {agency.id} is used twice.",
+            )
+        ids[agency.id] = agency
+        if agency.region_code.split(".", 1)[0] != tenant or (
+            tenant != "00" and agency.region_code not in regions
+        ):
+            problem(
+                f"{where}.region_code",
+                f"Wilayah {agency.region_code} bukan bagian dari provinsi {tenant}.",
+                f"Region {agency.region_code} is not part of tenant {tenant}.",
+            )
+        for category in agency.categories:
+            if category not in known_categories:
+                problem(
+                    f"{where}.categories",
+                    f"Kategori {category} tidak dikenal.",
+                    f"Unknown category {category}.",
+                )
+    for i, agency in enumerate(f.agencies):
+        cid = agency.coordinator_id
+        if cid and cid not in ids and cid not in national_ids:
+            problem(
+                f"agencies.{i}.coordinator_id",
+                f"Koordinator {cid} dari {agency.id} tidak ada di direktori.",
+                f"Coordinator {cid} of {agency.id} is not in the directory.",
+            )
+    if tenant != "00":
+        coordinated = {a.region_code for a in f.agencies if a.role == "coordinator"}
+        for code in [tenant, *tenant_regions]:
+            if code not in coordinated:
+                problem(
+                    "agencies",
+                    f"Wilayah {code} tidak punya koordinator (admin pengelola).",
+                    f"Region {code} has no coordinator.",
+                )
+    for i, rule in enumerate(f.rules):
+        where = f"rules.{i}"
+        if rule.agency is None and rule.opd is None:
+            problem(where, "Aturan tanpa tujuan (agency atau opd).", "Rule has no target.")
+        if rule.agency is not None and rule.agency not in ids and rule.agency not in national_ids:
+            problem(
+                f"{where}.agency",
+                f"Instansi {rule.agency} tidak ada di direktori.",
+                f"Agency {rule.agency} is not in the directory.",
+            )
+        for region in rule.regions:
+            if region not in tenant_regions:
+                problem(
+                    f"{where}.regions",
+                    f"Wilayah {region} bukan bagian dari provinsi {tenant}.",
+                    f"Region {region} is not part of tenant {tenant}.",
+                )
+        if rule.opd is not None:
+            covered = rule.regions or tuple(tenant_regions)
+            if not any(f"{region}.{rule.opd}" in ids for region in covered):
+                problem(
+                    f"{where}.opd",
+                    f"Tidak ada OPD '{rule.opd}' di wilayah aturan {rule.id}.",
+                    f"No '{rule.opd}' agency in the regions of rule {rule.id}.",
+                )
+        for category in rule.categories:
+            if category not in known_categories:
+                problem(
+                    f"{where}.categories",
+                    f"Kategori {category} tidak dikenal.",
+                    f"Unknown category {category}.",
+                )
+    if (
+        "ombudsman" in f.policy.escalation_chain
+        and tenant != "00"
+        and (OMBUDSMAN_ID not in national_ids)
+    ):
+        problem(
+            "policy.escalation_chain",
+            "Ombudsman tidak ada di direktori nasional.",
+            "The ombudsman is not in the national directory.",
+        )
+    return out

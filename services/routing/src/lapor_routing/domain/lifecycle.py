@@ -49,7 +49,7 @@ from lapor_schemas import (
 )
 from lapor_schemas.calendar import Calendar
 
-from .directory import Agency, Decision, Directory, TenantPolicy
+from .directory import Agency, Decision, Directory, NoAgencyError, TenantPolicy
 
 SOURCE = "lapor-routing"
 SYSTEM = Actor(kind="system", id="lapor-routing")
@@ -283,8 +283,20 @@ class Lifecycle:
             ],
         }
         if self.policy(case).verification == "auto" and d.repeat_of is None:
-            return case, self.verify(case, SYSTEM, now, note="verifikasi otomatis")
+            try:
+                return case, self.verify(case, SYSTEM, now, note="verifikasi otomatis")
+            except (UnknownAgencyError, NoAgencyError) as exc:
+                return case, self.park(case, now, f"no agency can be chosen: {exc}")
         return case, self._deadline(case, now, "verify", self.policy(case).verify_days)
+
+    def park(self, case: dict[str, Any], now: datetime, reason: str) -> Effects:
+        """A case the rules cannot decide (no agency, no coordinator: a directory mistake)
+        waits for a person — "perlu penanganan manual" in its province's inbox — under its
+        verification deadline, instead of failing its batch again and again. Dispatching it
+        by hand (once the directory is repaired, or to a named agency) clears the mark."""
+        return Effects(sets={"parked": {"reason": reason[:500], "at": now}}).then(
+            self._deadline(case, now, "verify", self.policy(case).verify_days, remind=False)
+        )
 
     # -- admin actions -------------------------------------------------------------------------
 
@@ -388,6 +400,7 @@ class Lifecycle:
                 "escalation_level": 0,
                 "escalated_to": None,
                 "updated_at": now,
+                "parked": None,
             },
             history=[
                 {
@@ -603,11 +616,13 @@ class Lifecycle:
         for step in self.policy(case).escalation_chain:
             agency: Agency | None
             if step == "coordinator":
-                agency = (
-                    self.directory.coordinator_of(owner)
-                    if owner and stage == "follow_up"
-                    else self._coordinator(case, "verify").agency
-                )
+                if owner and stage == "follow_up":
+                    agency = self.directory.coordinator_of(owner)
+                else:
+                    try:
+                        agency = self._coordinator(case, "verify").agency
+                    except UnknownAgencyError:
+                        agency = None  # a directory without coordinators: the next step
             elif step == "province":
                 agency = self.directory.province_coordinator(case["region_code"])
             else:
