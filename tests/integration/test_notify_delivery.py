@@ -218,7 +218,46 @@ async def test_inbox_needs_the_reports_secret_or_a_staff_token(
             params={"tracking_id": tid},
             headers=staff_token(settings, role="province_coordinator", tenant="73"),
         )
-        assert other_province.status_code == 403
+        unknown = await api.get(
+            "/api/v1/notifications",
+            params={"tracking_id": new_tracking_id()},
+            headers=staff_token(settings, role="province_coordinator", tenant="73"),
+        )
+        # "not yours" and "does not exist" look the same
+        assert (other_province.status_code, other_province.json()) == (200, [])
+        assert (unknown.status_code, unknown.json()) == (200, [])
+        other_agency = await api.get(
+            "/api/v1/notifications",
+            params={"tracking_id": tid},
+            headers=staff_token(
+                settings, role="agency_staff", tenant="63", agency_id="63.72.dinkes"
+            ),
+        )
+        assert other_agency.json() == []
+        own_agency = await api.get(
+            "/api/v1/notifications",
+            params={"tracking_id": tid},
+            headers=staff_token(settings, role="agency_staff", tenant="63", agency_id=AGENCY),
+        )
+        assert own_agency.json()
+        assert {n["agency_id"] for n in own_agency.json()} == {AGENCY}
+        coordinator = await api.get(
+            "/api/v1/notifications",
+            params={"tracking_id": tid},
+            headers=staff_token(settings, role="province_coordinator", tenant="63"),
+        )
+        reporter_copies = [n for n in coordinator.json() if n["recipient_role"] == "reporter"]
+        assert reporter_copies
+        assert all(n["body"] is None and n["subject"] is None for n in reporter_copies)
+        for bad_secret in ("é" * 22, "\u0000"):
+            odd = await api.get(
+                "/api/v1/notifications",
+                params={"tracking_id": tid},
+                headers={"X-Lapor-Secret": bad_secret.encode()},
+            )
+            assert odd.status_code == 401
+        odd_id = await api.get("/api/v1/notifications", params={"tracking_id": "LPR-ÄÖ"})
+        assert odd_id.status_code == 422
         agency = await api.get(
             f"/api/v1/agencies/{AGENCY}/notifications",
             headers=staff_token(settings, role="agency_staff", tenant="63", agency_id=AGENCY),

@@ -128,6 +128,73 @@ async def test_a_province_never_sees_or_touches_another_provinces_cases(routing:
     assert (await routing.client.get(path, headers=bad)).status_code == 401
 
 
+async def test_agency_staff_see_only_their_agency_whatever_the_query_says(routing: Ctx) -> None:
+    tid = await submit(routing)  # dispatched to 63.71.pupr
+    dinkes = routing.token("agency_staff", "63", agency_id="63.71.dinkes")
+    pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr")
+    for params in ({"agency_id": "63.71.pupr"}, {}, {"tenant": "63"}):
+        listed = await routing.client.get("/api/v1/inbox", params=params, headers=dinkes)
+        assert tid not in [c["tracking_id"] for c in listed.json()], params
+    mine = await routing.client.get(
+        "/api/v1/inbox", params={"agency_id": "63.71.pupr"}, headers=pupr
+    )
+    assert tid in [c["tracking_id"] for c in mine.json()]
+    # a staff token without its agency, a province role claiming every tenant, a role that
+    # is not a string: refused, never widened
+    for claims in (
+        {"role": "agency_staff", "tenant": "63"},
+        {"role": "province_coordinator", "tenant": "*"},
+        {"role": ["national_admin"], "tenant": "*"},
+    ):
+        import jwt
+
+        token = jwt.encode(
+            {"sub": "x", "iss": "lapor", "exp": 4_000_000_000, **claims},
+            routing.settings.auth_secret,
+            algorithm="HS256",
+        )
+        r = await routing.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, claims
+
+
+async def test_a_repeat_links_only_cases_of_one_province(routing: Ctx) -> None:
+    kalsel_case = await submit(routing, **unique_words())
+    sulsel_case = await submit(routing, region="73.71", **unique_words())
+    admin = routing.token("national_admin", "*")
+    coordinator = routing.token("province_coordinator", "63")
+    fresh = new_tracking_id()
+    event = factories.submitted(fresh, time=routing.clock.now, repeat_of=kalsel_case)
+    await publish(routing.bootstrap, topics.CASES, event.model_dump_json().encode(), key=b"r")
+
+    async def opened() -> bool:
+        r = await routing.client.get(f"/api/v1/cases/{fresh}", headers=admin)
+        return r.status_code == 200
+
+    await eventually(opened)
+    across = await routing.client.post(
+        f"/api/v1/cases/{fresh}/mark-repeat", json={"repeat_of": sulsel_case}, headers=admin
+    )
+    assert across.status_code == 404
+    unknown = await routing.client.post(
+        f"/api/v1/cases/{fresh}/mark-repeat",
+        json={"repeat_of": new_tracking_id()},
+        headers=coordinator,
+    )
+    assert unknown.status_code == 404
+    same = await routing.client.post(
+        f"/api/v1/cases/{fresh}/mark-repeat", json={"repeat_of": kalsel_case}, headers=coordinator
+    )
+    assert same.status_code == 200, same.text
+    assert same.json()["repeat_of"] == kalsel_case
+
+
+def unique_words() -> dict[str, str]:
+    import uuid
+
+    words = " ".join(uuid.uuid4().hex[:7] for _ in range(6))
+    return {"title": f"Jalan {words[:15]}", "description": f"Laporan {words} mohon dibantu."}
+
+
 async def test_decline_re_routes_with_history_and_agencies_only_act_on_their_cases(
     routing: Ctx,
 ) -> None:

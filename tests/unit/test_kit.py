@@ -148,3 +148,35 @@ async def test_an_infrastructure_error_redelivers_the_batch() -> None:
     with pytest.raises(ServerSelectionTimeoutError):
         await process_isolated([1, 2], work, letters)  # type: ignore[arg-type]
     assert letters.sent == []
+
+
+def test_a_signed_token_is_still_checked_for_what_its_role_needs() -> None:
+    import jwt
+    import pytest
+
+    from lapor_kit.auth import AuthError, SecretMinter, verify
+
+    secret = "s" * 40
+
+    def token(**claims: object) -> str:
+        return jwt.encode(
+            {"sub": "u", "iss": "lapor", "exp": 4_000_000_000, **claims}, secret, algorithm="HS256"
+        )
+
+    for claims in (
+        {"role": ["national_admin"], "tenant": "*"},
+        {"role": "province_coordinator", "tenant": "*"},
+        {"role": "agency_staff", "tenant": "63"},
+        {"role": "regency_coordinator", "tenant": "63"},
+        {"role": "agency_staff", "tenant": "63", "agency_id": "73.71.pupr"},
+        {"role": "agency_staff", "tenant": "63", "agency_id": {"$ne": 1}},
+        {"role": "national_admin", "tenant": ["*"]},
+    ):
+        with pytest.raises(AuthError):
+            verify(secret, token(**claims))
+    ok = verify(secret, token(role="agency_staff", tenant="63", agency_id="63.71.pupr"))
+    assert ok.agency_id == "63.71.pupr"
+    assert verify(secret, token(role="ombudsman", tenant="*")).tenant == "*"
+    minter = SecretMinter(b"k")
+    assert minter.verify("LPR-1", "é" * 22) is False
+    assert minter.verify("LPR-1", minter.mint("LPR-1")) is True

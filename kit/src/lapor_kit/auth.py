@@ -23,6 +23,8 @@ ROLES: frozenset[str] = frozenset(
     {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff", "ombudsman"}
 )
 ISSUER = "lapor"
+NATIONAL_ROLES: frozenset[str] = frozenset({"national_admin", "ombudsman"})
+"""The only roles whose token may name every tenant (``*``)."""
 
 
 class AuthError(Exception):
@@ -71,16 +73,41 @@ def verify(secret: str, token: str) -> Principal:
         )
     except jwt.PyJWTError as exc:
         raise AuthError(str(exc)) from exc
-    role, tenant = claims.get("role"), claims.get("tenant")
-    if role not in ROLES or not isinstance(tenant, str):
-        raise AuthError("token lacks a known role or a tenant")
+    return principal_of(claims)
+
+
+def principal_of(claims: dict[str, Any]) -> Principal:
+    """The principal a verified token's claims describe, refused unless it has everything
+    its role needs: a signed token is still untrusted input (a ``role`` that is a list, a
+    staff token without its agency, a province role claiming every tenant)."""
+    role, tenant, sub = claims.get("role"), claims.get("tenant"), claims.get("sub")
+    if not isinstance(role, str) or role not in ROLES:
+        raise AuthError("token lacks a known role")
+    if not isinstance(tenant, str) or not tenant or not isinstance(sub, str) or not sub:
+        raise AuthError("token lacks a tenant or a subject")
+    if tenant == "*" and role not in NATIONAL_ROLES:
+        raise AuthError(f"only national roles may act in every tenant, not {role}")
+    optional: dict[str, str | None] = {}
+    for name in ("name", "agency_id", "region_code"):
+        value = claims.get(name)
+        if value is not None and not isinstance(value, str):
+            raise AuthError(f"claim {name} must be a string")
+        optional[name] = value
+    agency_id, region_code = optional["agency_id"], optional["region_code"]
+    if role == "agency_staff" and not agency_id:
+        raise AuthError("an agency_staff token needs agency_id")
+    if role == "regency_coordinator" and not region_code:
+        raise AuthError("a regency_coordinator token needs region_code")
+    for value in (agency_id, region_code):
+        if value and tenant != "*" and value.split(".", 1)[0] != tenant:
+            raise AuthError("agency_id and region_code must lie in the token's tenant")
     return Principal(
-        subject=str(claims["sub"]),
+        subject=sub,
         role=role,
         tenant=tenant,
-        name=claims.get("name"),
-        agency_id=claims.get("agency_id"),
-        region_code=claims.get("region_code"),
+        name=optional["name"],
+        agency_id=agency_id,
+        region_code=region_code,
     )
 
 
@@ -104,4 +131,7 @@ class SecretMinter:
         return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
 
     def verify(self, tracking_id: str, secret: str) -> bool:
-        return hmac.compare_digest(self.mint(tracking_id), secret.strip())
+        """Constant-time; any text is an answer, never an error (``compare_digest`` raises
+        on non-ASCII ``str``, so both sides are compared as UTF-8 bytes)."""
+        given = secret.strip().encode("utf-8", "replace")
+        return hmac.compare_digest(self.mint(tracking_id).encode(), given)

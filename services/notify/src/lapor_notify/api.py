@@ -82,8 +82,19 @@ def _error(status: int, code: str, message: str, message_en: str) -> JSONRespons
     )
 
 
-def _out(doc: dict[str, Any]) -> NotificationOut:
-    inbox = doc["channel"] == "inbox"
+def staff_may_see(who: Principal, doc: dict[str, Any]) -> bool:
+    """A case's deliveries as staff see them: a national admin all, a province coordinator
+    those of the province's cases, anyone else only what was sent to their own agency. A
+    case one may not see and a case that does not exist both answer ``[]``."""
+    if who.role == "national_admin":
+        return True
+    if who.role == "province_coordinator":
+        return who.may_act_in(str(doc.get("tenant", "")))
+    return who.agency_id is not None and doc.get("agency_id") == who.agency_id
+
+
+def _out(doc: dict[str, Any], *, hide_body: bool = False) -> NotificationOut:
+    inbox = doc["channel"] == "inbox" and not hide_body
     return NotificationOut(
         id=doc["_id"],
         tracking_id=doc["tracking_id"],
@@ -142,11 +153,11 @@ def install(
         "/notifications",
         response_model=list[NotificationOut],
         tags=["inbox"],
-        summary="The reporter's inbox for a report (with its secret), or all of a case's "
-        "deliveries (staff token)",
+        summary="The reporter's inbox for a report (with its secret), or the case's "
+        "deliveries a staff token may see (its agency's; a coordinator's province)",
     )
     async def notifications(
-        tracking_id: str,
+        tracking_id: Annotated[str, Query(pattern=r"^LPR-[0-9A-Z]{10}$")],
         x_lapor_secret: Secret = None,
         secret: SecretQuery = None,
         authorization: Authorization = None,
@@ -158,9 +169,13 @@ def install(
             docs = await service.for_case(tracking_id, reporter_only=True)
         else:
             who = staff(authorization)
-            docs = await service.for_case(tracking_id, reporter_only=False)
-            if docs and not who.may_act_in(docs[0]["tenant"]):
-                raise ForbiddenError(f"{who.role} of {who.tenant}")
+            docs = [
+                d
+                for d in await service.for_case(tracking_id, reporter_only=False)
+                if staff_may_see(who, d)
+            ]
+            # the reporter's own inbox copies (their name, their case) are not for staff
+            return [_out(d, hide_body=d["role"] == "reporter") for d in docs]
         return [_out(d) for d in docs]
 
     @router.get(
@@ -170,7 +185,7 @@ def install(
         summary="The agency's inbox, newest first (token of the agency or a coordinator)",
     )
     async def agency_inbox(
-        agency_id: str, authorization: Authorization = None, limit: int = Query(200, le=1000)
+        agency_id: str, authorization: Authorization = None, limit: int = Query(200, ge=1, le=1000)
     ) -> list[NotificationOut]:
         may_manage(staff(authorization), agency_id)
         return [_out(d) for d in await service.for_agency(agency_id, limit)]

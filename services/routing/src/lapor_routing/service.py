@@ -216,8 +216,17 @@ class RoutingService:
             decide = getattr(self.lifecycle, action)
             if action == "mark_repeat":
                 # the repeat counts against the agency handling the original
+                # only a case of the same province, one this user may see, and not itself:
+                # another province's case looks exactly like one that does not exist
                 original = await self.store.get(str(args["repeat_of"]))
-                args["original_agency_id"] = (original or {}).get("agency_id")
+                if (
+                    original is None
+                    or original["tenant"] != case["tenant"]
+                    or original["_id"] == case["_id"]
+                    or not can_read(who, original)
+                ):
+                    raise NotVisibleError(str(args["repeat_of"]))
+                args["original_agency_id"] = original.get("agency_id")
             effects: Effects = decide(case, actor_of(who), self.clock(), **args)
             try:
                 await self.store.apply(case, effects)
