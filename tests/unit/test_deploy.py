@@ -149,3 +149,51 @@ def test_committed_dashboards_are_what_the_generator_writes() -> None:
     for board in (module.EVALUATION, module.OPS):
         path = Path("deploy/grafana/dashboards") / f"{board['uid']}.json"
         assert json.loads(path.read_text()) == board
+
+
+def test_production_mode_refuses_every_development_secret_naming_the_setting(
+    tmp_path: Any,
+) -> None:
+    import json
+
+    import pytest
+
+    from lapor_intake.settings import DEV_CREDENTIALS, IntakeSettings
+    from lapor_kit.runtime import Runtime
+    from lapor_kit.settings import UnsafeSettingsError
+
+    with pytest.raises(UnsafeSettingsError) as refused:
+        IntakeSettings(env="production").refuse_unsafe_production()
+    text = str(refused.value)
+    for name in ("LAPOR_AUTH_SECRET", "LAPOR_STATUS_SECRET_KEY", "LAPOR_INTAKE_CREDENTIALS_FILE"):
+        assert name in text
+    with pytest.raises(UnsafeSettingsError):  # services refuse at construction
+        Runtime(IntakeSettings(env="production"), "intake")
+    # a production file that copies one development secret is refused too
+    copied = tmp_path / "creds.json"
+    dev = json.loads(DEV_CREDENTIALS.read_text())
+    copied.write_text(json.dumps({"channels": dev["channels"][:1]}))
+    strong = {"auth_secret": "a" * 40, "status_secret_key": "b" * 40}
+    with pytest.raises(UnsafeSettingsError, match="contains a development secret"):
+        IntakeSettings(
+            env="production", credentials_file=copied, **strong
+        ).refuse_unsafe_production()
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps({"channels": [{**dev["channels"][0], "secret": "c" * 40}]}))
+    IntakeSettings(env="production", credentials_file=own, **strong).refuse_unsafe_production()
+    # development mode still starts on the development values
+    IntakeSettings().refuse_unsafe_production()
+
+
+def test_the_production_deployment_is_in_production_mode_and_names_every_secret() -> None:
+    data = compose()
+    services = data["services"]
+    for name in SETTINGS:
+        env = services[name]["environment"]
+        assert env["LAPOR_ENV"] == "production"
+        for secret in ("LAPOR_AUTH_SECRET", "LAPOR_STATUS_SECRET_KEY"):
+            assert str(env[secret]).startswith("${" + secret + ":?"), (name, secret)
+    intake = services["intake"]
+    assert intake["environment"]["LAPOR_INTAKE_CREDENTIALS_FILE"].startswith("/run/secrets/")
+    assert "intake-credentials" in intake["secrets"]
+    assert ":?" in data["secrets"]["intake-credentials"]["file"]

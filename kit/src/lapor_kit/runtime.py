@@ -35,6 +35,7 @@ R = TypeVar("R")
 
 class Runtime:
     def __init__(self, settings: KitSettings, service: str) -> None:
+        settings.refuse_unsafe_production()
         self.settings = settings
         self.service = service
         self.registry = CollectorRegistry()

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_AUTH_SECRET = "lapor-dev-auth-secret-change-me-in-production"  # noqa: S105 (public)
+DEV_STATUS_SECRET_KEY = "lapor-dev-status-key-change-me"  # noqa: S105 (public)
+MIN_SECRET_LENGTH = 32
+
+
+class UnsafeSettingsError(RuntimeError):
+    """Production mode refuses to start with a development secret, key or credentials file;
+    the message names every setting to change."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("LAPOR_ENV=production refuses to start: " + "; ".join(problems) + ".")
+        self.problems = problems
 
 
 class KitSettings(BaseSettings):
@@ -15,6 +30,11 @@ class KitSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore", populate_by_name=True)
 
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: refuse to start with any development secret, key or "
+        "credentials file (the production deployment sets it).",
+    )
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     mongo_db_prefix: str = Field(
@@ -58,11 +78,34 @@ class KitSettings(BaseSettings):
         description="Test hook: leave outbox entries unpublished for this long (crash tests).",
     )
     status_secret_key: str = Field(
-        default="lapor-dev-status-key-change-me",
+        default=DEV_STATUS_SECRET_KEY,
         description="Key of the reporters' status secrets (HMAC of the tracking id); intake "
         "hands them out, notify checks them for the reporter's inbox. Set a real one.",
     )
     auth_secret: str = Field(
-        default="lapor-dev-auth-secret-change-me-in-production",
+        default=DEV_AUTH_SECRET,
         description="HMAC key for signed user tokens (HS256). Set a real one in production.",
     )
+
+    def production_problems(self) -> list[str]:
+        """What would make this process unsafe in production (services add their own)."""
+        problems = []
+        for name, value, dev in (
+            ("LAPOR_AUTH_SECRET", self.auth_secret, DEV_AUTH_SECRET),
+            ("LAPOR_STATUS_SECRET_KEY", self.status_secret_key, DEV_STATUS_SECRET_KEY),
+        ):
+            if value == dev:
+                problems.append(f"{name} is the public development value")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+        if self.auth_secret == self.status_secret_key:
+            problems.append("LAPOR_AUTH_SECRET and LAPOR_STATUS_SECRET_KEY must differ")
+        if self.outbox_exit_after_publish or self.outbox_hold_seconds:
+            problems.append("LAPOR_OUTBOX_EXIT_AFTER_PUBLISH/HOLD_SECONDS are test hooks")
+        return problems
+
+    def refuse_unsafe_production(self) -> None:
+        if self.env == "production":
+            problems = self.production_problems()
+            if problems:
+                raise UnsafeSettingsError(problems)

@@ -16,3 +16,34 @@ class IntakeSettings(KitSettings):
         validation_alias="LAPOR_INTAKE_CREDENTIALS_FILE",
         description="Registered channels, Open311 API keys and SMS gateways (JSON).",
     )
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.credentials_file.resolve() == DEV_CREDENTIALS.resolve():
+            problems.append(
+                "LAPOR_INTAKE_CREDENTIALS_FILE is unset or names the development credentials "
+                "(public channel secrets, Open311 key and SMS tokens)"
+            )
+        elif self.credentials_file.exists() and _shares_dev_secrets(self.credentials_file):
+            problems.append(
+                f"LAPOR_INTAKE_CREDENTIALS_FILE ({self.credentials_file}) contains a "
+                "development secret, API key or SMS token"
+            )
+        return problems
+
+
+def _shares_dev_secrets(path: Path) -> bool:
+    import json
+
+    def values(data: dict[str, list[dict[str, str]]]) -> set[str]:
+        out = set()
+        for kind, field in (
+            ("channels", "secret"),
+            ("open311_clients", "api_key_sha256"),
+            ("sms_gateways", "token_sha256"),
+        ):
+            out |= {str(item.get(field)) for item in data.get(kind, [])}
+        return out - {"None"}
+
+    dev = values(json.loads(DEV_CREDENTIALS.read_text(encoding="utf-8")))
+    return bool(dev & values(json.loads(path.read_text(encoding="utf-8"))))
