@@ -515,6 +515,29 @@ async def test_same_idempotency_key_sent_at_once_yields_one_report(intake: Ctx) 
     assert await rt.db["complaints"].count_documents({"external_id": key}) == 1
 
 
+async def test_an_idempotency_key_reused_with_another_body_never_hands_over_the_report(
+    intake: Ctx,
+) -> None:
+    client = intake.client
+    key = f"app-{uuid.uuid4().hex}"
+    confidential = {**BODY, "confidential": True, "title": "Pungutan liar di kantor camat"}
+    first = await client.post(
+        "/api/v1/complaints", json=confidential, headers={"Idempotency-Key": key}
+    )
+    assert first.status_code == 202
+    other = await client.post("/api/v1/complaints", json=BODY, headers={"Idempotency-Key": key})
+    assert other.status_code == 409
+    assert first.json()["tracking_id"] not in other.text
+    assert first.json()["secret"] not in other.text
+    assert other.json()["detail_en"].startswith("This Idempotency-Key was already used")
+    again = await client.post(
+        "/api/v1/complaints", json=confidential, headers={"Idempotency-Key": key}
+    )
+    assert again.status_code == 202
+    assert again.json()["tracking_id"] == first.json()["tracking_id"]
+    assert again.json()["duplicate"] is True
+
+
 async def test_same_channel_message_processed_twice_at_once_yields_one_report(
     intake: Ctx,
 ) -> None:

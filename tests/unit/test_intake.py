@@ -52,6 +52,12 @@ class FakeStore:
         by_key = {(c["channel_id"], c["external_id"]): t for t, c in self.complaints.items()}
         return {k: by_key[k] for k in keys if k in by_key}
 
+    async def request_digest(self, key: tuple[str, str]) -> str | None:
+        for c in self.complaints.values():
+            if (c["channel_id"], c["external_id"]) == key:
+                return c.get("request_sha256")
+        return None
+
     async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
         for a in accepted:
             if a.external_key in self.race:  # another writer got there first

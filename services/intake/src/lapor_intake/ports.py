@@ -19,6 +19,10 @@ class DuplicateExternalIdError(Exception):
 class ComplaintStore(Protocol):
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
 
+    async def request_digest(self, key: tuple[str, str]) -> str | None:
+        """The digest of the request that first used ``key`` (web idempotency keys)."""
+        ...
+
     async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
         """Atomically store complaints, identities, and every outgoing message (the events of
         ``accepted`` plus ``extra``). Raises :class:`DuplicateExternalIdError` on a race."""

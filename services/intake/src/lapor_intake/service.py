@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,6 +60,16 @@ class SubmissionRejectedError(Exception):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message_en}" for e in errors))
         self.errors = errors
+
+
+class IdempotencyConflictError(Exception):
+    """The idempotency key was used before with a different request."""
+
+
+def request_digest(sub: ComplaintSubmission) -> str:
+    """SHA-256 of the validated submission (canonical JSON): what an idempotency key is
+    bound to."""
+    return hashlib.sha256(sub.model_dump_json().encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +160,11 @@ class IntakeService:
             self.outcomes.count(channel.value, "rejected")
             raise SubmissionRejectedError(errors)
         key = (channel_id, external_id) if channel_id and external_id else None
+        digest = request_digest(sub) if key is not None and channel == Channel.WEB else None
         if key is not None:
             known = await self.store.external_ids([key])
             if key in known:
-                self.outcomes.count(channel.value, "duplicate")
-                return Submitted(known[key], self.minter.mint(known[key]), duplicate=True)
+                return await self._known(key, known[key], digest, channel)
         fp = fingerprint(sub.title, sub.description)
         repeat = best_match(fp, await self._repeat_candidates(region, sub.category))
         accepted = accept(
@@ -168,18 +179,32 @@ class IntakeService:
             external_id=external_id,
             entered_by=entered_by,
         )
+        if digest is not None:
+            accepted.complaint["request_sha256"] = digest
         try:
             await self.store.add([accepted], [])
         except DuplicateExternalIdError:
             assert key is not None
             known = await self.store.external_ids([key])
-            self.outcomes.count(channel.value, "duplicate")
-            return Submitted(known[key], self.minter.mint(known[key]), duplicate=True)
+            return await self._known(key, known[key], digest, channel)
         self.outcomes.count(channel.value, "accepted")
         tid = accepted.tracking_id
         return Submitted(
             tid, self.minter.mint(tid), repeat_of=repeat.tracking_id if repeat else None
         )
+
+    async def _known(
+        self, key: tuple[str, str], tracking_id: str, digest: str | None, channel: Channel
+    ) -> Submitted:
+        """A retry of a stored submission gets its tracking id and secret again, but only
+        when it is the same request: a web ``Idempotency-Key`` is shared by every client, so
+        the same key with another body is refused instead of handing over someone else's
+        report and secret."""
+        if digest is not None and await self.store.request_digest(key) != digest:
+            self.outcomes.count(channel.value, "key_conflict")
+            raise IdempotencyConflictError(key[1])
+        self.outcomes.count(channel.value, "duplicate")
+        return Submitted(tracking_id, self.minter.mint(tracking_id), duplicate=True)
 
     async def submit_external(
         self, items: Sequence[ExternalItem], attempts: int = 3

@@ -81,6 +81,10 @@ class MongoComplaintStore:
         found = await self.external_keys.find({"_id": {"$in": list(wanted)}}).to_list()
         return {wanted[d["_id"]]: d["tracking_id"] for d in found}
 
+    async def request_digest(self, key: tuple[str, str]) -> str | None:
+        doc = await self.external_keys.find_one({"_id": _key(*key)}, {"request_sha256": 1})
+        return str(doc["request_sha256"]) if doc and doc.get("request_sha256") else None
+
     async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
         messages = [m for a in accepted for m in events_of(a)] + list(extra)
 
@@ -90,7 +94,7 @@ class MongoComplaintStore:
                     [a.complaint for a in accepted], ordered=False, session=session
                 )
                 keys = [
-                    _key_doc(c["channel_id"], c["external_id"], c["_id"])
+                    _key_doc(c["channel_id"], c["external_id"], c["_id"], c.get("request_sha256"))
                     for c in (a.complaint for a in accepted)
                     if c.get("channel_id") and isinstance(c.get("external_id"), str)
                 ]
@@ -189,8 +193,13 @@ def _key(channel_id: str, external_id: str) -> str:
     return f"{channel_id}|{external_id}"
 
 
-def _key_doc(channel_id: str, external_id: str, tracking_id: str) -> dict[str, str]:
-    return {"_id": _key(channel_id, external_id), "tracking_id": tracking_id}
+def _key_doc(
+    channel_id: str, external_id: str, tracking_id: str, digest: str | None = None
+) -> dict[str, str]:
+    doc = {"_id": _key(channel_id, external_id), "tracking_id": tracking_id}
+    if digest:
+        doc["request_sha256"] = digest
+    return doc
 
 
 def _is_duplicate(exc: Exception) -> bool:

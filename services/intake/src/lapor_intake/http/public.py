@@ -21,7 +21,12 @@ from lapor_schemas.reference import categories, regions
 
 from ..adapters.attachments import AttachmentStore
 from ..domain.errors import field_error
-from ..service import IntakeService, SubmissionRejectedError, Submitted
+from ..service import (
+    IdempotencyConflictError,
+    IntakeService,
+    SubmissionRejectedError,
+    Submitted,
+)
 from .errors import ErrorBody, failure, invalid
 
 NOT_FOUND = ("Laporan tidak ditemukan.", "Report not found.")
@@ -149,7 +154,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
         summary="Submit a report (pengaduan, aspirasi, permintaan informasi)",
         description="Answers only after the report is durably stored. Send an "
         "`Idempotency-Key` header to make retries safe: the same key returns the same report.",
-        responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+        responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
     async def submit(
         body: ComplaintSubmission,
@@ -165,6 +170,12 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
             )
         except SubmissionRejectedError as exc:
             return invalid(exc.errors)
+        except IdempotencyConflictError:
+            return failure(
+                409,
+                "Idempotency-Key ini sudah dipakai untuk laporan lain; buat kunci baru.",
+                "This Idempotency-Key was already used for a different report; use a new key.",
+            )
         return accepted_out(result, request)
 
     @router.get(
