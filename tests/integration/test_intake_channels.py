@@ -559,3 +559,23 @@ async def test_same_channel_message_processed_twice_at_once_yields_one_report(
 def intake_service_of(intake: Ctx) -> Any:
     rt = intake.rt
     return rt.services["intake"]
+
+
+async def test_finished_and_confidential_reports_are_never_repeat_targets(intake: Ctx) -> None:
+    client, rt = intake.client, intake.rt
+    words = " ".join(uuid.uuid4().hex[:7] for _ in range(6))
+    text = {"title": f"Pungli {words[:20]}", "description": f"Ada pungutan liar {words} di sini."}
+    secret = await client.post("/api/v1/complaints", json={**BODY, **text, "confidential": True})
+    assert secret.status_code == 202
+    public = await client.post("/api/v1/complaints", json={**BODY, **text})
+    assert public.json()["repeat_of"] is None
+    assert secret.json()["tracking_id"] not in public.text
+    shown = await client.get(f"/api/v1/complaints/{public.json()['tracking_id']}")
+    assert secret.json()["tracking_id"] not in shown.text
+    # the public one is open: a third copy is its repeat, until it is rated
+    third = await client.post("/api/v1/complaints", json={**BODY, **text})
+    assert third.json()["repeat_of"] == public.json()["tracking_id"]
+    for tid in (public.json()["tracking_id"], third.json()["tracking_id"]):
+        await rt.db["complaints"].update_one({"_id": tid}, {"$set": {"status": "rated"}})
+    fourth = await client.post("/api/v1/complaints", json={**BODY, **text})
+    assert fourth.json()["repeat_of"] is None

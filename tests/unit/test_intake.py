@@ -26,6 +26,7 @@ from lapor_schemas import (
     topics,
 )
 from lapor_schemas.reference import categories, regions
+from lapor_schemas.status import FINISHED
 from tests.factories import dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -87,7 +88,8 @@ class FakeStore:
             for t, c in self.complaints.items()
             if c["region_code"] == region_code
             and c["category"] == category
-            and c["status"] not in ("closed", "rejected")
+            and c["status"] not in FINISHED
+            and not c.get("confidential")
             and c["submitted_at"] >= since
         ]
 

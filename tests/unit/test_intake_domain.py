@@ -174,3 +174,13 @@ def test_a_chosen_channel_needs_its_address_and_the_refusal_names_the_field() ->
     assert "whatsapp" in err.message_en
     body["reporter"] = {**body["reporter"], "phone": "+6281234567890"}  # type: ignore[dict-item]
     assert ComplaintSubmission.model_validate(body).reporter.notify_via == ["whatsapp"]  # type: ignore[union-attr]
+
+
+def test_every_finished_status_reads_closed_in_open311() -> None:
+    from lapor_intake.domain.open311 import public_status
+    from lapor_schemas.status import FINISHED, OPEN
+
+    assert {public_status(s) for s in FINISHED} == {"closed"}
+    assert {public_status(s) for s in OPEN} == {"open"}
+    assert public_status("rated") == "closed"
+    assert public_status("marked_repeat") == "closed"

@@ -24,6 +24,7 @@ from lapor_schemas import (
     ReporterReplied,
     topics,
 )
+from lapor_schemas import status as case_status
 from lapor_schemas.reference import province_of
 
 from .domain.credentials import Registry
@@ -42,7 +43,6 @@ from .domain.views import changes_view, view_updates
 from .ports import ComplaintStore, DuplicateExternalIdError
 
 REPEAT_WINDOW = timedelta(days=90)
-CLOSED_STATUSES = ("closed", "rejected")
 
 
 class Outcomes(Protocol):
@@ -459,7 +459,7 @@ class IntakeService:
             if statuses:
                 query["status"] = {"$in": list(statuses)}
             elif open_cases is not None:
-                query["status"] = {"$nin" if open_cases else "$in": list(CLOSED_STATUSES)}
+                query["status"] = {"$nin" if open_cases else "$in": sorted(case_status.FINISHED)}
             if since or until:
                 query["submitted_at"] = {
                     k: v for k, v in (("$gte", since), ("$lte", until)) if v is not None

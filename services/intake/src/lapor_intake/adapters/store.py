@@ -18,6 +18,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
+from lapor_schemas import status as case_status
 
 from ..domain.model import Accepted
 from ..domain.repeats import Candidate
@@ -25,7 +26,7 @@ from ..ports import DuplicateExternalIdError
 from ..service import events_of
 
 DUPLICATE_KEY = 11000
-CLOSED = ["closed", "rejected"]
+CLOSED = sorted(case_status.FINISHED)  # finished reports are never repeat targets
 
 
 class MongoComplaintStore:
@@ -121,6 +122,7 @@ class MongoComplaintStore:
                 "region_code": region_code,
                 "category": category,
                 "status": {"$nin": CLOSED},
+                "confidential": {"$ne": True},
                 "submitted_at": {"$gte": since},
             },
             {"fp": 1, "repeat_of": 1},
@@ -140,6 +142,7 @@ class MongoComplaintStore:
                 "region_code": {"$in": sorted({r for r, _ in groups})},
                 "category": {"$in": sorted({c for _, c in groups})},
                 "status": {"$nin": CLOSED},
+                "confidential": {"$ne": True},
                 "submitted_at": {"$gte": since},
             },
             {"fp": 1, "repeat_of": 1, "region_code": 1, "category": 1},

@@ -9,8 +9,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from lapor_schemas.reference import Category
+from lapor_schemas.status import is_finished
 
-CLOSED_STATUSES = frozenset({"closed", "rejected"})
 STATUS_NOTES = {
     "submitted": "Laporan diterima dan menunggu verifikasi (maksimal 3 hari kerja).",
     "verified": "Laporan telah diverifikasi.",
@@ -79,7 +79,7 @@ def service_definition(category: Category) -> dict[str, Any]:
 
 
 def public_status(status: str) -> str:
-    return "closed" if status in CLOSED_STATUSES else "open"
+    return "closed" if is_finished(status) else "open"
 
 
 def request_view(doc: Mapping[str, Any], categories: Mapping[str, Category]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from lapor_schemas import (
     ComplaintSubmitted,
     NotificationEvent,
 )
+from lapor_schemas import status as case_status
 from lapor_schemas.calendar import province_calendar
 
 VERIFY_DAYS = 3  # the national rule (a province may be stricter in routing; reports use this)
@@ -111,17 +112,8 @@ HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("province", "level"),
     ),
 }
-OPEN_STATUSES = frozenset(
-    {"submitted", "needs_info", "verified", "dispatched", "disputed", "followed_up"}
-)
-STAGE_OF = {  # whose turn it is (as routing's lifecycle has it)
-    "submitted": "verify",
-    "needs_info": "reply",  # the reporter was asked for details
-    "verified": "verify",
-    "dispatched": "follow_up",
-    "disputed": "follow_up",
-    "followed_up": "reply",
-}
+OPEN_STATUSES = case_status.OPEN
+STAGE_OF = case_status.STAGE_OF  # whose turn it is (as routing's lifecycle has it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,13 +48,13 @@ from lapor_schemas import (
     TransitionData,
 )
 from lapor_schemas.calendar import Calendar
+from lapor_schemas.status import STAGE_OF, TERMINAL
 
 from .directory import Agency, Decision, Directory, NoAgencyError, TenantPolicy
 
 SOURCE = "lapor-routing"
 SYSTEM = Actor(kind="system", id="lapor-routing")
 REPORTER = Actor(kind="reporter")
-TERMINAL = frozenset({"rejected", "marked_repeat", "rated"})
 LEGAL: dict[str, frozenset[str]] = {
     "verify": frozenset({"submitted"}),
     "request_info": frozenset({"submitted"}),
@@ -66,13 +66,6 @@ LEGAL: dict[str, frozenset[str]] = {
     "close": frozenset({"followed_up", "dispatched", "disputed"}),
     "dispute": frozenset({"followed_up"}),
     "rate": frozenset({"closed"}),
-}
-STAGE_OF = {
-    "submitted": "verify",
-    "dispatched": "follow_up",
-    "disputed": "follow_up",
-    "followed_up": "reply",
-    "needs_info": "reply",
 }
 
 Stage = Literal["verify", "follow_up", "reply"]

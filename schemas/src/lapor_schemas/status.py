@@ -1,0 +1,54 @@
+"""The case-status vocabulary, in one place: every service reads its groups from here.
+
+A case is *open* while someone still has to act on it (a verifier, an agency, the reporter),
+*finished* once no one does. ``TERMINAL`` statuses accept no further transition at all;
+``closed`` is finished but still accepts the reporter's rating (then ``rated``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    NEEDS_INFO = "needs_info"
+    VERIFIED = "verified"
+    DISPATCHED = "dispatched"
+    DISPUTED = "disputed"
+    FOLLOWED_UP = "followed_up"
+    CLOSED = "closed"
+    RATED = "rated"
+    REJECTED = "rejected"
+    MARKED_REPEAT = "marked_repeat"
+
+
+ALL: Final = frozenset(s.value for s in CaseStatus)
+OPEN: Final = frozenset(
+    {"submitted", "needs_info", "verified", "dispatched", "disputed", "followed_up"}
+)
+FINISHED: Final = frozenset({"closed", "rated", "rejected", "marked_repeat"})
+TERMINAL: Final = frozenset({"rejected", "marked_repeat", "rated"})
+STAGE_OF: Final[dict[str, str]] = {
+    # whose turn it is: verify (a coordinator), follow_up (the agency), reply (the reporter)
+    "submitted": "verify",
+    "verified": "verify",
+    "needs_info": "reply",
+    "dispatched": "follow_up",
+    "disputed": "follow_up",
+    "followed_up": "reply",
+}
+
+assert OPEN | FINISHED == ALL
+assert not OPEN & FINISHED
+assert TERMINAL <= FINISHED
+assert set(STAGE_OF) == OPEN
+
+
+def is_open(status: str) -> bool:
+    return status in OPEN
+
+
+def is_finished(status: str) -> bool:
+    return status in FINISHED
