@@ -579,3 +579,48 @@ async def test_finished_and_confidential_reports_are_never_repeat_targets(intake
         await rt.db["complaints"].update_one({"_id": tid}, {"$set": {"status": "rated"}})
     fourth = await client.post("/api/v1/complaints", json={**BODY, **text})
     assert fourth.json()["repeat_of"] is None
+
+
+async def test_nul_and_control_characters_are_refused_at_every_door(intake: Ctx) -> None:
+    client = intake.client
+    json_api = await client.post("/api/v1/complaints", json={**BODY, "title": "Lampu\x00 mati"})
+    assert json_api.status_code == 422
+    [error] = json_api.json()["errors"]
+    assert (error["field"], error["code"]) == ("title", "control_characters")
+    assert "karakter kontrol" in error["message"]
+    assert "control characters" in error["message_en"]
+    email = await client.post(
+        "/api/v1/complaints",
+        json={**BODY, "reporter": {"name": "Rina", "email": "rina@wärga.example"}},
+    )
+    assert email.status_code == 422
+    assert email.json()["errors"][0]["code"] == "email_not_ascii"
+    open311 = await client.post(
+        f"{O311}/requests.json",
+        data={
+            "api_key": API_KEY,
+            "jurisdiction_id": "63",
+            "service_code": "infrastruktur",
+            "lat": "-3.3190",
+            "long": "114.5920",
+            "email": "budi@warga.example",
+            "first_name": "Budi",
+            "description": "Jalan berlubang\x00 besar di dekat jembatan, berbahaya.",
+        },
+    )
+    assert open311.status_code == 400
+    assert "description" in open311.json()[0]["description"]
+    sms = await client.post(
+        "/sms/v1/inbound",
+        json={"message_id": "gw-nul", "from": "+6281234567", "text": "LAPOR 63.71 Lampu\x00 mati"},
+        headers={"Authorization": f"Bearer {SMS_TOKEN}"},
+    )
+    assert sms.status_code == 422
+    listed = await client.get(f"{O311}/requests.xml", params={"jurisdiction_id": "63"})
+    ET.fromstring(listed.content)  # still well-formed XML
+    one_line = await client.post(
+        "/api/v1/complaints", json={**BODY, "title": "Lampu jalan\r\nmati total"}
+    )
+    tid = one_line.json()["tracking_id"]
+    view = (await client.get(f"/api/v1/complaints/{tid}")).json()
+    assert view["title"] == "Lampu jalan mati total"

@@ -394,3 +394,31 @@ def test_english_when_the_reporter_asked_for_it_else_bahasa_indonesia() -> None:
         template_names(n, "email"), "en", "63", {**facts, **n.context, "tracking_id": TID}
     )
     assert text.subject.startswith("[LAPOR]")
+
+
+def test_an_email_never_carries_a_line_break_in_a_header_and_bad_addresses_are_permanent() -> None:
+    import pytest
+
+    from lapor_notify.adapters.smtp import SmtpChannel
+    from lapor_notify.ports import Outgoing, SendError
+    from lapor_notify.settings import NotifySettings
+
+    channel = SmtpChannel(NotifySettings())
+    msg = channel.build(
+        Outgoing(
+            id="e:1:agency:email",
+            tracking_id="LPR-ABCDEFGHJK",
+            address="pupr@instansi.example",
+            subject="Laporan baru: Jalan\r\nBcc: victim@example.com rusak",
+            body="isi",
+        )
+    )
+    assert "\n" not in msg["Subject"]
+    assert msg["Bcc"] is None
+    assert msg["Subject"].startswith("Laporan baru: Jalan Bcc:")
+    for address in ("pupr@instansi.exämple", "bukan alamat", "a@b\r\nBcc: x@y.z"):
+        with pytest.raises(SendError) as err:
+            channel.build(
+                Outgoing(id="e:2", tracking_id="LPR-1", address=address, subject="s", body="b")
+            )
+        assert err.value.retryable is False

@@ -110,3 +110,38 @@ def test_reference_data_has_kalsel_with_its_13_regencies_and_cities() -> None:
         "perizinan",
         "bansos",
     } <= set(categories())
+
+
+def test_text_hygiene_at_the_door() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from lapor_schemas import ComplaintSubmission
+
+    base = {
+        "title": "Jalan rusak parah",
+        "description": "Jalan di depan pasar rusak parah.\nMohon segera diperbaiki.",
+        "category": "infrastruktur",
+        "region_code": "63.71",
+        "reporter": {"name": "Siti", "email": "siti@warga.example"},
+    }
+    ok = ComplaintSubmission.model_validate({**base, "title": "Jalan rusak\r\n  parah\tsekali"})
+    assert ok.title == "Jalan rusak parah sekali"
+    assert "\n" in ok.description
+    for field, value in (
+        ("title", "Jalan\x00 rusak parah"),
+        ("description", "Jalan rusak parah sekali\x07 di sini."),
+    ):
+        with pytest.raises(ValidationError) as err:
+            ComplaintSubmission.model_validate({**base, field: value})
+        assert err.value.errors()[0]["type"] == "control_characters"
+        assert err.value.errors()[0]["loc"] == (field,)
+    with pytest.raises(ValidationError) as err:
+        ComplaintSubmission.model_validate(
+            {**base, "reporter": {"name": "Siti", "email": "siti@wärga.example"}}
+        )
+    assert err.value.errors()[0]["type"] == "email_not_ascii"
+    with pytest.raises(ValidationError):
+        ComplaintSubmission.model_validate(
+            {**base, "reporter": {"name": "Si\x00ti", "phone": "+6281234567"}}
+        )

@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from .envelope import RegionCode, TrackingId
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\t]+\s*")
+
+
+def _text(value: str) -> str:
+    """Free text (several lines): NUL and other control characters are refused (they broke
+    XML answers and downstream tools); line breaks and tabs are kept."""
+    if _CONTROL.search(value):
+        raise PydanticCustomError(
+            "control_characters", "contains control characters such as NUL (U+0000)"
+        )
+    return value.replace("\r\n", "\n")
+
+
+def _line(value: str) -> str:
+    """One line (a title, a name): control characters refused, line breaks folded into a
+    space, so the value can never break a header (an email subject) or a list."""
+    return _LINE_BREAKS.sub(" ", _text(value)).strip()
+
+
+def _ascii_email(value: str) -> str:
+    """An address the email channel can deliver: the relays Lapor uses speak no SMTPUTF8."""
+    if not value.isascii():
+        raise PydanticCustomError(
+            "email_not_ascii", "email addresses with non-ASCII characters cannot be delivered"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+"""Free text: no control characters but line breaks and tabs."""
+Line = Annotated[str, AfterValidator(_line)]
+"""One line of text: no control characters, line breaks folded into spaces."""
+Email = Annotated[EmailStr, AfterValidator(_ascii_email)]
+"""An email address the email channel can deliver (ASCII)."""
 
 
 class ReportType(StrEnum):
@@ -45,8 +82,8 @@ PhoneNumber = Annotated[
 class Reporter(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
-    email: EmailStr | None = None
+    name: Line | None = Field(default=None, min_length=1, max_length=120)
+    email: Email | None = None
     phone: PhoneNumber | None = None
     language: Literal["id", "en"] = Field(
         default="id", description="Language of the messages the reporter gets (id or en)."
@@ -94,7 +131,7 @@ class Location(BaseModel):
 
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    address: str | None = Field(default=None, max_length=500)
+    address: Line | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> Location:
@@ -109,7 +146,7 @@ class Attachment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     content_type: str = Field(description="One of: " + ", ".join(sorted(ATTACHMENT_TYPES)))
     size: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES, description="Bytes (at most 10 MiB).")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -132,8 +169,8 @@ class ComplaintSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     type: ReportType = ReportType.PENGADUAN
-    title: str = Field(min_length=5, max_length=200)
-    description: str = Field(min_length=10, max_length=5000)
+    title: Line = Field(min_length=5, max_length=200)
+    description: Text = Field(min_length=10, max_length=5000)
     category: str = Field(
         min_length=2, max_length=40, description="A code from the service catalogue."
     )
@@ -176,7 +213,7 @@ class ExternalSubmission(ComplaintSubmission):
         pattern=r"^[a-z0-9][a-z0-9_.\-]*$",
         description="Registered channel id, e.g. 'baruga-sulsel'.",
     )
-    external_id: str = Field(
+    external_id: Line = Field(
         min_length=1, max_length=128, description="The channel's own id for this report."
     )
 

@@ -15,9 +15,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, EmailStr, Field, HttpUrl
+from pydantic import BaseModel, Field, HttpUrl
 
 from lapor_kit.auth import AuthError, Principal, SecretMinter, bearer, verify
+from lapor_schemas import Email, Line
 
 from .service import NotifyService
 
@@ -58,8 +59,8 @@ class AgencyContact(BaseModel):
     role: Literal["operator", "pimpinan"] = Field(
         description="operator: the complaint desk; pimpinan: the head of the agency."
     )
-    name: str | None = Field(default=None, max_length=120)
-    email: EmailStr
+    name: Line | None = Field(default=None, max_length=120)
+    email: Email
 
 
 class ContactsIn(BaseModel):

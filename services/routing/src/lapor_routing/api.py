@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lapor_kit.auth import AuthError, Principal, bearer, verify
-from lapor_schemas import Attachment
+from lapor_schemas import Attachment, Text
 
 from .domain.access import inbox_query
 from .domain.directory import Agency, DirectoryFile
@@ -67,7 +67,7 @@ class CaseOut(BaseModel):
 
 
 class Note(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
     agency_id: str | None = Field(default=None, description="Dispatch to this agency instead.")
 
 
@@ -85,11 +85,11 @@ class Rollback(BaseModel):
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000)
 
 
 class Question(BaseModel):
-    question: str = Field(min_length=3, max_length=2000)
+    question: Text = Field(min_length=3, max_length=2000)
 
 
 class RepeatOf(BaseModel):
@@ -101,12 +101,12 @@ class DispatchTo(BaseModel):
 
 
 class Decline(BaseModel):
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000)
     suggested_agency_id: str | None = None
 
 
 class FollowUp(BaseModel):
-    text: str = Field(min_length=3, max_length=5000)
+    text: Text = Field(min_length=3, max_length=5000)
     attachments: list[Attachment] = Field(default_factory=list, max_length=5)
 
 

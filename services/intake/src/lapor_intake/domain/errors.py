@@ -73,6 +73,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "kanal tidak berwenang mengirim laporan untuk provinsi {value}",
         "the channel may not submit reports for province {value}",
     ),
+    "control_characters": (
+        "berisi karakter kontrol (misalnya NUL) yang tidak diizinkan",
+        "contains control characters (such as NUL) that are not allowed",
+    ),
+    "email_not_ascii": (
+        "alamat email dengan huruf non-ASCII tidak dapat dikirimi email",
+        "an email address with non-ASCII characters cannot be delivered",
+    ),
     "unknown_region": (
         "kode wilayah '{value}' tidak dikenal",
         "region code '{value}' is not known",

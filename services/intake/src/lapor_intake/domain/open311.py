@@ -3,6 +3,7 @@ spec's fields, and rendering as XML (required by the spec) or JSON (Spark conven
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -122,6 +123,9 @@ def w3(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def to_xml(root: str, item: str, items: Iterable[Mapping[str, Any]]) -> bytes:
     top = ET.Element(root)
     for entry in items:
@@ -149,4 +153,5 @@ def _append(parent: ET.Element, tag: str, value: Any) -> None:
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     else:
-        node.text = str(value)
+        # XML 1.0 cannot carry most control characters at all, escaped or not
+        node.text = _NOT_XML.sub("\ufffd", str(value))

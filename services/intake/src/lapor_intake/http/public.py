@@ -16,6 +16,7 @@ from lapor_schemas import (
     Channel,
     ComplaintSubmission,
     Location,
+    Text,
 )
 from lapor_schemas.reference import categories, regions
 
@@ -103,12 +104,12 @@ class ComplaintView(BaseModel):
 
 
 class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: Text = Field(min_length=1, max_length=2000)
 
 
 class RatingIn(BaseModel):
     score: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=2000)
+    comment: Text = Field(default="", max_length=2000)
 
 
 def accepted_out(result: Submitted, request: Request) -> AcceptedOut:

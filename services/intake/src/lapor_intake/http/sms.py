@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Header
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lapor_schemas import Channel, ComplaintSubmission
+from lapor_schemas import Channel, ComplaintSubmission, Line, Text
 from lapor_schemas.reference import regions
 
 from ..domain import sms
@@ -24,10 +24,10 @@ from .errors import ErrorBody, failure
 class InboundSms(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    message_id: str = Field(min_length=1, max_length=128)
-    sender: str = Field(alias="from", min_length=5, max_length=32)
-    to: str | None = Field(default=None, max_length=32)
-    text: str = Field(min_length=1, max_length=1600)
+    message_id: Line = Field(min_length=1, max_length=128)
+    sender: Line = Field(alias="from", min_length=5, max_length=32)
+    to: Line | None = Field(default=None, max_length=32)
+    text: Text = Field(min_length=1, max_length=1600)
 
 
 class SmsReply(BaseModel):

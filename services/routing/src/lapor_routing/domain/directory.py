@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lapor_schemas import Email
+
 
 class Agency(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -23,7 +25,7 @@ class Agency(BaseModel):
     role: Literal["opd", "coordinator"]
     categories: tuple[str, ...] = ()
     coordinator_id: str | None = None
-    email: str | None = None
+    email: Email | None = None
 
 
 EscalationStep = Literal["coordinator", "province", "ombudsman"]
