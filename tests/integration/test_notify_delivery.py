@@ -37,6 +37,7 @@ def notify_settings(stack: StackSettings, provider: str, **overrides: Any) -> No
         "notify_retry_delays_seconds": [0.3, 0.6],
         "notify_max_attempts": 4,
         "smtp_port": stack.smtp_port,
+        "webhook_allowed_private": [provider.removeprefix("http://")],
         **overrides,
     }
     settings: NotifySettings = fast_settings(NotifySettings, stack, **values)
@@ -128,6 +129,22 @@ async def test_every_channel_delivers_once_and_the_inboxes_list_it(
         assert not_a_url.status_code == 422
         assert [e["field"] for e in not_a_url.json()["errors"]] == ["url"]
         assert "url" in not_a_url.json()["detail"]
+        # no door into the cluster: loopback, private, link-local (metadata), mapped v6
+        mongo_port = stack_settings.mongo_port
+        for target in (
+            f"http://127.0.0.1:{mongo_port}/",
+            "http://localhost:9092/",
+            "http://10.0.0.5/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::ffff:127.0.0.1]:8001/",
+            "http://[::1]:8002/",
+            "http://user:pw@example.com/hook",
+        ):
+            scan = await api.put(
+                f"/api/v1/agencies/{AGENCY}/webhook", json={"url": target}, headers=admin
+            )
+            assert scan.status_code == 422, target
+            assert scan.json()["errors"][0]["code"] == "webhook_target"
 
         await send_case(
             stack_settings,

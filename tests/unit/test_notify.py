@@ -422,3 +422,69 @@ def test_an_email_never_carries_a_line_break_in_a_header_and_bad_addresses_are_p
                 Outgoing(id="e:2", tracking_id="LPR-1", address=address, subject="s", body="b")
             )
         assert err.value.retryable is False
+
+
+async def test_webhook_targets_must_be_public_and_https_in_production() -> None:
+    import pytest
+
+    from lapor_notify.domain.targets import TargetRefusedError, check_target
+
+    table = {
+        "hooks.example.org": ["93.184.216.34"],
+        "rebound.example.org": ["93.184.216.34", "10.1.2.3"],
+        "v6.example.org": ["2606:4700::1111"],
+    }
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host in table:
+            return table[host]
+        try:
+            import ipaddress
+
+            return [str(ipaddress.ip_address(host.strip("[]")))]
+        except ValueError as exc:
+            raise OSError("no such host") from exc
+
+    await check_target("https://hooks.example.org/x", production=True, resolve=resolve)
+    await check_target("https://v6.example.org/x", production=True, resolve=resolve)
+    await check_target("http://hooks.example.org/x", production=False, resolve=resolve)
+    await check_target(
+        "http://127.0.0.1:8026/send", production=False, resolve=resolve, allowed=["127.0.0.1:8026"]
+    )
+    for url, production in (
+        ("http://hooks.example.org/x", True),
+        ("https://rebound.example.org/x", True),
+        ("https://127.0.0.1/x", False),
+        ("https://100.64.0.1/x", False),
+        ("https://169.254.169.254/x", False),
+        ("https://[fe80::1]/x", False),
+        ("https://[::ffff:10.0.0.1]/x", False),
+        ("https://nowhere.invalid/x", False),
+        ("ftp://hooks.example.org/x", False),
+        ("http://127.0.0.1:8027/send", False),
+    ):
+        with pytest.raises(TargetRefusedError):
+            await check_target(
+                url, production=production, resolve=resolve, allowed=["127.0.0.1:8026"]
+            )
+
+
+async def test_a_webhook_is_checked_again_at_send_time_and_refused_for_good() -> None:
+    import pytest
+
+    from lapor_notify.adapters.gateway import WebhookSender
+    from lapor_notify.ports import SendError
+
+    async def now_private(host: str, port: int) -> list[str]:
+        return ["10.0.0.7"]  # the name was re-pointed after registration
+
+    sender = WebhookSender(resolve=now_private, production=True)
+    try:
+        with pytest.raises(SendError) as err:
+            await sender.send(
+                url="https://hooks.example.org/x", secret="s", payload={}, delivery_id="d"
+            )
+    finally:
+        await sender.close()
+    assert err.value.retryable is False
+    assert "non-public" in str(err.value)

@@ -43,6 +43,8 @@ class StackSettings(BaseSettings):
             # SMS and WhatsApp go to the local provider stand-in (see lapor_devstack.provider_stub)
             "LAPOR_SMS_URL": f"http://127.0.0.1:{self.provider_port}/send/sms",
             "LAPOR_WHATSAPP_URL": f"http://127.0.0.1:{self.provider_port}/send/whatsapp",
+            # agency webhooks may name the stand-in, and no other private address
+            "LAPOR_WEBHOOK_ALLOWED_PRIVATE": f"127.0.0.1:{self.provider_port}",
             "LAPOR_INTAKE_PORT": str(self.intake_port),
             "LAPOR_ROUTING_PORT": str(self.routing_port),
             "LAPOR_NOTIFY_PORT": str(self.notify_port),

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from lapor_kit.auth import AuthError, Principal, SecretMinter, bearer, verify
 from lapor_schemas import Email, Line
 
+from .domain.targets import Resolver, TargetRefusedError, check_target, system_resolver
 from .service import NotifyService
 
 Secret = Annotated[str | None, Header(alias="X-Lapor-Secret")]
@@ -113,9 +116,22 @@ def _out(doc: dict[str, Any], *, hide_body: bool = False) -> NotificationOut:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookRule:
+    production: bool = False
+    allowed: Collection[str] = ()
+    resolve: Resolver = system_resolver
+
+
 def install(
-    app: FastAPI, service: NotifyService, *, auth_secret: str, status_secret_key: str
+    app: FastAPI,
+    service: NotifyService,
+    *,
+    auth_secret: str,
+    status_secret_key: str,
+    webhook_rule: WebhookRule | None = None,
 ) -> None:
+    rule = webhook_rule or WebhookRule()
     router = APIRouter(prefix="/api/v1")
     minter = SecretMinter(status_secret_key.encode())
 
@@ -217,6 +233,27 @@ def install(
     ) -> WebhookOut:
         may_manage(staff(authorization), agency_id)
         url = str(body.url)
+        try:
+            await check_target(
+                url, production=rule.production, resolve=rule.resolve, allowed=rule.allowed
+            )
+        except TargetRefusedError as exc:
+            return JSONResponse(  # type: ignore[return-value]
+                {
+                    "code": "invalid_request",
+                    "detail": f"Alamat webhook ditolak: {exc.reason_id}.",
+                    "detail_en": f"Webhook target refused: {exc}.",
+                    "errors": [
+                        {
+                            "field": "url",
+                            "code": "webhook_target",
+                            "message": exc.reason_id,
+                            "message_en": str(exc),
+                        }
+                    ],
+                },
+                status_code=422,
+            )
         return WebhookOut(url=url, secret=await service.register_webhook(agency_id, url))
 
     @router.delete("/agencies/{agency_id}/webhook", status_code=204, tags=["agencies"])

@@ -19,6 +19,7 @@ from .adapters.gateway import (
 )
 from .adapters.smtp import SmtpChannel
 from .adapters.store import MongoNotifyStore
+from .api import WebhookRule
 from .domain.render import Renderer
 from .domain.sending import RetryPolicy, parse_rates
 from .ports import Channel
@@ -33,7 +34,13 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
     rt.on_startup(store.ensure_indexes)
     channels: dict[str, Channel] = {
         "email": SmtpChannel(settings),
-        "webhook": WebhookChannel(WebhookSender(timeout=settings.webhook_timeout_seconds)),
+        "webhook": WebhookChannel(
+            WebhookSender(
+                timeout=settings.webhook_timeout_seconds,
+                production=settings.env == "production",
+                allowed=settings.webhook_allowed_private,
+            )
+        ),
     }
     if settings.sms_url:
         channels["sms"] = TextChannel(
@@ -83,6 +90,9 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
         app,
         service,
         auth_secret=settings.auth_secret,
+        webhook_rule=WebhookRule(
+            production=settings.env == "production", allowed=settings.webhook_allowed_private
+        ),
         status_secret_key=settings.status_secret_key,
     )
     return app, rt

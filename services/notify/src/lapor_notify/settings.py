@@ -36,6 +36,12 @@ class NotifySettings(KitSettings):
     whatsapp_payload: str = DEFAULT_TEXT_PAYLOAD
     gateway_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 10.0
+    webhook_allowed_private: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="host:port pairs a webhook may name although they are not public "
+        "addresses (the local stack's provider stand-in); comma-separated. Every other "
+        "private, loopback or link-local target is refused.",
+    )
     notify_max_attempts: int = Field(default=6, ge=1, description="Attempts before dead-letter.")
     notify_retry_delays_seconds: Annotated[list[float], NoDecode] = Field(
         default=[5.0, 30.0, 180.0],
@@ -56,6 +62,19 @@ class NotifySettings(KitSettings):
         if isinstance(value, str) and not value.strip().startswith("["):
             return [float(v) for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("webhook_allowed_private", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [v.strip().lower() for v in value.split(",") if v.strip()]
+        return value
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.webhook_allowed_private:
+            problems.append("LAPOR_WEBHOOK_ALLOWED_PRIVATE opens private addresses to webhooks")
+        return problems
 
     @field_validator("notify_retry_delays_seconds")
     @classmethod

@@ -15,12 +15,13 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from ..domain.targets import Resolver, TargetRefusedError, check_target, system_resolver
 from ..ports import Outgoing, SendError
 
 
@@ -106,12 +107,33 @@ def verify(
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient | None = None, timeout: float = 10.0) -> None:
-        self.client = client or httpx.AsyncClient(timeout=timeout)
+    """Signed POSTs to agency webhooks. The target is checked again before every call
+    (:mod:`..domain.targets`), and redirects are never followed (a public host could
+    otherwise bounce the call into the cluster)."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        *,
+        production: bool = False,
+        allowed: Collection[str] = (),
+        resolve: Resolver = system_resolver,
+    ) -> None:
+        self.client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self.production = production
+        self.allowed = allowed
+        self.resolve = resolve
 
     async def send(
         self, *, url: str, secret: str, payload: Mapping[str, Any], delivery_id: str
     ) -> None:
+        try:
+            await check_target(
+                url, production=self.production, resolve=self.resolve, allowed=self.allowed
+            )
+        except TargetRefusedError as exc:
+            raise SendError(f"webhook target refused: {exc}", retryable=False) from exc
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
         headers = {
@@ -127,7 +149,7 @@ class WebhookSender:
             raise SendError(f"webhook unreachable: {exc!r}", retryable=True) from exc
         if resp.status_code >= 500 or resp.status_code == 429:
             raise SendError(f"webhook answered {resp.status_code}", retryable=True)
-        if resp.status_code >= 400:
+        if resp.status_code >= 300:
             raise SendError(f"webhook refused: {resp.status_code}", retryable=False)
 
     async def close(self) -> None:
