@@ -125,6 +125,8 @@ def fast_settings(cls: type[Any], stack: Any, **overrides: Any) -> Any:
         "outbox_idle_seconds": 0.2,
         **overrides,
     }
+    if "rate_limits" in cls.model_fields and "rate_limits" not in overrides:
+        values["rate_limits"] = "submit=6000/60,read=60000/60,upload=6000/60,sms=6000/60"
     return cls(**values)
 
 

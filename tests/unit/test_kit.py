@@ -180,3 +180,21 @@ def test_a_signed_token_is_still_checked_for_what_its_role_needs() -> None:
     minter = SecretMinter(b"k")
     assert minter.verify("LPR-1", "é" * 22) is False
     assert minter.verify("LPR-1", minter.mint("LPR-1")) is True
+
+
+def test_a_rate_limit_refills_evenly_and_names_the_wait() -> None:
+    from lapor_kit.limits import Rate, RateLimiter, parse_rates
+
+    now = [0.0]
+    limiter = RateLimiter({"submit": Rate(2, 60)}, clock=lambda: now[0])
+    assert limiter.check("submit", "a") is None
+    assert limiter.check("submit", "a") is None
+    wait = limiter.check("submit", "a")
+    assert wait is not None
+    assert 29 < wait <= 30
+    assert limiter.check("submit", "b") is None  # per client
+    assert limiter.check("other", "a") is None  # a door without a rate
+    now[0] = 30.0
+    assert limiter.check("submit", "a") is None
+    assert parse_rates("submit=10/60, sms=0/1") == {"submit": Rate(10, 60), "sms": Rate(0, 1)}
+    assert RateLimiter(parse_rates("sms=0/1")).check("sms", "x") is None  # 0: off

@@ -32,9 +32,16 @@ class FakeStore:
     agencies: dict[str, dict[str, Any]] = field(default_factory=dict)
     processed: set[str] = field(default_factory=set)
     outbox: list[OutMessage] = field(default_factory=list)
+    quota: dict[str, list[str]] = field(default_factory=dict)
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return set(event_ids) - self.processed
+
+    async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
+        ids = self.quota.setdefault(key, [])
+        if delivery_id not in ids:
+            ids.append(delivery_id)
+        return delivery_id in ids[:cap]
 
     async def facts_and_contacts(
         self, tracking_ids: Sequence[str]
@@ -364,3 +371,40 @@ async def test_sends_to_one_provider_are_paced_by_its_rate_limit() -> None:
     assert len(chans["sms"].sent) == 4
     assert len(chans["email"].sent) == 4
     assert sum(slept) == pytest.approx(1.0)  # 4 SMS at 2/s, burst 2; email unlimited
+
+
+async def test_one_unconfirmed_address_gets_at_most_its_daily_cap_of_messages() -> None:
+    """Reports naming a stranger's address, 25 times: 20 messages reach it (the cap), the
+    rest are not sent, not retried and not dead letters; another address is unaffected."""
+    store = FakeStore()
+    service, chans = make(store)
+    service.address_daily_cap = 20
+    victim = "korban@warga.example"
+    for n in range(25):
+        tid = f"LPR-{n:010d}"
+        await service.handle_contacts(
+            [
+                ReporterContact(
+                    source="lapor-intake",
+                    tenant="63",
+                    subject=tid,
+                    correlation_id=tid,
+                    data=ContactData(tracking_id=tid, anonymous=True, email=victim),
+                )
+            ]
+        )
+        await service.handle_events([submitted(tid, reporter_contactable=True)])
+    email_jobs = jobs(store, "email")
+    assert len(email_jobs) == 25
+    await service.handle_jobs("email", email_jobs)
+    assert [m.address for m in chans["email"].sent] == [victim] * 20
+    capped = [d for d in store.docs.values() if d["channel"] == "email" and d["status"] == "failed"]
+    assert len(capped) == 5
+    assert all("daily limit" in d["last_error"] for d in capped)
+    assert store.taken(topics.DLQ) == []
+    assert all(store.taken(t) == [] for t in topics.NOTIFY_RETRY)
+    # a repeated attempt of a delivery that was allowed counts once
+    from lapor_notify.service import address_quota_key
+
+    key = address_quota_key("email", victim, NOW)
+    assert len(store.quota[key]) == 25

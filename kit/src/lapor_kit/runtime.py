@@ -8,7 +8,7 @@ FastAPI. Nothing here knows about complaints.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from lapor_schemas import topics
 
 from . import logging as lapor_logging
 from .kafka import DeadLetters, ensure_topics, make_broker
+from .limits import BodyLimit
 from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings
 from .storestats import StoreCommandStats
@@ -131,6 +132,7 @@ class Runtime:
         description: str,
         version: str = "0.1.0",
         extra_tags: Iterable[dict[str, str]] = (),
+        body_limits: Mapping[str, int] | None = None,
     ) -> FastAPI:
         """A FastAPI app with this runtime's lifespan, ``/health`` and ``/metrics``."""
         app = FastAPI(
@@ -148,6 +150,9 @@ class Runtime:
             before_scrape=self._before_scrape,
         )
         install_validation_errors(app)
+        app.add_middleware(
+            BodyLimit, default=self.settings.max_body_bytes, by_prefix=dict(body_limits or {})
+        )
         app.state.runtime = self
         return app
 

@@ -60,6 +60,16 @@ class KitSettings(BaseSettings):
     topic_partitions: int = 6
     topic_replication_factor: int = 1
     log_level: str = "INFO"
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        description="Largest request body a service reads (413 before parsing); a service "
+        "may allow more on a path (intake's attachments, routing's directory).",
+    )
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Take the client's address from X-Forwarded-For (only behind a proxy "
+        "that sets it) for per-client rate limits.",
+    )
     host: str = "127.0.0.1"
     outbox_batch: int = 500
     outbox_idle_seconds: float = 1.0

@@ -24,6 +24,9 @@ class StackSettings(BaseSettings):
     # Tansu holds an empty fetch for its whole wait (Kafka does not): keep it short locally
     kafka_fetch_max_wait_ms: int = 50
     log_level: str = "INFO"
+    # The services' own defaults are for the public; one developer (and the tests, from one
+    # address) sends far more than a citizen would.
+    rate_limits: str = "submit=600/60,read=6000/60,upload=300/60,sms=300/60,open311=6000/60"
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -52,6 +55,7 @@ class StackSettings(BaseSettings):
             "LAPOR_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
             "LAPOR_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
             "LAPOR_LOG_LEVEL": self.log_level,
+            "LAPOR_RATE_LIMITS": self.rate_limits,
         }
 
     def url(self, service: str) -> str:

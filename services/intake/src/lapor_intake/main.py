@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from lapor_kit.auth import SecretMinter
+from lapor_kit.limits import RateLimiter, install_rate_limits, parse_rates
 from lapor_kit.runtime import Runtime, serve
+from lapor_schemas import MAX_ATTACHMENT_BYTES
 from lapor_schemas.reference import categories, regions
 
 from . import handlers, http
@@ -51,6 +53,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     )
     rt.include(handlers.make_router(rt, service, registry))
     app = rt.fastapi(
+        body_limits={"/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024},
         title="Lapor intake",
         description="Front door of Lapor: receives, validates and stores reports from every "
         "channel (JSON API, Open311 GeoReport v2, SMS gateway, staff entry, regional systems "
@@ -60,6 +63,11 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         files("lapor_intake").joinpath("data", "open311.json").read_text(encoding="utf-8")
     )["jurisdictions"]
     app.state.service = service
+    install_rate_limits(
+        app,
+        RateLimiter(parse_rates(settings.rate_limits), registry=rt.registry, service="intake"),
+        trust_forwarded_for=settings.trust_forwarded_for,
+    )
     http.install(
         app, http.Deps(service, registry, AttachmentStore(rt), settings.auth_secret, jurisdictions)
     )

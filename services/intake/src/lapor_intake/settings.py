@@ -16,6 +16,12 @@ class IntakeSettings(KitSettings):
         validation_alias="LAPOR_INTAKE_CREDENTIALS_FILE",
         description="Registered channels, Open311 API keys and SMS gateways (JSON).",
     )
+    rate_limits: str = Field(
+        default="submit=10/60,read=300/60,upload=20/3600,sms=10/3600,open311=600/60",
+        description="Per-client limits, door=count/seconds: submit (reports per IP), read "
+        "(status, replies, lists per IP), upload (attachments per IP), sms (messages per "
+        "sender number), open311 (requests per API key). 0 turns a door's limit off.",
+    )
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -74,6 +74,7 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
         ),
         rates=parse_rates(settings.notify_rate_limits),
         concurrency=settings.notify_concurrency,
+        address_daily_cap=settings.notify_address_daily_cap,
     )
     stopping = asyncio.Event()
 

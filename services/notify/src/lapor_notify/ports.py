@@ -82,4 +82,9 @@ class NotifyStore(Protocol):
 
     async def agency_entry(self, agency_id: str) -> dict[str, Any] | None: ...
 
+    async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
+        """Count ``delivery_id`` against ``key`` (an address and a day); True while it is
+        among the first ``cap`` distinct deliveries (a repeated attempt counts once)."""
+        ...
+
     async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None: ...

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -64,6 +65,25 @@ class ShuttingDownError(Exception):
     """Raised by a retry wait cut short by shutdown: the batch is not acknowledged."""
 
 
+CAPPED_CHANNELS = frozenset({"email", "sms", "whatsapp"})
+
+
+class AddressCapError(SendError):
+    """A reporter's address got its day's share of messages. Reporter addresses are never
+    confirmed, so anyone can file reports naming someone else's address: the cap keeps Lapor
+    from being a way to flood a stranger's inbox or phone. Not retried, not a dead letter
+    (the reporter's in-app inbox still has the message)."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"address daily limit reached ({cap} messages)", retryable=False)
+
+
+def address_quota_key(channel: str, address: str, now: datetime) -> str:
+    """The address (hashed: the key is no copy of it) and the day (UTC)."""
+    digest = hashlib.sha256(f"{channel}|{address.strip().lower()}".encode()).hexdigest()[:32]
+    return f"{digest}:{now.date().isoformat()}"
+
+
 class NotifyService:
     def __init__(
         self,
@@ -78,7 +98,9 @@ class NotifyService:
         send_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        address_daily_cap: int = 20,
     ) -> None:
+        self.address_daily_cap = address_daily_cap
         self.store = store
         self.channels = dict(channels)
         self.renderer = renderer
@@ -316,6 +338,8 @@ class NotifyService:
                     decision.delay,
                     reason,
                 )
+            elif isinstance(error, AddressCapError):
+                log.warning("delivery %s not sent: %s", doc["_id"], reason)
             else:
                 messages.append(self._dead_letter(job, reason or decision.status))
                 log.error("delivery %s %s: %s", doc["_id"], decision.status, reason)
@@ -330,6 +354,13 @@ class NotifyService:
         adapter = self.channels.get(channel)
         if adapter is None:
             return SendError(f"channel {channel} is not configured", retryable=True)
+        capped = doc.get("role") == "reporter" and channel in CAPPED_CHANNELS
+        if capped and not await self.store.claim_address_quota(
+            address_quota_key(channel, str(doc["address"]), self.clock()),
+            str(doc["_id"]),
+            self.address_daily_cap,
+        ):
+            return AddressCapError(self.address_daily_cap)
         secret = None
         if channel == "webhook":
             webhook = (entry or {}).get("webhook") or {}

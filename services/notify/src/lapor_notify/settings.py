@@ -36,6 +36,12 @@ class NotifySettings(KitSettings):
     whatsapp_payload: str = DEFAULT_TEXT_PAYLOAD
     gateway_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 10.0
+    notify_address_daily_cap: int = Field(
+        default=20,
+        ge=1,
+        description="Messages per day to one reporter address (email, phone): addresses are "
+        "not confirmed, so the cap keeps reports from flooding someone else's inbox.",
+    )
     webhook_allowed_private: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="host:port pairs a webhook may name although they are not public "

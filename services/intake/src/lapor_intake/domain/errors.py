@@ -60,6 +60,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "jenis berkas {content_type} tidak diterima",
         "file type {content_type} is not accepted",
     ),
+    "attachment_content": (
+        "isi berkas tidak sesuai dengan jenisnya ({content_type})",
+        "the file's content does not match its type ({content_type})",
+    ),
     "too_long": ("terlalu banyak (maksimal {max_length})", "too many (at most {max_length})"),
     "less_than_equal": ("maksimal {le}", "must be at most {le}"),
     "greater_than": ("harus lebih dari {gt}", "must be greater than {gt}"),

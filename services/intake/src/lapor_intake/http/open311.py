@@ -13,9 +13,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.datastructures import FormData
 
+from lapor_kit.limits import per_client, take
 from lapor_schemas import Channel, ComplaintSubmission, FieldError
 from lapor_schemas.reference import categories, regions
 
@@ -64,6 +65,7 @@ def error(fmt: str, status: int, description: str) -> Response:
 def install(
     app: FastAPI, service: IntakeService, registry: Registry, jurisdictions: dict[str, str]
 ) -> None:
+    read_limit = [Depends(per_client("read"))]
     router = APIRouter(prefix="/open311/v2", tags=["open311"])
     tenants = {r.code for r in regions().values() if r.kind == "province"}
 
@@ -85,7 +87,7 @@ def install(
         fmt = "json" if request.url.path.endswith(".json") else "xml"
         return error(fmt, exc.status, exc.description)
 
-    @router.get("/discovery.{fmt}", summary="Service discovery")
+    @router.get("/discovery.{fmt}", dependencies=read_limit, summary="Service discovery")
     async def discovery(fmt: str, request: Request) -> Response:
         fmt = fmt_of(fmt)
         base = str(request.url_for("open311_services", fmt="xml")).rsplit("/", 1)[0]
@@ -112,13 +114,22 @@ def install(
             media_type="text/xml; charset=utf-8",
         )
 
-    @router.get("/services.{fmt}", name="open311_services", summary="GET Service List")
+    @router.get(
+        "/services.{fmt}",
+        dependencies=[Depends(per_client("read"))],
+        name="open311_services",
+        summary="GET Service List",
+    )
     async def services(fmt: str, jurisdiction_id: str | None = None) -> Response:
         fmt = fmt_of(fmt)
         tenant_of(jurisdiction_id)
         return render(fmt, "services", "service", o311.service_list(categories().values()))
 
-    @router.get("/services/{service_code}.{fmt}", summary="GET Service Definition")
+    @router.get(
+        "/services/{service_code}.{fmt}",
+        dependencies=[Depends(per_client("read"))],
+        summary="GET Service Definition",
+    )
     async def definition(
         service_code: str, fmt: str, jurisdiction_id: str | None = None
     ) -> Response:
@@ -147,6 +158,7 @@ def install(
             raise Open311Error(
                 403, "Invalid api_key received -- can't proceed with create_request."
             )
+        take(request, "open311", client.id)
         tenant = tenant_of(_text(form, "jurisdiction_id"))
         if tenant not in client.tenants:
             raise Open311Error(403, f"api_key is not valid for jurisdiction {tenant}")
@@ -179,7 +191,11 @@ def install(
             ],
         )
 
-    @router.get("/requests.{fmt}", summary="GET Service Requests")
+    @router.get(
+        "/requests.{fmt}",
+        dependencies=[Depends(per_client("read"))],
+        summary="GET Service Requests",
+    )
     async def search(fmt: str, request: Request) -> Response:
         fmt = fmt_of(fmt)
         q = request.query_params
@@ -202,7 +218,11 @@ def install(
         items = [o311.request_view(d, categories()) for d in docs if d["tenant"] == tenant]
         return render(fmt, "service_requests", "request", items)
 
-    @router.get("/requests/{service_request_id}.{fmt}", summary="GET Service Request")
+    @router.get(
+        "/requests/{service_request_id}.{fmt}",
+        dependencies=[Depends(per_client("read"))],
+        summary="GET Service Request",
+    )
     async def one(
         service_request_id: str, fmt: str, jurisdiction_id: str | None = None
     ) -> Response:
@@ -215,7 +235,11 @@ def install(
             fmt, "service_requests", "request", [o311.request_view(docs[0], categories())]
         )
 
-    @router.get("/tokens/{token}.{fmt}", summary="GET service_request_id from a token")
+    @router.get(
+        "/tokens/{token}.{fmt}",
+        dependencies=[Depends(per_client("read"))],
+        summary="GET service_request_id from a token",
+    )
     async def token(token: str, fmt: str) -> Response:
         fmt_of(fmt)
         raise Open311Error(404, "tokens are not used: service requests are realtime")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from lapor_kit.limits import per_client
 from lapor_schemas import (
     ATTACHMENT_TYPES,
     MAX_ATTACHMENT_BYTES,
@@ -21,6 +22,7 @@ from lapor_schemas import (
 from lapor_schemas.reference import categories, regions
 
 from ..adapters.attachments import AttachmentStore
+from ..domain import sniff
 from ..domain.errors import field_error
 from ..service import (
     IdempotencyConflictError,
@@ -149,6 +151,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.post(
         "/complaints",
+        dependencies=[Depends(per_client("submit"))],
         status_code=202,
         response_model=AcceptedOut,
         tags=["complaints"],
@@ -181,6 +184,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.get(
         "/complaints",
+        dependencies=[Depends(per_client("read"))],
         response_model=list[ComplaintView],
         tags=["complaints"],
         summary="Public reports (never confidential ones, never identity)",
@@ -203,6 +207,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.get(
         "/complaints/{tracking_id}",
+        dependencies=[Depends(per_client("read"))],
         response_model=ComplaintView,
         tags=["complaints"],
         name="complaint_status",
@@ -223,6 +228,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.post(
         "/complaints/{tracking_id}/replies",
+        dependencies=[Depends(per_client("read"))],
         status_code=202,
         tags=["complaints"],
         summary="The reporter's reply on their report (needs the secret)",
@@ -241,6 +247,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.post(
         "/complaints/{tracking_id}/dispute",
+        dependencies=[Depends(per_client("read"))],
         status_code=202,
         tags=["complaints"],
         summary="Not satisfied with the follow-up: send it back (needs the secret)",
@@ -257,6 +264,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.post(
         "/complaints/{tracking_id}/rating",
+        dependencies=[Depends(per_client("read"))],
         status_code=202,
         tags=["complaints"],
         summary="Rate the handling 1-5 once the report is closed (needs the secret)",
@@ -273,6 +281,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
 
     @router.post(
         "/attachments",
+        dependencies=[Depends(per_client("upload"))],
         status_code=201,
         response_model=Attachment,
         tags=["complaints"],
@@ -295,6 +304,14 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
                 413,
                 "Berkas kosong atau lebih dari 10 MiB.",
                 "The file is empty or larger than 10 MiB.",
+            )
+        if not sniff.matches(content_type, data):
+            err = field_error("file", "attachment_content", content_type=content_type)
+            return JSONResponse(
+                ErrorBody(detail=err.message, detail_en=err.message_en, errors=[err]).model_dump(
+                    mode="json"
+                ),
+                status_code=415,
             )
         return await attachments.put(file.filename or "lampiran", content_type, data)
 

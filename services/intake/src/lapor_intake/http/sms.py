@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header
+from fastapi import APIRouter, FastAPI, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lapor_kit.limits import take
 from lapor_schemas import Channel, ComplaintSubmission, Line, Text
 from lapor_schemas.reference import regions
 
@@ -46,12 +47,13 @@ def install(app: FastAPI, service: IntakeService, registry: Registry) -> None:
         responses={401: {"model": ErrorBody}},
     )
     async def inbound(
-        body: InboundSms, authorization: Annotated[str | None, Header()] = None
+        body: InboundSms, request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> Any:
         token = (authorization or "").removeprefix("Bearer ").strip()
         gateway = registry.sms_gateway(token) if token else None
         if gateway is None:
             return failure(401, "Gateway SMS tidak dikenal.", "Unknown SMS gateway.")
+        take(request, "sms", f"{gateway.id}:{body.sender}")
         parsed = sms.parse(body.text)
         if isinstance(parsed, sms.Unreadable):
             return SmsReply(reply=sms.REPLIES[parsed.reason], outcome=parsed.reason)

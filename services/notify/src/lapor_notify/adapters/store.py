@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ReplaceOne, UpdateOne
+from pymongo import ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lapor_kit.idempotency import ProcessedEvents
@@ -29,6 +29,7 @@ class MongoNotifyStore:
         self.case_facts = runtime.db["case_facts"]
         self.waiting = runtime.db["waiting"]
         self.agency_channels = runtime.db["agency_channels"]
+        self.address_quota = runtime.db["address_quota"]
         self.processed = ProcessedEvents(runtime.db["processed_events"])
 
     async def ensure_indexes(self) -> None:
@@ -38,6 +39,17 @@ class MongoNotifyStore:
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return await self.processed.unseen(event_ids)
+
+    async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
+        doc = await self.address_quota.find_one_and_update(
+            {"_id": key},
+            {"$addToSet": {"ids": delivery_id}, "$setOnInsert": {"created_at": time.time()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            projection={"ids": 1},
+        )
+        ids = list((doc or {}).get("ids") or [])
+        return delivery_id in ids[:cap]
 
     async def facts_and_contacts(
         self, tracking_ids: Sequence[str]

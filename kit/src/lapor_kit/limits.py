@@ -1,0 +1,266 @@
+"""Abuse limits at every public door: request bodies by size before they are parsed, and
+requests by client with token buckets.
+
+* :class:`BodyLimit` is an ASGI middleware: a declared ``Content-Length`` over the limit is
+  answered ``413`` at once; a body without one (chunked) is counted while it streams and cut
+  off at the limit. Nothing over the limit is ever handed to a JSON or form parser.
+* :class:`RateLimiter` keeps one token bucket per (door, client) in the process — a report
+  form per IP address, SMS per sender number, Open311 per API key, uploads per IP. A refused
+  request gets ``429`` with ``Retry-After`` and is counted in
+  ``lapor_rate_limited_total{service,door}``. The buckets are per replica (n replicas let n
+  times the rate through); a gateway in front of the cluster limits the total.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def too_large_body(limit: int) -> dict[str, Any]:
+    return {
+        "code": "too_large",
+        "detail": f"Permintaan terlalu besar (maksimal {limit} byte).",
+        "detail_en": f"The request is too large (at most {limit} bytes).",
+        "errors": [],
+    }
+
+
+class BodyLimit:
+    """Refuse request bodies over ``default`` bytes (``by_prefix``: other limits for paths
+    starting with a prefix, the longest match wins) with ``413`` before any parsing."""
+
+    def __init__(
+        self, app: ASGIApp, default: int, by_prefix: Mapping[str, int] | None = None
+    ) -> None:
+        self.app = app
+        self.default = default
+        self.by_prefix = sorted((by_prefix or {}).items(), key=lambda kv: -len(kv[0]))
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.by_prefix:
+            if path.startswith(prefix):
+                return limit
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope.get("path", ""))
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _send_json(send, 413, too_large_body(limit))
+            return
+        seen = 0
+        app_started = refused = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    # answer now and tell the app the client is gone: it stops reading,
+                    # and whatever it tries to send after that is dropped
+                    refused = True
+                    if not app_started:
+                        await _send_json(send, 413, too_large_body(limit))
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal app_started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                app_started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    import json
+
+    data = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``count`` requests per ``seconds`` (a bucket of ``count`` tokens refilled evenly)."""
+
+    count: int
+    seconds: float
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        count, _, seconds = text.partition("/")
+        return cls(int(count), float(seconds or 60))
+
+
+def parse_rates(text: str) -> dict[str, Rate]:
+    """``"submit=10/60,sms=10/3600"`` -> {door: Rate}."""
+    out = {}
+    for part in text.split(","):
+        if part.strip():
+            door, _, rate = part.partition("=")
+            out[door.strip()] = Rate.parse(rate.strip())
+    return out
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        rates: Mapping[str, Rate],
+        *,
+        registry: CollectorRegistry | None = None,
+        service: str = "",
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rates = dict(rates)
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
+        self._service = service
+        self._counter = (
+            Counter(
+                "lapor_rate_limited_total",
+                "Requests refused with 429 by a per-client rate limit, by door.",
+                ["service", "door"],
+                registry=registry,
+            )
+            if registry is not None
+            else None
+        )
+
+    def check(self, door: str, client: str) -> float | None:
+        """Take a token for ``client`` at ``door``; ``None`` if allowed, else the seconds
+        until the next token."""
+        rate = self.rates.get(door)
+        if rate is None or rate.count <= 0:
+            return None
+        now = self.clock()
+        key = (door, client)
+        tokens, at = self._buckets.pop(key, (float(rate.count), now))
+        tokens = min(float(rate.count), tokens + (now - at) * rate.count / rate.seconds)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            allowed = True
+        else:
+            self._buckets[key] = (tokens, now)
+            allowed = False
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        if allowed:
+            return None
+        if self._counter is not None:
+            self._counter.labels(self._service, door).inc()
+        return (1.0 - tokens) * rate.seconds / rate.count
+
+    def refusal(self, door: str, client: str) -> JSONResponse | None:
+        """A ``429`` answer when ``client`` is over its rate at ``door``, else ``None``."""
+        wait = self.check(door, client)
+        if wait is None:
+            return None
+        return too_many_requests(wait)
+
+
+def too_many_requests(wait: float) -> JSONResponse:
+    seconds = max(1, math.ceil(wait))
+    return JSONResponse(
+        {
+            "code": "rate_limited",
+            "detail": f"Terlalu banyak permintaan; coba lagi dalam {seconds} detik.",
+            "detail_en": f"Too many requests; try again in {seconds} seconds.",
+            "errors": [],
+        },
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def client_ip(request: Request, trust_forwarded_for: bool = False) -> str:
+    """The client's address; ``X-Forwarded-For`` only behind a proxy that sets it (its
+    last entry is the one the proxy saw)."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.client.host if request.client else "unknown"
+
+
+class RateLimitedError(Exception):
+    """Raised by a door over its client's rate; answered ``429`` + ``Retry-After``."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limited for {wait:.1f}s")
+        self.wait = wait
+
+
+def install_rate_limits(app: FastAPI, limiter: RateLimiter, *, trust_forwarded_for: bool) -> None:
+    """Keep ``limiter`` on the app for :func:`per_client` and answer its refusals."""
+    app.state.limiter = limiter
+    app.state.trust_forwarded_for = trust_forwarded_for
+
+    @app.exception_handler(RateLimitedError)
+    async def on_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
+        return too_many_requests(exc.wait)
+
+
+def take(request: Request, door: str, client: str | None = None) -> None:
+    """Spend one of ``client``'s tokens at ``door`` (default client: the caller's IP)."""
+    limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+    if limiter is None:
+        return
+    who = client or client_ip(request, getattr(request.app.state, "trust_forwarded_for", False))
+    wait = limiter.check(door, who)
+    if wait is not None:
+        raise RateLimitedError(wait)
+
+
+def per_client(door: str) -> Callable[[Request], None]:
+    """A FastAPI dependency limiting each client IP at ``door``."""
+
+    def dependency(request: Request) -> None:
+        take(request, door)
+
+    return dependency
