@@ -172,3 +172,80 @@ async def _read_submitted(bootstrap: str, ids: set[str], timeout: float) -> set[
     finally:
         await consumer.stop()
     return seen
+
+
+async def test_a_frozen_store_gives_503_within_five_seconds_never_a_hang(
+    infra: object, stack_settings: StackSettings, own_settings: StackSettings, own_store: Own
+) -> None:
+    """The store stops answering (SIGSTOP: connections stay open, nothing comes back, as a
+    stalled primary would): every service's request path answers 503 + Retry-After within
+    5 s, then works again once the store does."""
+    import time
+
+    from lapor_kit.auth import issue
+    from lapor_notify.main import build as build_notify
+    from lapor_notify.settings import NotifySettings
+    from lapor_routing.main import build as build_routing
+    from lapor_routing.settings import RoutingSettings
+
+    intake_app, _ = build(
+        fast_settings(IntakeSettings, stack_settings, mongo_url=own_settings.mongo_url)
+    )
+    routing_settings = fast_settings(
+        RoutingSettings,
+        stack_settings,
+        mongo_url=own_settings.mongo_url,
+        scheduler_interval_seconds=0,
+    )
+    routing_app, _ = build_routing(routing_settings)
+    notify_app, _ = build_notify(
+        fast_settings(NotifySettings, stack_settings, mongo_url=own_settings.mongo_url)
+    )
+    admin = issue(routing_settings.auth_secret, subject="a", role="national_admin", tenant="*")
+    calls = [
+        (intake_app, "POST", "/api/v1/complaints", {"json": BODY}),
+        (intake_app, "GET", "/api/v1/complaints", {}),
+        (routing_app, "GET", "/api/v1/inbox", {"headers": {"Authorization": f"Bearer {admin}"}}),
+        (
+            notify_app,
+            "GET",
+            "/api/v1/notifications",
+            {
+                "params": {"tracking_id": "LPR-ABCDEFGHJK"},
+                "headers": {"Authorization": f"Bearer {admin}"},
+            },
+        ),
+    ]
+    async with (
+        intake_app.router.lifespan_context(intake_app),
+        routing_app.router.lifespan_context(routing_app),
+        notify_app.router.lifespan_context(notify_app),
+    ):
+        clients = {
+            id(app): httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s")
+            for app in (intake_app, routing_app, notify_app)
+        }
+        try:
+            for app, method, path, kw in calls:
+                ok = await clients[id(app)].request(method, path, **kw)
+                assert ok.status_code < 300, (path, ok.text)
+            own_store.freeze()
+            try:
+                for app, method, path, kw in calls:
+                    started = time.monotonic()
+                    frozen = await clients[id(app)].request(method, path, **kw)
+                    took = time.monotonic() - started
+                    assert frozen.status_code == 503, (path, frozen.text)
+                    assert frozen.headers["Retry-After"] == "5"
+                    assert took < 5.0, (path, took)
+            finally:
+                own_store.thaw()
+
+            async def back() -> bool:
+                r = await clients[id(intake_app)].post("/api/v1/complaints", json=BODY)
+                return r.status_code == 202
+
+            assert await eventually(back, timeout=30, interval=0.5)
+        finally:
+            for c in clients.values():
+                await c.aclose()

@@ -29,7 +29,12 @@ from .limits import BodyLimit
 from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings
 from .storestats import StoreCommandStats
-from .web import install_observability, install_validation_errors
+from .web import (
+    RequestDeadline,
+    install_observability,
+    install_store_errors,
+    install_validation_errors,
+)
 
 R = TypeVar("R")
 
@@ -150,6 +155,8 @@ class Runtime:
             before_scrape=self._before_scrape,
         )
         install_validation_errors(app)
+        install_store_errors(app)
+        app.add_middleware(RequestDeadline, seconds=self.settings.request_deadline_seconds)
         app.add_middleware(
             BodyLimit, default=self.settings.max_body_bytes, by_prefix=dict(body_limits or {})
         )

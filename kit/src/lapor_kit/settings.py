@@ -78,6 +78,11 @@ class KitSettings(BaseSettings):
         description="Server selection timeout: how long a request waits for the "
         "store before answering 503.",
     )
+    request_deadline_seconds: float = Field(
+        default=4.0,
+        description="Every HTTP request's store operations share this deadline; past it "
+        "the answer is 503 + Retry-After (a frozen store never hangs a client).",
+    )
     outbox_exit_after_publish: bool = Field(
         default=False,
         description="Test hook: exit the process right after publishing an outbox batch, before "

@@ -1,9 +1,12 @@
-"""HTTP edges every service has: ``GET /health`` (readiness) and ``GET /metrics``."""
+"""HTTP edges every service has: ``GET /health`` (readiness), ``GET /metrics``, the one
+answer to a store that is down or too slow (``503`` + ``Retry-After``), and the deadline of
+every request."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -73,3 +76,81 @@ def install_validation_errors(app: FastAPI) -> None:
             },
             status_code=422,
         )
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_body() -> dict[str, object]:
+    return {
+        "code": "unavailable",
+        "detail": "Layanan sedang sibuk, silakan coba lagi sebentar.",
+        "detail_en": "The service is temporarily unavailable; please retry shortly.",
+        "errors": [],
+    }
+
+
+def unavailable() -> JSONResponse:
+    return JSONResponse(
+        unavailable_body(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
+def install_store_errors(app: FastAPI) -> None:
+    """Any store failure on a request path (down, frozen past the deadline) is a ``503``
+    with ``Retry-After``: the client keeps its input and retries; never a ``500``."""
+    from fastapi import Request
+    from pymongo.errors import PyMongoError
+
+    @app.exception_handler(PyMongoError)
+    async def on_store_down(_: Request, exc: PyMongoError) -> JSONResponse:
+        return unavailable()
+
+
+class RequestDeadline:
+    """ASGI middleware: every store operation a request makes shares one deadline (PyMongo's
+    client-side operation timeout, ``pymongo.timeout``: a frozen store raises instead of
+    hanging), and the request as a whole is answered ``503`` + ``Retry-After`` if it has not
+    started its answer by then (a broker call, anything else that waits). Consumers are not
+    affected: the deadline is set per request, not on the client."""
+
+    def __init__(self, app: Any, seconds: float = 4.0) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        import json
+
+        import pymongo
+
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            with pymongo.timeout(self.seconds):
+                async with asyncio.timeout(self.seconds + 0.5):
+                    await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            if started:
+                raise
+            body = json.dumps(unavailable_body(), ensure_ascii=False).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

@@ -7,13 +7,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from pymongo.errors import PyMongoError
 
 from lapor_schemas import FieldError
 
 from ..domain.errors import from_pydantic
-
-RETRY_AFTER_SECONDS = 5
 
 
 class ErrorBody(BaseModel):
@@ -34,23 +31,9 @@ def failure(status: int, detail: str, detail_en: str) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
-def unavailable() -> JSONResponse:
-    body = ErrorBody(
-        detail="Layanan sedang sibuk, silakan coba lagi sebentar.",
-        detail_en="The service is temporarily unavailable; please retry shortly.",
-    )
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return invalid(from_pydantic(exc.errors(), skip_prefix=1))
 
-    @app.exception_handler(PyMongoError)
-    async def on_store_down(_: Request, exc: PyMongoError) -> JSONResponse:
-        return unavailable()
+    # a store failure is the kit's one 503 mapping (lapor_kit.web.install_store_errors)
