@@ -257,7 +257,11 @@ async def test_open311_sms_and_staff_reports_reach_the_right_agencies(
     )
     assert sms.json()["outcome"] == "accepted"
     token = issue(
-        KitSettings().auth_secret, subject="loket-banjar", role="agency_staff", tenant="63"
+        KitSettings().auth_secret,
+        subject="loket-banjar",
+        role="agency_staff",
+        tenant="63",
+        agency_id="63.03.kominfo",  # a staff token always names its agency
     )
     staff = await http.post(
         f"{intake}/api/v1/staff/complaints",

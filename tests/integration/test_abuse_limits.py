@@ -133,4 +133,12 @@ async def test_the_address_quota_counts_distinct_deliveries_in_the_real_store(
     assert allowed == [True, True, True, False, False]
     assert await store.claim_address_quota(key, "d1", 3) is True  # a repeat counts once
     assert await store.claim_address_quota(key, "d4", 3) is False
+    # at once, as a batch of sends claims them: none of the first ones is refused
+    import asyncio
+
+    other = f"addr-{uuid.uuid4().hex}:2026-12-02"
+    at_once = await asyncio.gather(
+        *(store.claim_address_quota(other, f"c{n}", 20) for n in range(8))
+    )
+    assert at_once == [True] * 8
     await rt.mongo.close()

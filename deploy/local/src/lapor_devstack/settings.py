@@ -27,6 +27,7 @@ class StackSettings(BaseSettings):
     # The services' own defaults are for the public; one developer (and the tests, from one
     # address) sends far more than a citizen would.
     rate_limits: str = "submit=600/60,read=6000/60,upload=300/60,sms=300/60,open311=6000/60"
+    notify_address_daily_cap: int = 5000  # the samples and tests reuse a few addresses
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -56,6 +57,7 @@ class StackSettings(BaseSettings):
             "LAPOR_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
             "LAPOR_LOG_LEVEL": self.log_level,
             "LAPOR_RATE_LIMITS": self.rate_limits,
+            "LAPOR_NOTIFY_ADDRESS_DAILY_CAP": str(self.notify_address_daily_cap),
         }
 
     def url(self, service: str) -> str:

@@ -27,8 +27,15 @@ from .domain import reports
 from .service import MetricsService
 
 Province = Annotated[str, Query(pattern=r"^\d{2}$", description="Province code, e.g. 63")]
-From = Annotated[date | None, Query(alias="from", description="First day (default: 1 January)")]
-To = Annotated[date | None, Query(description="Last day, inclusive (default: today)")]
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # a year 1 or 9999 overflowed
+From = Annotated[
+    date | None,
+    Query(alias="from", ge=EARLIEST, le=LATEST, description="First day (default: 1 January)"),
+]
+To = Annotated[
+    date | None,
+    Query(ge=EARLIEST, le=LATEST, description="Last day, inclusive (default: today)"),
+]
 Format = Annotated[Literal["json", "csv"], Query()]
 
 

@@ -194,7 +194,7 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
         category: str | None = None,
         status: str | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> list[ComplaintView]:
         docs = await service.public_reports(
             region_code=region_code,

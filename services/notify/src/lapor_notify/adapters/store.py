@@ -9,12 +9,14 @@ create a second delivery; the rendered message, the address and the status), ``c
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.outbox import OutMessage
@@ -36,20 +38,26 @@ class MongoNotifyStore:
         await self.deliveries_.create_index([("tracking_id", 1), ("created_at", 1)])
         await self.deliveries_.create_index([("agency_id", 1), ("created_at", -1)])
         await self.waiting.create_index("tracking_id")
+        await self.address_quota.create_index([("key", 1), ("at", 1)])
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return await self.processed.unseen(event_ids)
 
     async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
-        doc = await self.address_quota.find_one_and_update(
-            {"_id": key},
-            {"$addToSet": {"ids": delivery_id}, "$setOnInsert": {"created_at": time.time()}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            projection={"ids": 1},
+        """One document per (address-day, delivery), ordered by when it was first claimed:
+        a delivery is allowed while fewer than ``cap`` were claimed before it. (An upserted
+        array was tried first; SecantusDB's find-and-modify is not atomic under concurrent
+        upserts of one document and refused deliveries it should have counted.)"""
+        doc_id = f"{key}|{delivery_id}"
+        with contextlib.suppress(DuplicateKeyError):
+            await self.address_quota.insert_one({"_id": doc_id, "key": key, "at": time.time()})
+        mine = await self.address_quota.find_one({"_id": doc_id}, {"at": 1})
+        at = mine["at"] if mine else time.time()
+        earlier = await self.address_quota.count_documents(
+            {"key": key, "$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": doc_id}}]},
+            limit=cap,
         )
-        ids = list((doc or {}).get("ids") or [])
-        return delivery_id in ids[:cap]
+        return earlier < cap
 
     async def facts_and_contacts(
         self, tracking_ids: Sequence[str]
