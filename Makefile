@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test bench lint typecheck schemas rules promtool fmt asyncapi clean
+.PHONY: setup run down status demo test fuzz chaos bench lint typecheck schemas rules promtool fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -57,6 +57,12 @@ rules: promtool
 # The tests start their own broker, store and SMTP sink on free ports and stop them.
 test: setup lint typecheck schemas rules
 	$(BIN)/pytest
+
+# Schemathesis against the four services on their own local stack: no server error for any
+# generated request (make test runs the same with a few examples per operation).
+FUZZ_EXAMPLES ?= 100
+fuzz: setup
+	LAPOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -s tests/e2e/test_fuzz.py
 
 # Benchmarks on a separate local stack (not part of the tests): figures, JSON in
 # var/bench/results.json, and last the ratios. BENCH_ARGS="--complaints 2000 --backlog 0"

@@ -488,3 +488,18 @@ async def test_a_webhook_is_checked_again_at_send_time_and_refused_for_good() ->
         await sender.close()
     assert err.value.retryable is False
     assert "non-public" in str(err.value)
+
+
+async def test_a_webhook_host_that_does_not_resolve_in_time_is_refused_not_a_hang() -> None:
+    import asyncio
+
+    import pytest
+
+    from lapor_notify.domain.targets import TargetRefusedError, check_target
+
+    async def stuck(host: str, port: int) -> list[str]:
+        await asyncio.sleep(30)  # no DNS answer (as on an offline machine)
+        return []
+
+    with pytest.raises(TargetRefusedError, match="does not resolve"):
+        await check_target("https://0.com/x", production=True, resolve=stuck, resolve_timeout=0.1)

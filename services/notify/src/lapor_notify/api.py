@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
@@ -28,6 +28,10 @@ from .service import NotifyService
 Secret = Annotated[str | None, Header(alias="X-Lapor-Secret")]
 SecretQuery = Annotated[str | None, Query(description="Same as the X-Lapor-Secret header")]
 Authorization = Annotated[str | None, Header()]
+AgencyId = Annotated[
+    str,
+    Path(pattern=r"^[0-9]{2}(\.[0-9]{2})?\.[a-z0-9_-]{2,40}$", description="e.g. 63.71.pupr"),
+]
 
 
 class NotificationOut(BaseModel):
@@ -202,7 +206,9 @@ def install(
         summary="The agency's inbox, newest first (token of the agency or a coordinator)",
     )
     async def agency_inbox(
-        agency_id: str, authorization: Authorization = None, limit: int = Query(200, ge=1, le=1000)
+        agency_id: AgencyId,
+        authorization: Authorization = None,
+        limit: int = Query(200, ge=1, le=1000),
     ) -> list[NotificationOut]:
         may_manage(staff(authorization), agency_id)
         return [_out(d) for d in await service.for_agency(agency_id, limit)]
@@ -213,7 +219,7 @@ def install(
         tags=["agencies"],
         summary="Where the agency hears from Lapor",
     )
-    async def channels(agency_id: str, authorization: Authorization = None) -> ChannelsOut:
+    async def channels(agency_id: AgencyId, authorization: Authorization = None) -> ChannelsOut:
         may_manage(staff(authorization), agency_id)
         entry = await service.agency_settings(agency_id)
         return ChannelsOut(
@@ -229,7 +235,7 @@ def install(
         summary="Register the agency's webhook; answers its signing secret (once)",
     )
     async def put_webhook(
-        agency_id: str, body: WebhookIn, authorization: Authorization = None
+        agency_id: AgencyId, body: WebhookIn, authorization: Authorization = None
     ) -> WebhookOut:
         may_manage(staff(authorization), agency_id)
         url = str(body.url)
@@ -257,7 +263,7 @@ def install(
         return WebhookOut(url=url, secret=await service.register_webhook(agency_id, url))
 
     @router.delete("/agencies/{agency_id}/webhook", status_code=204, tags=["agencies"])
-    async def delete_webhook(agency_id: str, authorization: Authorization = None) -> None:
+    async def delete_webhook(agency_id: AgencyId, authorization: Authorization = None) -> None:
         may_manage(staff(authorization), agency_id)
         await service.remove_webhook(agency_id)
 
@@ -268,7 +274,7 @@ def install(
         summary="The agency's contact list by role (replaces the directory address)",
     )
     async def put_contacts(
-        agency_id: str, body: ContactsIn, authorization: Authorization = None
+        agency_id: AgencyId, body: ContactsIn, authorization: Authorization = None
     ) -> ChannelsOut:
         may_manage(staff(authorization), agency_id)
         await service.set_contacts(agency_id, [c.model_dump() for c in body.contacts])

@@ -11,6 +11,7 @@ after DNS resolution (a name may be re-pointed after it was registered). ``allow
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from urllib.parse import urlsplit
@@ -32,7 +33,12 @@ def is_public(address: str) -> bool:
 
 
 async def check_target(
-    url: str, *, production: bool, resolve: Resolver, allowed: Collection[str] = ()
+    url: str,
+    *,
+    production: bool,
+    resolve: Resolver,
+    allowed: Collection[str] = (),
+    resolve_timeout: float = 2.0,
 ) -> None:
     """Raise :class:`TargetRefusedError` unless ``url`` is a webhook target notify may call."""
     parts = urlsplit(url)
@@ -47,8 +53,9 @@ async def check_target(
     if f"{host}:{port}" in allowed:
         return
     try:
-        addresses = list(await resolve(host, port))
-    except OSError as exc:
+        async with asyncio.timeout(resolve_timeout):
+            addresses = list(await resolve(host, port))
+    except (OSError, TimeoutError) as exc:
         raise TargetRefusedError(
             f"host {host} does not resolve", f"host {host} tidak dapat di-resolve"
         ) from exc
@@ -64,7 +71,6 @@ async def check_target(
 
 async def system_resolver(host: str, port: int) -> list[str]:
     """The addresses the HTTP client would connect to (both families)."""
-    import asyncio
     import socket
 
     infos = await asyncio.get_running_loop().getaddrinfo(
