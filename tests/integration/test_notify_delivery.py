@@ -121,6 +121,20 @@ async def test_every_channel_delivers_once_and_the_inboxes_list_it(
         )
         assert other_agency.status_code == 403
         assert other_agency.json()["code"] == "forbidden"
+        other_regency = await api.get(
+            f"/api/v1/agencies/{AGENCY}/notifications",
+            headers=staff_token(
+                settings, role="regency_coordinator", tenant="63", region_code="63.72"
+            ),
+        )
+        assert other_regency.status_code == 403
+        own_regency = await api.get(
+            f"/api/v1/agencies/{AGENCY}/notifications",
+            headers=staff_token(
+                settings, role="regency_coordinator", tenant="63", region_code="63.71"
+            ),
+        )
+        assert own_regency.status_code == 200
         not_a_url = await api.put(
             f"/api/v1/agencies/{AGENCY}/webhook",
             json={"url": "pupr dot example"},

@@ -146,8 +146,12 @@ def install(
         tenant = agency_id.split(".", 1)[0]
         if who.role == "national_admin":
             return
-        if who.role in ("province_coordinator", "regency_coordinator") and who.may_act_in(tenant):
+        if who.role == "province_coordinator" and who.may_act_in(tenant):
             return
+        if who.role == "regency_coordinator" and (
+            agency_id == who.agency_id or agency_id.startswith(f"{who.region_code}.")
+        ):
+            return  # the agencies of its own regency/city
         if who.role == "agency_staff" and who.agency_id == agency_id:
             return
         raise ForbiddenError(f"{who.role} of {who.agency_id or who.tenant} for {agency_id}")
