@@ -7,28 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from lapor_devstack.procs import free_port
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, infrastructure, services
 from lapor_kit.settings import KitSettings
-from tests.support import fast_settings
+from tests.support import fast_settings, free_stack_settings
 
 
 def _free_stack_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> StackSettings:
-    return StackSettings(
-        var_dir=tmp_path_factory.mktemp(name),
-        kafka_port=free_port(),
-        mongo_port=free_port(),
-        smtp_port=free_port(),
-        mail_http_port=free_port(),
-        provider_port=free_port(),
-        intake_port=free_port(),
-        routing_port=free_port(),
-        notify_port=free_port(),
-        metrics_port=free_port(),
-        kafka_session_timeout_ms=6000,
-        log_level="INFO",
-    )
+    settings: StackSettings = free_stack_settings(tmp_path_factory.mktemp(name))
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +66,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The provider stand-in (SMS/WhatsApp gateway, webhook receiver) as its own process."""
     import sys
 
-    from lapor_devstack.procs import Component, ProcessManager, http_ready
+    from lapor_devstack.procs import Component, ProcessManager, free_port, http_ready
 
     port = free_port()
     pm = ProcessManager(tmp_path_factory.mktemp("provider"))

@@ -29,12 +29,10 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from lapor_devstack.procs import free_port
-from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, infrastructure, services
 from lapor_kit.auth import issue
 from lapor_kit.settings import KitSettings
-from tests.support import eventually
+from tests.support import eventually, free_stack_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -54,18 +52,7 @@ ADMIN = {
 
 @pytest.fixture(scope="module")
 def chaos_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = StackSettings(
-        var_dir=Path(tmp_path_factory.mktemp("var-chaos")),
-        kafka_port=free_port(),
-        mongo_port=free_port(),
-        smtp_port=free_port(),
-        mail_http_port=free_port(),
-        provider_port=free_port(),
-        intake_port=free_port(),
-        routing_port=free_port(),
-        notify_port=free_port(),
-        metrics_port=free_port(),
-    )
+    s = free_stack_settings(Path(tmp_path_factory.mktemp("var-chaos")))
     stack = Stack(s)
     try:
         stack.up(infrastructure(s), timeout=90)

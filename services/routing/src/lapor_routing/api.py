@@ -7,7 +7,7 @@ the action (with the reason in Bahasa Indonesia and English); 422 invalid input.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -243,15 +243,8 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
         if who.role not in ("national_admin", "province_coordinator") or not who.may_act_in(tenant):
             raise ForbiddenError("directory")
         return [
-            DirectoryVersionOut(
-                revision=d["revision"],
-                version=d["file"].get("version", 0),
-                by=d["by"],
-                at=datetime.fromtimestamp(d["at"], UTC),
-                note=d.get("note"),
-                agencies=len(d["file"].get("agencies", [])),
-            )
-            for d in await service.directory_history(tenant)
+            DirectoryVersionOut.model_validate(r, from_attributes=True)
+            for r in await service.directory_history(tenant)
         ]
 
     @router.post(
@@ -267,17 +260,8 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
             revision = await service.roll_back_directory(tenant, body.revision, who.subject)
         except LookupError:
             return _error(404, "not_found", "Revisi tidak ditemukan.", "Revision not found.")
-        latest = next(
-            d for d in await service.directory_history(tenant) if d["revision"] == revision
-        )
-        return DirectoryVersionOut(
-            revision=latest["revision"],
-            version=latest["file"].get("version", 0),
-            by=latest["by"],
-            at=datetime.fromtimestamp(latest["at"], UTC),
-            note=latest.get("note"),
-            agencies=len(latest["file"].get("agencies", [])),
-        )
+        latest = next(r for r in await service.directory_history(tenant) if r.revision == revision)
+        return DirectoryVersionOut.model_validate(latest, from_attributes=True)
 
     @router.get(
         "/inbox",

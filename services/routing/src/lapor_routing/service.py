@@ -29,6 +29,7 @@ from .domain.directory import (
     Directory,
     DirectoryFile,
     DirectoryProblem,
+    DirectoryRevision,
     directory_from,
     directory_problems,
 )
@@ -76,7 +77,7 @@ class CaseStore(Protocol):
     async def due_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]: ...
     async def directory_files(self) -> list[DirectoryFile]: ...
     async def save_directory(self, f: DirectoryFile, by: str, note: str | None = None) -> int: ...
-    async def directory_versions_of(self, tenant: str) -> list[dict[str, Any]]: ...
+    async def directory_versions_of(self, tenant: str) -> list[DirectoryRevision]: ...
     async def directory_version(self, tenant: str, revision: int) -> DirectoryFile | None: ...
     async def directory_stamp(self) -> float: ...
 
@@ -296,7 +297,7 @@ class RoutingService:
         await self.refresh_directory(force=True)
         return revision
 
-    async def directory_history(self, tenant: str) -> list[dict[str, Any]]:
+    async def directory_history(self, tenant: str) -> list[DirectoryRevision]:
         return await self.store.directory_versions_of(tenant)
 
     async def roll_back_directory(self, tenant: str, revision: int, by: str) -> int:

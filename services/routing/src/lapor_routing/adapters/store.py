@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -20,7 +20,7 @@ from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 from lapor_schemas import topics
 
-from ..domain.directory import DirectoryFile
+from ..domain.directory import DirectoryFile, DirectoryRevision
 from ..domain.lifecycle import Effects
 from ..ports import ConflictError
 
@@ -118,11 +118,21 @@ class MongoCaseStore:
 
         return await self.rt.in_transaction(work)
 
-    async def directory_versions_of(self, tenant: str, limit: int = 100) -> list[dict[str, Any]]:
+    async def directory_versions_of(self, tenant: str, limit: int = 100) -> list[DirectoryRevision]:
         docs = await self.directory_versions.find(
             {"tenant": tenant}, {"_id": 0}, sort=[("revision", -1)], limit=limit
         ).to_list()
-        return docs
+        return [
+            DirectoryRevision(
+                revision=int(d["revision"]),
+                version=int(d["file"].get("version", 0)),
+                by=str(d["by"]),
+                at=datetime.fromtimestamp(d["at"], UTC),
+                note=d.get("note"),
+                agencies=len(d["file"].get("agencies", [])),
+            )
+            for d in docs
+        ]
 
     async def directory_version(self, tenant: str, revision: int) -> DirectoryFile | None:
         doc = await self.directory_versions.find_one({"_id": f"{tenant}:{revision}"})

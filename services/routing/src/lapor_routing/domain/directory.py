@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from importlib.resources import files
 from typing import Literal
 
@@ -73,6 +73,18 @@ class DirectoryFile(BaseModel):
     policy: TenantPolicy = TenantPolicy()
     rules: list[RoutingRule] = Field(default_factory=list)
     agencies: list[Agency]
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRevision:
+    """One stored revision of a tenant's directory: who made it current, when, and why."""
+
+    revision: int
+    version: int
+    by: str
+    at: datetime
+    note: str | None
+    agencies: int
 
 
 @dataclass(frozen=True, slots=True)
