@@ -12,9 +12,13 @@ BIN := $(VENV)/bin
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv>=0.9,<0.14"
 
-# Installs every workspace package and the dev tools from the committed lock file.
-setup: $(UV)
+# Installs every workspace package and the dev tools from the committed lock files (uv.lock;
+# the portal's browser libraries from services/portal/package-lock.json, served by the portal).
+setup: $(UV) services/portal/node_modules/.package-lock.json
 	$(UV) sync --all-packages --frozen --quiet
+
+services/portal/node_modules/.package-lock.json: services/portal/package-lock.json
+	cd services/portal && npm ci --no-audit --no-fund --silent
 
 # Starts Tansu, SecantusDB, the SMTP sink and the four services in the background
 # (idempotent), submits sample reports and prints where everything is.

@@ -37,6 +37,7 @@ def stack_settings(var: Path) -> StackSettings:
         routing_port=free_port(),
         notify_port=free_port(),
         metrics_port=free_port(),
+        portal_port=free_port(),
         kafka_session_timeout_ms=6000,
         log_level="WARNING",
     )
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         say("B1-minimal (5 writes/complaint)", results["b1_minimal"])
 
-        stack.up(services(s), timeout=120)
+        stack.up(services(s, SERVICES), timeout=120)
         asyncio.run(pipeline(s, 200, "warm"))  # group joins, first connections
         urls = [f"http://127.0.0.1:{port}/metrics" for port in service_ports(s)]
         asyncio.run(storework.until_quiet(urls[3]))
@@ -188,7 +189,7 @@ def more_workers(s: StackSettings, workers: int) -> list[Component]:
     are shared out between them)."""
     extra = []
     for n in range(2, workers + 1):
-        for comp in services(s):
+        for comp in services(s, SERVICES):
             port = free_port()
             env = {**comp.env, f"LAPOR_{comp.name.upper()}_PORT": str(port)}
             extra.append(
@@ -208,7 +209,7 @@ async def _backlog(s: StackSettings, stack: Stack, n: int) -> dict[str, Any]:
     try:
         await produce(s.kafka_bootstrap, n, "backlog")
         started = time.time()
-        for comp in services(s):
+        for comp in services(s, SERVICES):
             stack.pm.start(dataclasses.replace(comp))
         await observer.until(n, timeout=max(600.0, n / 10))
         last = max(observer.dispatched.values())

@@ -162,6 +162,7 @@ def free_stack_settings(var_dir: Any) -> Any:
         routing_port=free_port(),
         notify_port=free_port(),
         metrics_port=free_port(),
+        portal_port=free_port(),
         kafka_session_timeout_ms=6000,
         log_level="INFO",
     )

@@ -22,6 +22,7 @@ from .stack import SERVICES, Stack
 
 def print_urls(s: StackSettings) -> None:
     print("\nLapor is running:")
+    print(f"  portal   {s.url('portal')}  (the citizen portal: write, follow, statistics)")
     for name in SERVICES:
         base = s.url(name)
         print(

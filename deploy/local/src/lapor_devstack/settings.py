@@ -19,6 +19,7 @@ class StackSettings(BaseSettings):
     routing_port: int = 8002
     notify_port: int = 8003
     metrics_port: int = 8004
+    portal_port: int = 8000
     var_dir: Path = Path("var")
     kafka_session_timeout_ms: int = 6000
     # Tansu holds an empty fetch for its whole wait (Kafka does not): keep it short locally
@@ -53,6 +54,10 @@ class StackSettings(BaseSettings):
             "LAPOR_ROUTING_PORT": str(self.routing_port),
             "LAPOR_NOTIFY_PORT": str(self.notify_port),
             "LAPOR_METRICS_PORT": str(self.metrics_port),
+            "LAPOR_PORTAL_PORT": str(self.portal_port),
+            "LAPOR_INTAKE_URL": self.url("intake"),
+            "LAPOR_NOTIFY_URL": self.url("notify"),
+            "LAPOR_METRICS_URL": self.url("metrics"),
             "LAPOR_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
             "LAPOR_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
             "LAPOR_LOG_LEVEL": self.log_level,

@@ -11,6 +11,7 @@ from .procs import Component, ProcessManager, http_ready, tcp_ready
 from .settings import StackSettings
 
 SERVICES = ("intake", "routing", "notify", "metrics")
+WEB = ("portal",)  # the citizen portal: HTTP only, over the services' public APIs
 
 
 def tansu_binary() -> str:
@@ -94,7 +95,7 @@ def infrastructure(s: StackSettings) -> list[Component]:
     ]
 
 
-def services(s: StackSettings, names: tuple[str, ...] = SERVICES) -> list[Component]:
+def services(s: StackSettings, names: tuple[str, ...] = SERVICES + WEB) -> list[Component]:
     env = s.service_env()
     return [
         Component(name, [_script(f"lapor-{name}")], http_ready(f"{s.url(name)}/health"), env)
@@ -120,9 +121,9 @@ class Stack:
         return result + self.up(services(self.s), timeout)
 
     def down(self) -> list[str]:
-        names = [*SERVICES, "provider", "smtp-sink", "secantusdb", "tansu"]
+        names = [*WEB, *SERVICES, "provider", "smtp-sink", "secantusdb", "tansu"]
         return [n for n in names if self.pm.stop(n)]
 
     def status(self) -> dict[str, int | None]:
-        names = ["tansu", "secantusdb", "smtp-sink", "provider", *SERVICES]
+        names = ["tansu", "secantusdb", "smtp-sink", "provider", *SERVICES, *WEB]
         return {n: self.pm.pid(n) for n in names}

@@ -1,0 +1,106 @@
+"""The portal's view of the other services: their public HTTP APIs, nothing else (the same
+ones third parties use), so the portal scales and fails on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .settings import PortalSettings
+
+
+class BackendDownError(Exception):
+    """A service did not answer, or answered 5xx: the page says so and offers a retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Backend:
+    def __init__(self, settings: PortalSettings, client: httpx.AsyncClient | None = None) -> None:
+        self.s = settings
+        self.client = client or httpx.AsyncClient(timeout=settings.backend_timeout_seconds)
+        self._reference: dict[str, Any] = {}
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _call(self, method: str, url: str, **kw: Any) -> Answer:
+        try:
+            resp = await self.client.request(method, url, **kw)
+        except httpx.HTTPError as exc:
+            raise BackendDownError(f"{url}: {type(exc).__name__}") from exc
+        if resp.status_code >= 500:
+            raise BackendDownError(f"{url}: {resp.status_code}")
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        return Answer(resp.status_code, body, {"retry-after": resp.headers.get("retry-after", "")})
+
+    async def reference(self, name: str) -> list[dict[str, Any]]:
+        """The catalogue or the regions (cached: reference data changes with a release)."""
+        if name not in self._reference:
+            answer = await self._call("GET", f"{self.s.intake_url}/api/v1/{name}")
+            if not answer.ok:
+                raise BackendDownError(name)
+            self._reference[name] = answer.body
+        data: list[dict[str, Any]] = self._reference[name]
+        return data
+
+    async def submit(self, body: dict[str, Any], key: str, client_ip: str) -> Answer:
+        return await self._call(
+            "POST",
+            f"{self.s.intake_url}/api/v1/complaints",
+            json=body,
+            headers={"Idempotency-Key": key, "X-Forwarded-For": client_ip},
+        )
+
+    async def report(self, tracking_id: str, secret: str | None) -> Answer:
+        headers = {"X-Lapor-Secret": secret} if secret else {}
+        return await self._call(
+            "GET", f"{self.s.intake_url}/api/v1/complaints/{tracking_id}", headers=headers
+        )
+
+    async def public_reports(self, limit: int = 20) -> list[dict[str, Any]]:
+        answer = await self._call(
+            "GET", f"{self.s.intake_url}/api/v1/complaints", params={"limit": limit}
+        )
+        return list(answer.body or []) if answer.ok else []
+
+    async def act(self, tracking_id: str, secret: str, action: str, body: dict[str, Any]) -> Answer:
+        path = {"reply": "replies", "dispute": "dispute", "rate": "rating"}[action]
+        return await self._call(
+            "POST",
+            f"{self.s.intake_url}/api/v1/complaints/{tracking_id}/{path}",
+            json=body,
+            headers={"X-Lapor-Secret": secret},
+        )
+
+    async def notifications(self, tracking_id: str, secret: str) -> list[dict[str, Any]]:
+        try:
+            answer = await self._call(
+                "GET",
+                f"{self.s.notify_url}/api/v1/notifications",
+                params={"tracking_id": tracking_id},
+                headers={"X-Lapor-Secret": secret},
+            )
+        except BackendDownError:
+            return []  # the case itself still shows
+        return list(answer.body or []) if answer.ok else []
+
+    async def ranking(self, province: str) -> list[dict[str, Any]]:
+        answer = await self._call(
+            "GET", f"{self.s.metrics_url}/api/v1/reports/ranking", params={"province": province}
+        )
+        return list((answer.body or {}).get("rows", [])) if answer.ok else []

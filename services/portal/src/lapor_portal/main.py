@@ -1,0 +1,369 @@
+"""The citizen portal: pages and forms over intake, notify and metrics.
+
+Every page is plain HTML that works without JavaScript (forms POST, the server redirects
+after a success and re-renders with field reasons after a refusal). htmx, from npm and
+served by the portal itself, only boosts links and forms (no full reloads). Nothing is
+fetched from another host; the Content-Security-Policy allows no inline script.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib.resources import files
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.middleware.gzip import GZipMiddleware
+
+from lapor_kit.limits import BodyLimit, client_ip
+from lapor_kit.settings import UnsafeSettingsError
+
+from .backend import Answer, Backend, BackendDownError
+from .i18n import LANGS, STATUS, t
+from .security import LANG_COOKIE, SECURITY_HEADERS, Cookies
+from .settings import PortalSettings
+
+log = logging.getLogger("lapor.portal")
+TRACKING_ID = r"^LPR-[0-9A-Z]{10}$"
+REPLY_STATES = frozenset({"needs_info", "followed_up", "dispatched", "disputed", "submitted"})
+FIELDS = ("type", "title", "description", "category", "region_code", "name", "email", "phone")
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "id")
+    return lang if lang in LANGS else "id"
+
+
+def local_time(value: str | None, tenant: str = "63") -> str:
+    """A timestamp in the province's time zone (Kalsel and Sulsel: WITA; Kepri: WIB)."""
+    if not value:
+        return ""
+    zone = "Asia/Jakarta" if tenant == "21" else "Asia/Makassar"
+    label = "WIB" if tenant == "21" else "WITA"
+    at = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    return f"{at:%d-%m-%Y %H:%M} {label}"
+
+
+def create_app(settings: PortalSettings | None = None, backend: Backend | None = None) -> FastAPI:
+    settings = settings or PortalSettings()
+    if settings.env == "production" and (problems := settings.production_problems()):
+        raise UnsafeSettingsError(problems)
+    api = backend or Backend(settings)
+    cookies = Cookies(settings.portal_secret, secure=settings.secure_cookies)
+    templates = Environment(
+        loader=FileSystemLoader(str(files("lapor_portal").joinpath("templates"))),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    htmx = settings.assets_dir / "htmx.org" / "dist" / "htmx.min.js"
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not htmx.exists():
+            log.warning("htmx not installed at %s: pages work without it", htmx)
+        yield
+        await api.close()
+
+    app = FastAPI(title="Lapor portal", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(BodyLimit, default=64 * 1024)
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(files("lapor_portal").joinpath("static"))),
+        name="static",
+    )
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.method == "GET" and response.headers.get("content-type", "").startswith(
+            "text/html"
+        ):
+            response.headers["Cache-Control"] = "no-store"  # pages may show a secret
+        return response
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        html = templates.get_template(name).render(
+            request=request,
+            lang=lang,
+            t=lambda key: t(key, lang),
+            csrf=cookies.csrf(request),
+            htmx=htmx.exists(),
+            path=request.url.path,
+            local_time=local_time,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        cookies.issue_csrf(request, response)
+        return response
+
+    def down(request: Request, retry: str) -> HTMLResponse:
+        return page(request, "down.html", status=503, retry=retry)
+
+    @app.exception_handler(BackendDownError)
+    async def on_down(request: Request, exc: BackendDownError) -> HTMLResponse:
+        log.warning("backend unavailable: %s", exc)
+        return down(request, request.url.path)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"service": "lapor-portal", "status": "ok"}
+
+    @app.get("/vendor/htmx.min.js", include_in_schema=False)
+    async def htmx_js() -> Response:
+        if not htmx.exists():
+            return PlainTextResponse("", status_code=404)
+        return Response(
+            htmx.read_bytes(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request) -> HTMLResponse:
+        return page(request, "home.html")
+
+    @app.get("/bahasa/{lang}")
+    async def language(lang: str, request: Request, next: str = "/") -> Response:
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        if lang in LANGS:
+            cookies.set_lang(response, lang)
+        return response
+
+    # -- write a report -------------------------------------------------------------------
+
+    async def form_page(
+        request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> HTMLResponse:
+        categories = await api.reference("categories")
+        regions = [r for r in await api.reference("regions") if r["kind"] != "province"]
+        provinces = {r["code"]: r["name"] for r in await api.reference("regions")}
+        return page(
+            request,
+            "write.html",
+            status=status,
+            values=values,
+            errors=errors,
+            categories=categories,
+            regions=sorted(regions, key=lambda r: (r["province_code"], r["name"])),
+            provinces=provinces,
+            form_id=values.get("form_id") or uuid.uuid4().hex,
+        )
+
+    @app.get("/lapor", response_class=HTMLResponse)
+    async def write(request: Request) -> HTMLResponse:
+        return await form_page(request, {"type": "pengaduan"}, {})
+
+    @app.post("/lapor", response_class=HTMLResponse)
+    async def submit(request: Request) -> Response:
+        form = await request.form()
+        values: dict[str, Any] = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        values["anonymous"] = "anonymous" in form
+        values["confidential"] = "confidential" in form
+        values["notify_via"] = [str(v) for v in form.getlist("notify_via")]
+        if not cookies.csrf_ok(request, values.get("csrf")):
+            return await form_page(request, values, {"": t("expired", lang_of(request))}, 400)
+        body = submission(values, lang_of(request))
+        try:
+            answer = await api.submit(
+                body, values.get("form_id") or uuid.uuid4().hex, client_ip(request)
+            )
+        except BackendDownError:
+            # nothing typed is lost: the same form again, with the same key (a retry that
+            # reaches intake after all is recognised, not filed twice)
+            return await form_page(request, values, {"": t("down", lang_of(request))}, 503)
+        if answer.status == 202:
+            tid, secret = answer.body["tracking_id"], answer.body["secret"]
+            response = RedirectResponse(f"/lapor/terima/{tid}", status_code=303)
+            cookies.remember(request, response, tid, secret)
+            return response
+        return await form_page(request, values, field_errors(answer, lang_of(request)), 422)
+
+    @app.get("/lapor/terima/{tracking_id}", response_class=HTMLResponse)
+    async def receipt(tracking_id: str, request: Request) -> Response:
+        secret = cookies.reports(request).get(tracking_id)
+        if secret is None:
+            return RedirectResponse("/lacak", status_code=303)
+        return page(request, "receipt.html", tracking_id=tracking_id, secret=secret)
+
+    @app.get("/lapor/terima/{tracking_id}/berkas")
+    async def receipt_file(tracking_id: str, request: Request) -> Response:
+        secret = cookies.reports(request).get(tracking_id)
+        if secret is None:
+            return RedirectResponse("/lacak", status_code=303)
+        lang = lang_of(request)
+        text = (
+            f"{t('site', lang)}\n\n{t('tracking_id', lang)}: {tracking_id}\n"
+            f"{t('secret', lang)}: {secret}\n\n{t('keep', lang)}\n"
+        )
+        return PlainTextResponse(
+            text,
+            headers={
+                "Content-Disposition": f'attachment; filename="lapor-{tracking_id}.txt"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    # -- follow a report ------------------------------------------------------------------
+
+    @app.get("/lacak", response_class=HTMLResponse)
+    async def follow(request: Request) -> HTMLResponse:
+        return page(request, "follow.html", values={}, error=None)
+
+    @app.post("/lacak", response_class=HTMLResponse)
+    async def follow_post(request: Request) -> Response:
+        form = await request.form()
+        tid = str(form.get("tracking_id") or "").strip().upper()
+        secret = str(form.get("secret") or "").strip()
+        lang = lang_of(request)
+        if not cookies.csrf_ok(request, str(form.get("csrf") or "")):
+            return page(
+                request, "follow.html", 400, values={"tracking_id": tid}, error=t("expired", lang)
+            )
+        if not re.match(TRACKING_ID, tid) or not secret:
+            return page(
+                request, "follow.html", 404, values={"tracking_id": tid}, error=t("not_found", lang)
+            )
+        answer = await api.report(tid, secret)
+        if not answer.ok:  # with a secret, intake answers only its owner (else 404)
+            return page(
+                request, "follow.html", 404, values={"tracking_id": tid}, error=t("not_found", lang)
+            )
+        response = RedirectResponse(f"/laporan/{tid}", status_code=303)
+        cookies.remember(request, response, tid, secret)
+        return response
+
+    @app.get("/laporan/{tracking_id}", response_class=HTMLResponse)
+    async def report(tracking_id: str, request: Request, done: str | None = None) -> HTMLResponse:
+        secret = cookies.reports(request).get(tracking_id)
+        answer = await api.report(tracking_id, secret)
+        if not answer.ok:
+            return page(
+                request, "follow.html", 404, values={}, error=t("not_found", lang_of(request))
+            )
+        case = answer.body
+        notices = await api.notifications(tracking_id, secret) if secret else []
+        status = case["status"]
+        return page(
+            request,
+            "report.html",
+            case=case,
+            owner=secret is not None,
+            notices=notices,
+            can_reply=secret is not None and status in REPLY_STATES,
+            can_dispute=secret is not None and status == "followed_up",
+            can_rate=secret is not None and status == "closed",
+            status_names=STATUS,
+            done=done,
+        )
+
+    @app.post("/laporan/{tracking_id}/{action}", response_class=HTMLResponse)
+    async def act(tracking_id: str, action: str, request: Request) -> Response:
+        form = await request.form()
+        secret = cookies.reports(request).get(tracking_id)
+        if action not in ("reply", "dispute", "rate") or secret is None:
+            return RedirectResponse("/lacak", status_code=303)
+        if not cookies.csrf_ok(request, str(form.get("csrf") or "")):
+            return RedirectResponse(f"/laporan/{tracking_id}", status_code=303)
+        if action == "rate":
+            body: dict[str, Any] = {
+                "score": _int(form.get("score")),
+                "comment": str(form.get("comment") or ""),
+            }
+        else:
+            body = {"text": str(form.get("text") or "")}
+        answer = await api.act(tracking_id, secret, action, body)
+        done = "ok" if answer.ok else "invalid"
+        return RedirectResponse(f"/laporan/{tracking_id}?done={done}", status_code=303)
+
+    # -- public ---------------------------------------------------------------------------
+
+    @app.get("/publik", response_class=HTMLResponse)
+    async def public(request: Request) -> HTMLResponse:
+        reports = await api.public_reports(30)
+        return page(request, "public.html", reports=reports, status_names=STATUS)
+
+    @app.get("/statistik", response_class=HTMLResponse)
+    async def stats(request: Request, provinsi: str = "63") -> HTMLResponse:
+        provinces = [r for r in await api.reference("regions") if r["kind"] == "province"]
+        codes = {p["code"] for p in provinces}
+        province = provinsi if provinsi in codes else "63"
+        rows = await api.ranking(province)
+        return page(request, "stats.html", rows=rows, provinces=provinces, province=province)
+
+    return app
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def submission(values: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The intake JSON body for the form's values (only what was filled in)."""
+    reporter: dict[str, Any] = {"language": lang}
+    for name in ("name", "email", "phone"):
+        if values.get(name):
+            reporter[name] = values[name]
+    if values.get("notify_via"):
+        reporter["notify_via"] = values["notify_via"]
+    body: dict[str, Any] = {
+        "type": values.get("type") or "pengaduan",
+        "title": values.get("title", ""),
+        "description": values.get("description", ""),
+        "category": values.get("category", ""),
+        "anonymous": bool(values.get("anonymous")),
+        "confidential": bool(values.get("confidential")),
+        "reporter": reporter,
+    }
+    if values.get("region_code"):
+        body["region_code"] = values["region_code"]
+    return body
+
+
+def field_errors(answer: Answer, lang: str) -> dict[str, str]:
+    """Intake's bilingual field reasons, by form field."""
+    if answer.status == 429:
+        return {"": t("too_many", lang)}
+    errors: dict[str, str] = {}
+    for err in (answer.body or {}).get("errors", []):
+        field = str(err.get("field") or "")
+        field = field.removeprefix("reporter.").split(".")[0] or ""
+        if field == "reporter":
+            field = "email"
+        message = err.get("message_en") if lang == "en" else err.get("message")
+        errors.setdefault(field, str(message))
+    if not errors:
+        detail = (answer.body or {}).get("detail_en" if lang == "en" else "detail")
+        errors[""] = str(detail or answer.status)
+    return errors
+
+
+def run() -> None:
+    import uvicorn
+
+    settings = PortalSettings()
+    uvicorn.run(
+        "lapor_portal.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+    )
