@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test fuzz chaos bench lint typecheck schemas rules promtool fmt asyncapi clean
+.PHONY: setup run down status demo test fuzz chaos chromium bench lint typecheck schemas rules promtool fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -52,6 +52,14 @@ promtool:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null \
 	  || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null; }; }
 
+# The portal's browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null \
+	  || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+
 # Prometheus recording and alerting rules: syntax, then their unit tests.
 rules: promtool
 	promtool check rules deploy/prometheus/rules/*.yml
@@ -59,7 +67,7 @@ rules: promtool
 	promtool test rules deploy/prometheus/tests/*.yml
 
 # The tests start their own broker, store and SMTP sink on free ports and stop them.
-test: setup lint typecheck schemas rules
+test: setup lint typecheck schemas rules chromium
 	$(BIN)/pytest
 
 # Schemathesis against the four services on their own local stack: no server error for any

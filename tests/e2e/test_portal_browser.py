@@ -1,0 +1,131 @@
+"""The portal in a real browser (Debian's Chromium driven by Playwright), phone-sized, with
+JavaScript on (htmx boosts links and forms) and off; axe-core on every page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from lapor_devstack.settings import StackSettings
+from lapor_devstack.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 740}
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def browser(running_stack: Stack) -> AsyncIterator[Browser]:
+    assert HAVE_CHROMIUM, "make test installs Debian's chromium (make chromium)"
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def new_page(browser: Browser, *, javascript: bool = True) -> Page:
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    return await context.new_page()
+
+
+async def fill_report(page: Page, base: str, title: str) -> None:
+    await page.goto(f"{base}/lapor")
+    await page.get_by_label("Judul laporan").fill(title)
+    # words of its own: a similar text would be held as a repeat of an open report
+    words = " ".join(uuid.uuid4().hex[:7] for _ in range(6))
+    await page.get_by_label("Isi laporan").fill(f"Laporan {words} mohon ditindaklanjuti.")
+    await page.get_by_label("Kategori").select_option("infrastruktur")
+    await page.get_by_label("Kabupaten/kota").select_option("63.71")
+    await page.get_by_label("Nama").fill("Rina Wati")
+    await page.get_by_role("textbox", name="Email").fill(
+        f"rina.{uuid.uuid4().hex[:6]}@warga.example"
+    )
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+async def test_a_report_filed_in_a_phone_browser_reaches_an_agency(
+    browser: Browser, e2e_settings: StackSettings, javascript: bool
+) -> None:
+    base = e2e_settings.url("portal")
+    page = await new_page(browser, javascript=javascript)
+    title = f"Jalan rusak {uuid.uuid4().hex[:8]}"
+    await fill_report(page, base, title)
+    await page.get_by_role("button", name="Kirim laporan").click()
+    tracking = page.locator("#tracking-id")
+    await expect(tracking).to_have_text(re.compile(r"LPR-[0-9A-Z]{10}"))
+    tid = await tracking.inner_text()
+    assert "secret" not in page.url
+    await expect(page.locator("#secret")).not_to_be_empty()
+    for _ in range(60):
+        await page.goto(f"{base}/laporan/{tid}")
+        if await page.get_by_text("Diteruskan ke instansi").count():
+            break
+        await page.wait_for_timeout(1000)
+    await expect(page.get_by_text("Diteruskan ke instansi").first).to_be_visible()
+    await expect(page.get_by_role("heading", name=title)).to_be_visible()
+    await page.context.close()
+
+
+async def test_field_errors_show_beside_their_fields_and_keep_what_was_typed(
+    browser: Browser, e2e_settings: StackSettings
+) -> None:
+    base = e2e_settings.url("portal")
+    page = await new_page(browser)
+    await page.goto(f"{base}/lapor")
+    await page.get_by_label("Judul laporan").fill("abc")
+    await page.get_by_label("Isi laporan").fill("Cukup panjang untuk isi laporan.")
+    await page.get_by_role("button", name="Kirim laporan").click()
+    await expect(page.locator("#e-title")).to_contain_text("terlalu pendek")
+    await expect(page.get_by_label("Isi laporan")).to_have_value("Cukup panjang untuk isi laporan.")
+    await page.context.close()
+
+
+async def test_no_serious_accessibility_violation_on_any_page(
+    browser: Browser, e2e_settings: StackSettings
+) -> None:
+    base = e2e_settings.url("portal")
+    page = await new_page(browser)
+    axe = Axe()
+    found = {}
+    for path in ("/", "/lapor", "/lacak", "/statistik", "/publik"):
+        await page.goto(f"{base}{path}")
+        result = await axe.run(page)
+        bad = [
+            v["id"]
+            for v in result.response["violations"]
+            if v.get("impact") in ("serious", "critical")
+        ]
+        found[path] = bad
+    # a form re-rendered with errors too
+    await page.goto(f"{base}/lapor")
+    await page.get_by_role("button", name="Kirim laporan").click()
+    await expect(page.locator(".error-summary")).to_be_visible()
+    result = await axe.run(page)
+    found["/lapor (errors)"] = [
+        v["id"] for v in result.response["violations"] if v.get("impact") in ("serious", "critical")
+    ]
+    assert all(not v for v in found.values()), found
+    # the keyboard: the first Tab reaches the skip link, which leads to the content
+    await page.goto(f"{base}/")
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "Langsung ke isi"
+    await page.context.close()
