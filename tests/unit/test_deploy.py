@@ -197,3 +197,14 @@ def test_the_production_deployment_is_in_production_mode_and_names_every_secret(
     assert intake["environment"]["LAPOR_INTAKE_CREDENTIALS_FILE"].startswith("/run/secrets/")
     assert "intake-credentials" in intake["secrets"]
     assert ":?" in data["secrets"]["intake-credentials"]["file"]
+
+
+def test_the_production_portal_is_in_production_mode_with_its_own_secret() -> None:
+    from lapor_portal.settings import PortalSettings
+
+    env = compose()["services"]["portal"]["environment"]
+    assert env["LAPOR_ENV"] == "production"
+    assert env["LAPOR_SECURE_COOKIES"] == "true"
+    assert str(env["LAPOR_PORTAL_SECRET"]).startswith("${LAPOR_PORTAL_SECRET:?")
+    assert {k for k in env if k.startswith("LAPOR_")} <= env_names(PortalSettings)
+    assert int(env["LAPOR_PORTAL_PORT"]) == PortalSettings().port
