@@ -206,3 +206,46 @@ async def test_pages_are_light_safe_and_self_hosted(browser: httpx.AsyncClient) 
         assert total <= 150 * 1024, (path, total)
     cookie = browser.cookies.jar
     assert any(c.name == "lapor_csrf" and c.has_nonstandard_attr("HttpOnly") for c in cookie)
+
+
+async def test_attachments_go_through_intakes_door_and_survive_a_refusal(
+    browser: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    form = await browser.get("/lapor")
+    assert "10 MiB" in form.text
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 1024
+    fields = {
+        "csrf": hidden(form.text, "csrf"),
+        "form_id": hidden(form.text, "form_id"),
+        "type": "pengaduan",
+        "category": "infrastruktur",
+        "region_code": "63.71",
+        "title": "x",  # refused: the upload must not be lost
+        "description": "Jalan berlubang besar di dekat pasar.",
+        "anonymous": "1",
+    }
+    refused = await browser.post(
+        "/lapor", data=fields, files={"lampiran": ("lubang.png", png, "image/png")}
+    )
+    assert refused.status_code == 422
+    assert "lubang.png" in refused.text
+    kept = re.search(r'name="attachment" value="([^"]+)"', refused.text)
+    assert kept
+    import html
+
+    sent = await browser.post(
+        "/lapor",
+        data={**fields, **words(), "attachment": html.unescape(kept.group(1))},
+    )
+    assert sent.status_code == 303, sent.text
+    tid = sent.headers["location"].rsplit("/", 1)[1]
+    async with httpx.AsyncClient() as api:
+        view = (await api.get(f"{e2e_settings.url('intake')}/api/v1/complaints/{tid}")).json()
+    assert [a["name"] for a in view["attachments"]] == ["lubang.png"]
+    disguised = await browser.post(
+        "/lapor",
+        data={**fields, **words(), "csrf": hidden(refused.text, "csrf")},
+        files={"lampiran": ("foto.png", b"MZ\x90\x00" + b"\x00" * 64, "image/png")},
+    )
+    assert disguised.status_code == 422
+    assert "foto.png" in disguised.text

@@ -66,6 +66,14 @@ class Backend:
             headers={"Idempotency-Key": key, "X-Forwarded-For": client_ip},
         )
 
+    async def upload(self, name: str, content_type: str, data: bytes, client_ip: str) -> Answer:
+        return await self._call(
+            "POST",
+            f"{self.s.intake_url}/api/v1/attachments",
+            files={"file": (name, data, content_type)},
+            headers={"X-Forwarded-For": client_ip},
+        )
+
     async def report(self, tracking_id: str, secret: str | None) -> Answer:
         headers = {"X-Lapor-Secret": secret} if secret else {}
         return await self._call(

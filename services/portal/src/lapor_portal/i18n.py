@@ -75,6 +75,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "email": ("Email", "Email"),
     "phone": ("Nomor telepon", "Phone number"),
     "notify_via": ("Kabari saya lewat", "Tell me by"),
+    "attachments": ("Lampiran (boleh kosong)", "Attachments (optional)"),
+    "attachments_hint": (
+        "Foto JPG, PNG atau WebP, PDF, video MP4 atau suara MP3; paling besar 10 MiB per "
+        "berkas, 20 MiB sekali kirim, paling banyak 5 berkas.",
+        "JPG, PNG or WebP photos, PDF, MP4 video or MP3 audio; at most 10 MiB a file, "
+        "20 MiB per sending, 5 files.",
+    ),
+    "attached": ("Sudah dilampirkan", "Attached"),
     "send": ("Kirim laporan", "Send report"),
     "fix_errors": ("Periksa kembali isian berikut:", "Please check these fields:"),
     "received": ("Laporan Anda telah diterima", "Your report has been received"),
