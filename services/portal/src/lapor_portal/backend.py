@@ -107,6 +107,12 @@ class Backend:
             return []  # the case itself still shows
         return list(answer.body or []) if answer.ok else []
 
+    async def category_map(self, province: str) -> list[dict[str, Any]]:
+        answer = await self._call(
+            "GET", f"{self.s.metrics_url}/api/v1/reports/categories", params={"province": province}
+        )
+        return list((answer.body or {}).get("rows", [])) if answer.ok else []
+
     async def ranking(self, province: str) -> list[dict[str, Any]]:
         answer = await self._call(
             "GET", f"{self.s.metrics_url}/api/v1/reports/ranking", params={"province": province}

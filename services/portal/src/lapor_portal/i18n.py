@@ -83,6 +83,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "20 MiB per sending, 5 files.",
     ),
     "attached": ("Sudah dilampirkan", "Attached"),
+    "location": ("Titik lokasi (boleh kosong)", "Exact spot (optional)"),
+    "map_hint": (
+        "Ketuk peta untuk menandai tempatnya, atau isi koordinatnya.",
+        "Tap the map to mark the spot, or type its coordinates.",
+    ),
+    "lat": ("Lintang (contoh -3.32)", "Latitude (e.g. -3.32)"),
+    "lon": ("Bujur (contoh 114.59)", "Longitude (e.g. 114.59)"),
     "send": ("Kirim laporan", "Send report"),
     "fix_errors": ("Periksa kembali isian berikut:", "Please check these fields:"),
     "received": ("Laporan Anda telah diterima", "Your report has been received"),

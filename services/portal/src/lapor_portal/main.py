@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request, Response
@@ -69,6 +70,10 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         lstrip_blocks=True,
     )
     htmx = settings.assets_dir / "htmx.org" / "dist" / "htmx.min.js"
+    tile_origin = ""
+    if settings.map_tile_url:
+        parts = urlsplit(settings.map_tile_url.replace("{s}", "a"))
+        tile_origin = f"{parts.scheme}://{parts.netloc}"
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -91,6 +96,11 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if tile_origin:
+            csp = response.headers["Content-Security-Policy"]
+            response.headers["Content-Security-Policy"] = csp.replace(
+                "img-src 'self' data:", f"img-src 'self' data: {tile_origin}"
+            )
         if request.method == "GET" and response.headers.get("content-type", "").startswith(
             "text/html"
         ):
@@ -105,6 +115,8 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             t=lambda key: t(key, lang),
             csrf=cookies.csrf(request),
             htmx=htmx.exists(),
+            leaflet=(settings.assets_dir / "leaflet" / "dist" / "leaflet.js").exists(),
+            tiles=settings.map_tile_url,
             path=request.url.path,
             local_time=local_time,
             **context,
@@ -125,13 +137,22 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     async def health() -> dict[str, str]:
         return {"service": "lapor-portal", "status": "ok"}
 
-    @app.get("/vendor/htmx.min.js", include_in_schema=False)
-    async def htmx_js() -> Response:
-        if not htmx.exists():
+    vendor = {
+        "htmx.min.js": ("htmx.org/dist/htmx.min.js", "text/javascript"),
+        "leaflet.js": ("leaflet/dist/leaflet.js", "text/javascript"),
+        "leaflet.css": ("leaflet/dist/leaflet.css", "text/css"),
+    }
+
+    @app.get("/vendor/{name}", include_in_schema=False)
+    async def vendor_file(name: str) -> Response:
+        """The npm libraries, from the committed lock's install (never a CDN)."""
+        found = vendor.get(name)
+        path = settings.assets_dir / found[0] if found else None
+        if found is None or path is None or not path.exists():
             return PlainTextResponse("", status_code=404)
         return Response(
-            htmx.read_bytes(),
-            media_type="text/javascript",
+            path.read_bytes(),
+            media_type=found[1],
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
@@ -154,6 +175,9 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     ) -> HTMLResponse:
         categories = await api.reference("categories")
         regions = [r for r in await api.reference("regions") if r["kind"] != "province"]
+        seats = [
+            [r["code"], r["name"], r.get("lat"), r.get("lon")] for r in regions if r.get("lat")
+        ]
         provinces = {r["code"]: r["name"] for r in await api.reference("regions")}
         return page(
             request,
@@ -165,6 +189,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             regions=sorted(regions, key=lambda r: (r["province_code"], r["name"])),
             provinces=provinces,
             form_id=values.get("form_id") or uuid.uuid4().hex,
+            seats=seats,
         )
 
     @app.get("/lapor", response_class=HTMLResponse)
@@ -329,7 +354,25 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         codes = {p["code"] for p in provinces}
         province = provinsi if provinsi in codes else "63"
         rows = await api.ranking(province)
-        return page(request, "stats.html", rows=rows, provinces=provinces, province=province)
+        points = [
+            {
+                "name": r["region_name"],
+                "lat": r["lat"],
+                "lon": r["lon"],
+                "complaints": r["complaints"],
+                "top": r["categories"][0]["name"] if r.get("categories") else None,
+            }
+            for r in await api.category_map(province)
+            if r.get("lat") is not None
+        ]
+        return page(
+            request,
+            "stats.html",
+            rows=rows,
+            provinces=provinces,
+            province=province,
+            points=points,
+        )
 
     return app
 
@@ -362,6 +405,12 @@ def submission(values: dict[str, Any], lang: str) -> dict[str, Any]:
         body["region_code"] = values["region_code"]
     if values.get("attachments"):
         body["attachments"] = values["attachments"]
+    lat, lon = values.get("lat"), values.get("lon")
+    if lat and lon:
+        try:
+            body["location"] = {"lat": float(lat), "lon": float(lon)}
+        except ValueError:
+            body["location"] = {"lat": lat, "lon": lon}  # intake explains what is wrong
     return body
 
 

@@ -32,6 +32,11 @@ class PortalSettings(BaseSettings):
     assets_dir: Path = Field(
         default=ASSETS, description="node_modules installed from the committed lock file."
     )
+    map_tile_url: str = Field(
+        default="",
+        description="A tile server for the maps, e.g. https://tiles.example/{z}/{x}/{y}.png; "
+        "empty: the maps draw the shipped region seats on a plain background (no host).",
+    )
     log_level: str = "INFO"
 
     def production_problems(self) -> list[str]:

@@ -47,6 +47,8 @@ class RegionOut(BaseModel):
     name: str
     kind: str
     province_code: str
+    lat: float | None = Field(default=None, description="The seat (ibu kota), WGS84.")
+    lon: float | None = None
 
 
 class AcceptedOut(BaseModel):
