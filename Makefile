@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test fuzz chaos chromium bench lint typecheck schemas rules promtool fmt asyncapi clean
+.PHONY: setup run down status demo test fuzz chaos chromium lighthouse bench lint typecheck schemas rules promtool fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -83,6 +83,12 @@ CHAOS_RATE ?= 8
 CHAOS_PAUSE ?= 5
 chaos: setup
 	LAPOR_CHAOS_RATE=$(CHAOS_RATE) LAPOR_CHAOS_PAUSE=$(CHAOS_PAUSE) $(BIN)/pytest -s tests/e2e/test_chaos.py
+
+# Lighthouse (npm lighthouse@12.2.3 from tools/lighthouse's lock, Debian's Chromium), mobile
+# preset, on the portal's home, form, follow and status pages of the running stack (make run).
+lighthouse: chromium
+	cd tools/lighthouse && npm ci --no-audit --no-fund --silent
+	bash tools/lighthouse/run.sh
 
 # Benchmarks on a separate local stack (not part of the tests): figures, JSON in
 # var/bench/results.json, and last the ratios. BENCH_ARGS="--complaints 2000 --backlog 0"
