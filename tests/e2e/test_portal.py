@@ -82,6 +82,7 @@ async def test_a_report_filed_without_javascript_reaches_an_agency_and_is_rated(
 
     status = await eventually(dispatched, timeout=60)
     assert text["title"] in status
+    assert "hari kerja lagi" in status  # the agency's deadline, in working days
     assert "Dinas Pekerjaan Umum" in status or "PUPR" in status
 
     # another browser follows it with the tracking id and the secret (a POST, no query)

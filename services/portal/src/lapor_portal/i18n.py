@@ -112,6 +112,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "status": ("Status", "Status"),
     "timeline": ("Perjalanan laporan", "What happened"),
     "agency": ("Instansi", "Agency"),
+    "due": (
+        "Instansi menindaklanjuti paling lambat {at} ({days} hari kerja lagi).",
+        "The agency follows up by {at} ({days} working days left).",
+    ),
     "messages": ("Pemberitahuan yang dikirim kepada Anda", "Notices sent to you"),
     "reply": ("Balas", "Reply"),
     "reply_text": ("Balasan Anda", "Your reply"),

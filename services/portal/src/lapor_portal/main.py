@@ -14,11 +14,10 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
@@ -28,6 +27,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from lapor_kit.limits import BodyLimit, client_ip
 from lapor_kit.settings import UnsafeSettingsError
+from lapor_schemas.calendar import province_calendar
 
 from .backend import Answer, Backend, BackendDownError
 from .i18n import LANGS, STATUS, t
@@ -36,6 +36,7 @@ from .settings import PortalSettings
 
 log = logging.getLogger("lapor.portal")
 TRACKING_ID = r"^LPR-[0-9A-Z]{10}$"
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 REPLY_STATES = frozenset({"needs_info", "followed_up", "dispatched", "disputed", "submitted"})
 UPLOAD_LIMIT = 20 * 1024 * 1024 + 64 * 1024
 MAX_FILES = 5
@@ -48,13 +49,24 @@ def lang_of(request: Request) -> str:
 
 
 def local_time(value: str | None, tenant: str = "63") -> str:
-    """A timestamp in the province's time zone (Kalsel and Sulsel: WITA; Kepri: WIB)."""
+    """A timestamp in the province's time zone (WIB, WITA or WIT), from the reference data."""
     if not value:
         return ""
-    zone = "Asia/Jakarta" if tenant == "21" else "Asia/Makassar"
-    label = "WIB" if tenant == "21" else "WITA"
-    at = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    calendar = province_calendar(tenant)
+    at = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(calendar.tz)
+    label = ZONE_LABELS.get(str(calendar.tz), at.tzname() or "")
     return f"{at:%d-%m-%Y %H:%M} {label}"
+
+
+def deadline(case: dict[str, Any], now: datetime | None = None) -> dict[str, Any] | None:
+    """The agency's follow-up deadline and the working days left, while it is its turn."""
+    if case.get("status") not in ("dispatched", "disputed") or not case.get("due_at"):
+        return None
+    tenant = str(case.get("region_code", "63"))[:2]
+    due = datetime.fromisoformat(str(case["due_at"]).replace("Z", "+00:00"))
+    now = now or datetime.now(UTC)
+    left = province_calendar(tenant).working_days_between(now, due) if due > now else 0
+    return {"at": local_time(str(case["due_at"]), tenant), "working_days": left}
 
 
 def create_app(settings: PortalSettings | None = None, backend: Backend | None = None) -> FastAPI:
@@ -320,6 +332,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             can_rate=secret is not None and status == "closed",
             status_names=STATUS,
             done=done,
+            deadline=deadline(case),
         )
 
     @app.post("/laporan/{tracking_id}/{action}", response_class=HTMLResponse)

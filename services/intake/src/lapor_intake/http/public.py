@@ -101,6 +101,9 @@ class ComplaintView(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list)
     repeat_of: str | None = None
     agency: AgencyOut | None = None
+    due_at: datetime | None = Field(
+        default=None, description="The agency's follow-up deadline, while it is the agency's turn."
+    )
     history: list[HistoryEntry]
     reporter: ReporterOut | None = Field(
         default=None, description="Only for the reporter (with the secret)."
