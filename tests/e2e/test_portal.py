@@ -125,6 +125,30 @@ async def test_a_report_filed_without_javascript_reaches_an_agency_and_is_rated(
 
     page = await eventually(answered, timeout=60)
     assert "Belum puas" in page
+    disputed = await browser.post(
+        f"/laporan/{tid}/dispute",
+        data={"csrf": hidden(page, "csrf"), "text": "Lubang di sisi kiri belum ditambal."},
+    )
+    assert disputed.status_code == 303
+
+    async def back_with_agency() -> bool:
+        text = (await browser.get(f"/laporan/{tid}")).text
+        return "Dikembalikan ke instansi" in text and "Belum puas" not in text
+
+    assert await eventually(back_with_agency, timeout=60)
+    async with httpx.AsyncClient(timeout=15.0) as api:
+        again = await api.post(
+            f"{e2e_settings.url('routing')}/api/v1/cases/{tid}/follow-up",
+            headers={"Authorization": f"Bearer {staff}"},
+            json={"text": "Sisi kiri juga sudah kami tambal."},
+        )
+        assert again.status_code == 200, again.text
+
+    async def answered_again() -> str | None:
+        page = await browser.get(f"/laporan/{tid}")
+        return page.text if "Sisi kiri juga sudah" in page.text else None
+
+    page = await eventually(answered_again, timeout=60)
     csrf = hidden(page, "csrf")
     replied = await browser.post(
         f"/laporan/{tid}/reply", data={"csrf": csrf, "text": "Terima kasih, sudah beres."}

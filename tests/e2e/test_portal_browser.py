@@ -74,6 +74,11 @@ async def test_a_report_filed_in_a_phone_browser_reaches_an_agency(
     tid = await tracking.inner_text()
     assert "secret" not in page.url
     await expect(page.locator("#secret")).not_to_be_empty()
+    copy = page.get_by_role("button", name="Salin")
+    if javascript:  # enhancements appear only where they work
+        await expect(copy).to_be_visible()
+    else:
+        await expect(copy).to_be_hidden()
     for _ in range(60):
         await page.goto(f"{base}/laporan/{tid}")
         if await page.get_by_text("Diteruskan ke instansi").count():
@@ -140,6 +145,10 @@ async def test_a_tap_on_the_map_marks_the_spot_and_picks_the_region(
     page = await new_page(browser)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # reached as a person would: from the home page
+    await page.goto(f"{base}/")
+    await page.get_by_role("navigation").get_by_role("link", name="Tulis laporan").click()
+    await expect(page.locator("#peta")).to_have_class(re.compile("map-on"))
     title = f"Jembatan retak {uuid.uuid4().hex[:8]}"
     await fill_report(page, base, title)
     await page.get_by_label("Kabupaten/kota").select_option("")

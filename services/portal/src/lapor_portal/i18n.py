@@ -101,6 +101,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Keep both. The secret cannot be sent again; you need it to see a confidential "
         "report and to reply.",
     ),
+    "copy": ("Salin", "Copy"),
+    "copied": ("Tersalin.", "Copied."),
     "save_file": ("Simpan sebagai berkas", "Save as a file"),
     "print": ("Cetak halaman ini", "Print this page"),
     "see_status": ("Lihat status laporan", "See the report's status"),

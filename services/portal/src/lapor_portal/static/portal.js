@@ -1,6 +1,9 @@
-/* Lapor portal maps (Leaflet, served by the portal). The pages work without this file:
-   it only draws what the page already says, and fills the coordinate fields on a tap.
-   Without a tile server the maps show the shipped region seats on a plain background. */
+/* Lapor portal enhancements; every page works without this file.
+   - maps (Leaflet, served by the portal, on the pages that have one): they only draw what
+     the page already says, and fill the coordinate fields on a tap; without a tile server
+     they show the shipped region seats on a plain background;
+   - the receipt's copy and print buttons.
+   Loaded on every page, because htmx swaps only the body of a boosted page. */
 (function () {
   "use strict";
 
@@ -64,7 +67,24 @@
     map.fitBounds(L.latLngBounds(points.map(function (p) { return [p.lat, p.lon]; })).pad(0.1));
   }
 
+  function wire(root) {
+    var tools = root.querySelector ? root.querySelector(".tools[hidden]") : null;
+    if (!tools) { return; }
+    tools.hidden = false;
+    var status = tools.querySelector(".copied");
+    tools.querySelector("[data-copy]").addEventListener("click", function (e) {
+      var ids = e.currentTarget.getAttribute("data-copy").split(" ");
+      var text = ids.map(function (id) { return document.getElementById(id).textContent; }).join("\n");
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(text).then(function () {
+          status.textContent = document.documentElement.lang === "en" ? "Copied." : "Tersalin.";
+        });
+      }
+    });
+    tools.querySelector("[data-print]").addEventListener("click", function () { window.print(); });
+  }
   function scan(root) {
+    wire(root);
     if (typeof L === "undefined") { return; }
     var form = root.querySelector ? root.querySelector("#peta:not(.map-on)") : null;
     if (form) { formMap(form); }
