@@ -26,21 +26,7 @@ from .pipeline import Observer, produce
 
 
 def stack_settings(var: Path) -> StackSettings:
-    return StackSettings(
-        var_dir=var,
-        kafka_port=free_port(),
-        mongo_port=free_port(),
-        smtp_port=free_port(),
-        mail_http_port=free_port(),
-        provider_port=free_port(),
-        intake_port=free_port(),
-        routing_port=free_port(),
-        notify_port=free_port(),
-        metrics_port=free_port(),
-        portal_port=free_port(),
-        kafka_session_timeout_ms=6000,
-        log_level="WARNING",
-    )
+    return StackSettings.on_free_ports(var, kafka_session_timeout_ms=6000, log_level="WARNING")
 
 
 def machine() -> dict[str, Any]:

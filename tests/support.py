@@ -148,21 +148,6 @@ def unique_text(body: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 def free_stack_settings(var_dir: Any) -> Any:
     """A whole local stack's settings on free ports, with its own folder."""
-    from lapor_devstack.procs import free_port
     from lapor_devstack.settings import StackSettings
 
-    return StackSettings(
-        var_dir=var_dir,
-        kafka_port=free_port(),
-        mongo_port=free_port(),
-        smtp_port=free_port(),
-        mail_http_port=free_port(),
-        provider_port=free_port(),
-        intake_port=free_port(),
-        routing_port=free_port(),
-        notify_port=free_port(),
-        metrics_port=free_port(),
-        portal_port=free_port(),
-        kafka_session_timeout_ms=6000,
-        log_level="INFO",
-    )
+    return StackSettings.on_free_ports(var_dir, kafka_session_timeout_ms=6000, log_level="INFO")

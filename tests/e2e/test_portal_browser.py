@@ -178,3 +178,77 @@ async def test_a_tap_on_the_map_marks_the_spot_and_picks_the_region(
     await page.goto(f"{base}/statistik")
     await expect(page.locator("#peta-statistik")).to_have_class(re.compile("map-on"))
     await page.context.close()
+
+
+async def test_the_reporter_disputes_replies_and_rates_in_the_browser(
+    browser: Browser, e2e_settings: StackSettings
+) -> None:
+    """The whole conversation in Chromium with JavaScript on; axe on the receipt and on the
+    status page in each state."""
+    import httpx
+
+    from lapor_kit.auth import issue
+    from lapor_kit.settings import KitSettings
+
+    base = e2e_settings.url("portal")
+    page = await new_page(browser)
+    axe = Axe()
+
+    async def serious() -> list[str]:
+        result = await axe.run(page)
+        return [
+            v["id"]
+            for v in result.response["violations"]
+            if v.get("impact") in ("serious", "critical")
+        ]
+
+    await fill_report(page, base, f"Got mampet {uuid.uuid4().hex[:8]}")
+    await page.get_by_role("button", name="Kirim laporan").click()
+    tracking = page.locator("#tracking-id")
+    await expect(tracking).to_have_text(re.compile(r"LPR-[0-9A-Z]{10}"))
+    tid = await tracking.inner_text()
+    assert await serious() == []
+    staff = issue(
+        KitSettings().auth_secret,
+        subject="staf-pupr",
+        role="agency_staff",
+        tenant="63",
+        agency_id="63.71.pupr",
+    )
+
+    async def wait_for(text: str) -> None:
+        for _ in range(60):
+            await page.goto(f"{base}/laporan/{tid}")
+            if await page.get_by_text(text).count():
+                return
+            await page.wait_for_timeout(1000)
+        raise AssertionError(f"{text!r} never appeared")
+
+    async def agency_answers(text: str) -> None:
+        async with httpx.AsyncClient(timeout=15.0) as api:
+            r = await api.post(
+                f"{e2e_settings.url('routing')}/api/v1/cases/{tid}/follow-up",
+                headers={"Authorization": f"Bearer {staff}"},
+                json={"text": text},
+            )
+            assert r.status_code == 200, r.text
+
+    await wait_for("Diteruskan ke instansi")
+    assert await serious() == []
+    await agency_answers("Saluran sudah kami bersihkan.")
+    await wait_for("Saluran sudah kami bersihkan.")
+    await page.get_by_label("Mengapa belum selesai").fill("Masih tersumbat di ujung gang.")
+    await page.get_by_role("button", name="Belum puas? Kembalikan ke instansi").click()
+    await expect(page.get_by_text("Terima kasih, sudah kami terima.")).to_be_visible()
+    await wait_for("Dikembalikan ke instansi")
+    await agency_answers("Ujung gang juga sudah bersih.")
+    await wait_for("Ujung gang juga sudah bersih.")
+    await page.get_by_label("Balasan Anda").fill("Terima kasih, sudah lancar.")
+    await page.get_by_role("button", name="Balas").click()
+    await wait_for("Beri penilaian")
+    assert await serious() == []
+    await page.get_by_label("5", exact=True).check()
+    await page.get_by_role("button", name="Beri penilaian").click()
+    await wait_for("Selesai dan dinilai")
+    assert await serious() == []
+    await page.context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +30,16 @@ class StackSettings(BaseSettings):
     # address) sends far more than a citizen would.
     rate_limits: str = "submit=600/60,read=6000/60,upload=300/60,sms=300/60,open311=6000/60"
     notify_address_daily_cap: int = 5000  # the samples and tests reuse a few addresses
+
+    @classmethod
+    def on_free_ports(cls, var_dir: Path, **overrides: Any) -> StackSettings:
+        """A whole stack of its own (tests, benchmarks): every port free, its own folder."""
+        from .procs import free_port
+
+        ports = {
+            name: free_port() for name, f in cls.model_fields.items() if name.endswith("_port")
+        }
+        return cls(var_dir=var_dir, **{**ports, **overrides})
 
     @property
     def kafka_bootstrap(self) -> str:
