@@ -59,6 +59,7 @@ def test_no_generated_request_gets_a_server_error(
             str(tmp_path),
         ],
         capture_output=True,
+        cwd=tmp_path,  # its cache stays out of the repository
         text=True,
         timeout=1500,
         check=False,
