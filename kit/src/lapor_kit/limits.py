@@ -24,6 +24,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 
+from .web import error_body, error_response, send_error
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -32,12 +34,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def too_large_body(limit: int) -> dict[str, Any]:
-    return {
-        "code": "too_large",
-        "detail": f"Permintaan terlalu besar (maksimal {limit} byte).",
-        "detail_en": f"The request is too large (at most {limit} bytes).",
-        "errors": [],
-    }
+    return error_body(
+        "too_large",
+        f"Permintaan terlalu besar (maksimal {limit} byte).",
+        f"The request is too large (at most {limit} bytes).",
+    )
 
 
 class BodyLimit:
@@ -64,7 +65,7 @@ class BodyLimit:
         limit = self.limit_for(scope.get("path", ""))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _send_json(send, 413, too_large_body(limit))
+            await send_error(send, 413, too_large_body(limit))
             return
         seen = 0
         app_started = refused = False
@@ -81,7 +82,7 @@ class BodyLimit:
                     # and whatever it tries to send after that is dropped
                     refused = True
                     if not app_started:
-                        await _send_json(send, 413, too_large_body(limit))
+                        await send_error(send, 413, too_large_body(limit))
                     return {"type": "http.disconnect"}
             return message
 
@@ -104,23 +105,6 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    import json
-
-    data = json.dumps(body, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(data)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,24 +180,14 @@ class RateLimiter:
             self._counter.labels(self._service, door).inc()
         return (1.0 - tokens) * rate.seconds / rate.count
 
-    def refusal(self, door: str, client: str) -> JSONResponse | None:
-        """A ``429`` answer when ``client`` is over its rate at ``door``, else ``None``."""
-        wait = self.check(door, client)
-        if wait is None:
-            return None
-        return too_many_requests(wait)
-
 
 def too_many_requests(wait: float) -> JSONResponse:
     seconds = max(1, math.ceil(wait))
-    return JSONResponse(
-        {
-            "code": "rate_limited",
-            "detail": f"Terlalu banyak permintaan; coba lagi dalam {seconds} detik.",
-            "detail_en": f"Too many requests; try again in {seconds} seconds.",
-            "errors": [],
-        },
-        status_code=429,
+    return error_response(
+        429,
+        "rate_limited",
+        f"Terlalu banyak permintaan; coba lagi dalam {seconds} detik.",
+        f"Too many requests; try again in {seconds} seconds.",
         headers={"Retry-After": str(seconds)},
     )
 

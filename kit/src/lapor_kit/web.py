@@ -5,12 +5,15 @@ every request."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import pymongo
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pymongo.errors import PyMongoError
 
 HealthCheck = Callable[[], Awaitable[object]]
 
@@ -67,40 +70,77 @@ def install_validation_errors(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors)
-        return JSONResponse(
-            {
-                "code": "invalid_request",
-                "detail": f"Permintaan tidak valid pada: {fields}.",
-                "detail_en": f"Invalid request at: {fields}.",
-                "errors": errors,
-            },
-            status_code=422,
+        return error_response(
+            422,
+            "invalid_request",
+            f"Permintaan tidak valid pada: {fields}.",
+            f"Invalid request at: {fields}.",
+            errors,
         )
 
 
 RETRY_AFTER_SECONDS = 5
 
 
-def unavailable_body() -> dict[str, object]:
-    return {
-        "code": "unavailable",
-        "detail": "Layanan sedang sibuk, silakan coba lagi sebentar.",
-        "detail_en": "The service is temporarily unavailable; please retry shortly.",
-        "errors": [],
-    }
+def error_body(
+    code: str, detail: str, detail_en: str, errors: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """The one error body of every service: a code, the reason in Bahasa Indonesia and
+    English, and field-level reasons when there are any."""
+    return {"code": code, "detail": detail, "detail_en": detail_en, "errors": list(errors)}
+
+
+def error_response(
+    status: int,
+    code: str,
+    detail: str,
+    detail_en: str,
+    errors: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, detail, detail_en, errors), status_code=status, headers=headers
+    )
+
+
+async def send_error(
+    send: Callable[[Any], Awaitable[None]],
+    status: int,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer from an ASGI middleware (before or instead of the app) with an error body."""
+    data = json.dumps(body, ensure_ascii=False).encode()
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+UNAVAILABLE = (
+    "unavailable",
+    "Layanan sedang sibuk, silakan coba lagi sebentar.",
+    "The service is temporarily unavailable; please retry shortly.",
+)
 
 
 def unavailable() -> JSONResponse:
-    return JSONResponse(
-        unavailable_body(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
-    )
+    return error_response(503, *UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def install_store_errors(app: FastAPI) -> None:
     """Any store failure on a request path (down, frozen past the deadline) is a ``503``
     with ``Retry-After``: the client keeps its input and retries; never a ``500``."""
     from fastapi import Request
-    from pymongo.errors import PyMongoError
 
     @app.exception_handler(PyMongoError)
     async def on_store_down(_: Request, exc: PyMongoError) -> JSONResponse:
@@ -122,10 +162,6 @@ class RequestDeadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        import json
-
-        import pymongo
-
         started = False
 
         async def tracking_send(message: Any) -> None:
@@ -141,16 +177,9 @@ class RequestDeadline:
         except TimeoutError:
             if started:
                 raise
-            body = json.dumps(unavailable_body(), ensure_ascii=False).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            await send_error(
+                send,
+                503,
+                error_body(*UNAVAILABLE),
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
-            await send({"type": "http.response.body", "body": body})

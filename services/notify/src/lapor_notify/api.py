@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
 from lapor_kit.auth import AuthError, Principal, SecretMinter, bearer, verify
+from lapor_kit.web import error_response
 from lapor_schemas import Email, Line
 
 from .domain.targets import Resolver, TargetRefusedError, check_target, system_resolver
@@ -84,10 +85,7 @@ class ForbiddenError(Exception):
     pass
 
 
-def _error(status: int, code: str, message: str, message_en: str) -> JSONResponse:
-    return JSONResponse(
-        {"code": code, "detail": message, "detail_en": message_en}, status_code=status
-    )
+_error = error_response  # the kit's one error body
 
 
 def staff_may_see(who: Principal, doc: dict[str, Any]) -> bool:
@@ -248,21 +246,19 @@ def install(
                 url, production=rule.production, resolve=rule.resolve, allowed=rule.allowed
             )
         except TargetRefusedError as exc:
-            return JSONResponse(  # type: ignore[return-value]
-                {
-                    "code": "invalid_request",
-                    "detail": f"Alamat webhook ditolak: {exc.reason_id}.",
-                    "detail_en": f"Webhook target refused: {exc}.",
-                    "errors": [
-                        {
-                            "field": "url",
-                            "code": "webhook_target",
-                            "message": exc.reason_id,
-                            "message_en": str(exc),
-                        }
-                    ],
-                },
-                status_code=422,
+            return error_response(  # type: ignore[return-value]
+                422,
+                "invalid_request",
+                f"Alamat webhook ditolak: {exc.reason_id}.",
+                f"Webhook target refused: {exc}.",
+                [
+                    {
+                        "field": "url",
+                        "code": "webhook_target",
+                        "message": exc.reason_id,
+                        "message_en": str(exc),
+                    }
+                ],
             )
         return WebhookOut(url=url, secret=await service.register_webhook(agency_id, url))
 

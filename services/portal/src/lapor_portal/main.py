@@ -40,7 +40,6 @@ ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": 
 REPLY_STATES = frozenset({"needs_info", "followed_up", "dispatched", "disputed", "submitted"})
 UPLOAD_LIMIT = 20 * 1024 * 1024 + 64 * 1024
 MAX_FILES = 5
-FIELDS = ("type", "title", "description", "category", "region_code", "name", "email", "phone")
 
 
 def lang_of(request: Request) -> str:

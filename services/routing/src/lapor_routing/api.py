@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lapor_kit.auth import AuthError, Principal, bearer, verify
+from lapor_kit.web import error_response
 from lapor_schemas import Attachment, Text
 
 from .domain.access import inbox_query
@@ -118,10 +119,7 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
 Who = Annotated[Principal, Depends(principal)]
 
 
-def _error(status: int, code: str, message: str, message_en: str) -> JSONResponse:
-    return JSONResponse(
-        {"code": code, "detail": message, "detail_en": message_en}, status_code=status
-    )
+_error = error_response  # the kit's one error body
 
 
 def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
@@ -171,15 +169,12 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
             }
             for p in exc.problems
         ]
-        return JSONResponse(
-            {
-                "code": "invalid_directory",
-                "detail": "Direktori ditolak: " + "; ".join(p.message for p in exc.problems[:5]),
-                "detail_en": "Directory refused: "
-                + "; ".join(p.message_en for p in exc.problems[:5]),
-                "errors": errors,
-            },
-            status_code=422,
+        return error_response(
+            422,
+            "invalid_directory",
+            "Direktori ditolak: " + "; ".join(p.message for p in exc.problems[:5]),
+            "Directory refused: " + "; ".join(p.message_en for p in exc.problems[:5]),
+            errors,
         )
 
     @app.exception_handler(UnknownAgencyError)
