@@ -37,11 +37,12 @@ class FakeStore:
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return set(event_ids) - self.processed
 
-    async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
-        ids = self.quota.setdefault(key, [])
-        if delivery_id not in ids:
-            ids.append(delivery_id)
-        return delivery_id in ids[:cap]
+    async def claim_address_quotas(self, claims: Sequence[tuple[str, str]], cap: int) -> set[str]:
+        for key, delivery_id in claims:
+            ids = self.quota.setdefault(key, [])
+            if delivery_id not in ids:
+                ids.append(delivery_id)
+        return {d for key, d in claims if d in self.quota[key][:cap]}
 
     async def facts_and_contacts(
         self, tracking_ids: Sequence[str]

@@ -82,9 +82,10 @@ class NotifyStore(Protocol):
 
     async def agency_entry(self, agency_id: str) -> dict[str, Any] | None: ...
 
-    async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
-        """Count ``delivery_id`` against ``key`` (an address and a day); True while it is
-        among the first ``cap`` distinct deliveries (a repeated attempt counts once)."""
+    async def claim_address_quotas(self, claims: Sequence[tuple[str, str]], cap: int) -> set[str]:
+        """Count each (key, delivery id) against its key (an address and a day); the
+        delivery ids that are among their key's first ``cap`` distinct deliveries (a
+        repeated attempt counts once)."""
         ...
 
     async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None: ...

@@ -303,9 +303,10 @@ class NotifyService:
                 list({d["agency_id"] for _, d in todo if d.get("agency_id")})
             )
         await self.store.mark_sending([d["_id"] for _, d in todo])
+        over_cap = await self._over_cap(channel, [d for _, d in todo])
         errors = await asyncio.gather(
             *(
-                self._attempt(channel, doc, entries.get(doc.get("agency_id") or ""))
+                self._attempt(channel, doc, entries.get(doc.get("agency_id") or ""), over_cap)
                 for _, doc in todo
             )
         )
@@ -348,18 +349,31 @@ class NotifyService:
         await self.store.settle(updates, messages)
         return len(todo)
 
+    async def _over_cap(self, channel: str, docs: Sequence[Mapping[str, Any]]) -> set[str]:
+        """The reporter deliveries of a batch whose address already had its day's share:
+        one claim for the whole batch (not a store round trip per send)."""
+        if channel not in CAPPED_CHANNELS:
+            return set()
+        now = self.clock()
+        claims = [
+            (address_quota_key(channel, str(d["address"]), now), str(d["_id"]))
+            for d in docs
+            if d.get("role") == "reporter"
+        ]
+        allowed = await self.store.claim_address_quotas(claims, self.address_daily_cap)
+        return {d for _, d in claims if d not in allowed}
+
     async def _attempt(
-        self, channel: str, doc: Mapping[str, Any], entry: Mapping[str, Any] | None
+        self,
+        channel: str,
+        doc: Mapping[str, Any],
+        entry: Mapping[str, Any] | None,
+        over_cap: set[str],
     ) -> Exception | None:
         adapter = self.channels.get(channel)
         if adapter is None:
             return SendError(f"channel {channel} is not configured", retryable=True)
-        capped = doc.get("role") == "reporter" and channel in CAPPED_CHANNELS
-        if capped and not await self.store.claim_address_quota(
-            address_quota_key(channel, str(doc["address"]), self.clock()),
-            str(doc["_id"]),
-            self.address_daily_cap,
-        ):
+        if doc["_id"] in over_cap:
             return AddressCapError(self.address_daily_cap)
         secret = None
         if channel == "webhook":

@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.outbox import OutMessage
@@ -43,21 +43,29 @@ class MongoNotifyStore:
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return await self.processed.unseen(event_ids)
 
+    async def claim_address_quotas(self, claims: Sequence[tuple[str, str]], cap: int) -> set[str]:
+        """One document per (address-day, delivery), ordered by when it was first claimed
+        (then by id): a delivery is allowed while it is among its key's first ``cap``. A
+        batch's claims are written at once; a repeated claim keeps its first place. (An
+        upserted array per address was tried first; SecantusDB's find-and-modify is not
+        atomic under concurrent upserts of one document and refused deliveries it should
+        have counted.)"""
+        if not claims:
+            return set()
+        now = time.time()
+        docs = [{"_id": f"{key}|{d}", "key": key, "at": now} for key, d in dict.fromkeys(claims)]
+        with contextlib.suppress(BulkWriteError):  # already claimed: keeps its place
+            await self.address_quota.insert_many(docs, ordered=False)
+        allowed: set[str] = set()
+        for key in dict.fromkeys(k for k, _ in claims):
+            first = await self.address_quota.find(
+                {"key": key}, {"_id": 1}, sort=[("at", 1), ("_id", 1)], limit=cap
+            ).to_list()
+            allowed |= {str(d["_id"]).split("|", 1)[1] for d in first}
+        return {d for _, d in claims if d in allowed}
+
     async def claim_address_quota(self, key: str, delivery_id: str, cap: int) -> bool:
-        """One document per (address-day, delivery), ordered by when it was first claimed:
-        a delivery is allowed while fewer than ``cap`` were claimed before it. (An upserted
-        array was tried first; SecantusDB's find-and-modify is not atomic under concurrent
-        upserts of one document and refused deliveries it should have counted.)"""
-        doc_id = f"{key}|{delivery_id}"
-        with contextlib.suppress(DuplicateKeyError):
-            await self.address_quota.insert_one({"_id": doc_id, "key": key, "at": time.time()})
-        mine = await self.address_quota.find_one({"_id": doc_id}, {"at": 1})
-        at = mine["at"] if mine else time.time()
-        earlier = await self.address_quota.count_documents(
-            {"key": key, "$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": doc_id}}]},
-            limit=cap,
-        )
-        return earlier < cap
+        return delivery_id in await self.claim_address_quotas([(key, delivery_id)], cap)
 
     async def facts_and_contacts(
         self, tracking_ids: Sequence[str]
