@@ -40,6 +40,15 @@ STAGE_OF: Final[dict[str, str]] = {
     "followed_up": "reply",
 }
 
+REPORTER_MAY: Final[dict[str, frozenset[str]]] = {
+    # what the reporter may do, by case status (routing enforces it, the portal offers it):
+    # a reply informs an open case (answering a question reopens verification; after a
+    # follow-up it closes the case); a dispute sends a follow-up back; a rating ends it
+    "reply": OPEN - {"verified"},
+    "dispute": frozenset({"followed_up"}),
+    "rate": frozenset({"closed"}),
+}
+
 assert OPEN | FINISHED == ALL
 assert not OPEN & FINISHED
 assert TERMINAL <= FINISHED

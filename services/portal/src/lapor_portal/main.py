@@ -28,6 +28,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from lapor_kit.limits import BodyLimit, client_ip
 from lapor_kit.settings import UnsafeSettingsError
 from lapor_schemas.calendar import province_calendar
+from lapor_schemas.status import REPORTER_MAY
 
 from .backend import Answer, Backend, BackendDownError
 from .i18n import LANGS, STATUS, t
@@ -37,7 +38,6 @@ from .settings import PortalSettings
 log = logging.getLogger("lapor.portal")
 TRACKING_ID = r"^LPR-[0-9A-Z]{10}$"
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-REPLY_STATES = frozenset({"needs_info", "followed_up", "dispatched", "disputed", "submitted"})
 UPLOAD_LIMIT = 20 * 1024 * 1024 + 64 * 1024
 MAX_FILES = 5
 
@@ -326,9 +326,9 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             case=case,
             owner=secret is not None,
             notices=notices,
-            can_reply=secret is not None and status in REPLY_STATES,
-            can_dispute=secret is not None and status == "followed_up",
-            can_rate=secret is not None and status == "closed",
+            can_reply=secret is not None and status in REPORTER_MAY["reply"],
+            can_dispute=secret is not None and status in REPORTER_MAY["dispute"],
+            can_rate=secret is not None and status in REPORTER_MAY["rate"],
             status_names=STATUS,
             done=done,
             deadline=deadline(case),

@@ -272,7 +272,6 @@ class RoutingService:
         """Validate ``f`` as a whole against the reference regions and catalogue and the
         national directory, then store it as the tenant's next revision. Raises
         :class:`InvalidDirectoryError` naming everything that is missing."""
-        await self.refresh_directory(force=True)
         files = {d.tenant: d for d in await self.store.directory_files()}
         problems = directory_problems(
             f, regions=regions(), categories=categories(), national=files.get("00")

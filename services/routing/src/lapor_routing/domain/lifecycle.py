@@ -48,7 +48,7 @@ from lapor_schemas import (
     TransitionData,
 )
 from lapor_schemas.calendar import Calendar
-from lapor_schemas.status import STAGE_OF, TERMINAL
+from lapor_schemas.status import REPORTER_MAY, STAGE_OF, TERMINAL
 
 from .directory import Agency, Decision, Directory, NoAgencyError, TenantPolicy
 
@@ -64,8 +64,8 @@ LEGAL: dict[str, frozenset[str]] = {
     "decline": frozenset({"dispatched", "disputed"}),
     "follow_up": frozenset({"dispatched", "disputed"}),
     "close": frozenset({"followed_up", "dispatched", "disputed"}),
-    "dispute": frozenset({"followed_up"}),
-    "rate": frozenset({"closed"}),
+    "dispute": REPORTER_MAY["dispute"],
+    "rate": REPORTER_MAY["rate"],
 }
 
 Stage = Literal["verify", "follow_up", "reply"]
