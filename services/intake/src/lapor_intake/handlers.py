@@ -18,10 +18,10 @@ from lapor_kit.kafka import (
     process_isolated,
 )
 from lapor_kit.runtime import Runtime
-from lapor_schemas import ExternalSubmission, FieldError, topics
+from lapor_schemas import ExternalSubmission, topics
 
 from .domain.credentials import SIGNATURE_HEADER, Registry, authenticate
-from .domain.errors import from_pydantic
+from .domain.errors import field_error, from_pydantic
 from .service import ExternalItem, IntakeService
 
 
@@ -30,13 +30,8 @@ def decode_external(raw: bytes, signature: str | None, registry: Registry) -> Ex
     becomes an item with errors (and so a rejected receipt and a dead letter)."""
     problem = bounds_problem(raw)
     if problem is not None:
-        error = FieldError(
-            field="",
-            code="record_too_large" if problem.startswith("too large") else "record_too_deep",
-            message=f"Pesan ditolak: {problem}.",
-            message_en=f"Message refused: {problem}.",
-        )
-        return ExternalItem(None, [error], None, None)
+        code = "record_too_large" if problem.startswith("too large") else "record_too_deep"
+        return ExternalItem(None, [field_error("", code, problem=problem)])
     channel, external_id = _peek_ids(raw)
     denied = authenticate(registry, channel, raw, signature)
     if denied is not None:
@@ -46,12 +41,7 @@ def decode_external(raw: bytes, signature: str | None, registry: Registry) -> Ex
     except ValidationError as exc:
         return ExternalItem(None, from_pydantic(exc.errors()), channel, external_id)
     except Exception as exc:  # total: whatever the parser raises is the record's fault
-        error = FieldError(
-            field="",
-            code="undecodable",
-            message="Pesan tidak dapat dibaca.",
-            message_en=f"Message could not be read ({type(exc).__name__}).",
-        )
+        error = field_error("", "undecodable", error=type(exc).__name__)
         return ExternalItem(None, [error], channel, external_id)
 
 

@@ -77,6 +77,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "kanal tidak berwenang mengirim laporan untuk provinsi {value}",
         "the channel may not submit reports for province {value}",
     ),
+    "record_too_large": ("pesan ditolak: {problem}", "message refused: {problem}"),
+    "record_too_deep": ("pesan ditolak: {problem}", "message refused: {problem}"),
+    "undecodable": ("pesan tidak dapat dibaca ({error})", "message could not be read ({error})"),
     "control_characters": (
         "berisi karakter kontrol (misalnya NUL) yang tidak diizinkan",
         "contains control characters (such as NUL) that are not allowed",
