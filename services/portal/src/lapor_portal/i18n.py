@@ -129,7 +129,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "thanks": ("Terima kasih, sudah kami terima.", "Thank you, received."),
     "province": ("Provinsi", "Province"),
     "complaints": ("Laporan", "Reports"),
-    "speed": ("Tindak lanjut rata-rata (hari kerja)", "Average follow-up (working days)"),
+    "speed": ("Tindak lanjut (hari kerja)", "Follow-up (working days)"),
     "low_volume": ("< 50 laporan/tahun", "< 50 reports/year"),
     "down_title": ("Layanan sedang sibuk", "The service is busy"),
     "down": (
