@@ -30,8 +30,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from lapor_devstack.stack import Stack, infrastructure, services
-from lapor_kit.auth import issue
-from lapor_kit.settings import KitSettings
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from tests.support import eventually, free_stack_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -46,7 +45,7 @@ BODY: dict[str, Any] = {
 }
 ADMIN = {
     "Authorization": "Bearer "
-    + issue(KitSettings().auth_secret, subject="chaos", role="national_admin", tenant="*")
+    + issue(DEV_SIGNING_KEY, subject="chaos", role="national_admin", tenant="*")
 }
 
 

@@ -15,8 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, services
-from lapor_kit.auth import issue
-from lapor_kit.settings import KitSettings
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from lapor_schemas import topics
 from tests.e2e.test_pipeline import counter_value, mails_for, routed_view
 from tests.support import eventually, publish, signed, unique_text
@@ -38,7 +37,7 @@ def unique_body(**extra: Any) -> dict[str, Any]:
 
 ADMIN = {
     "Authorization": "Bearer "
-    + issue(KitSettings().auth_secret, subject="e2e", role="national_admin", tenant="*")
+    + issue(DEV_SIGNING_KEY, subject="e2e", role="national_admin", tenant="*")
 }
 
 

@@ -15,8 +15,7 @@ import pytest
 
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, services
-from lapor_kit.auth import issue
-from lapor_kit.settings import KitSettings
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from tests.support import eventually, unique_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -30,7 +29,7 @@ BODY: dict[str, Any] = {
 REPORTS = 10
 ADMIN = {
     "Authorization": "Bearer "
-    + issue(KitSettings().auth_secret, subject="e2e", role="national_admin", tenant="*")
+    + issue(DEV_SIGNING_KEY, subject="e2e", role="national_admin", tenant="*")
 }
 
 

@@ -124,12 +124,11 @@ async def test_http_complaint_is_routed_emailed_and_counted(
     assert email not in raw.text
     assert "Disposisi laporan" in agency_mail["subject"]
 
-    from lapor_kit.auth import issue
-    from lapor_kit.settings import KitSettings
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
     admin = {
         "Authorization": "Bearer "
-        + issue(KitSettings().auth_secret, subject="e2e", role="national_admin", tenant="*")
+        + issue(DEV_SIGNING_KEY, subject="e2e", role="national_admin", tenant="*")
     }
 
     async def notified() -> list[dict[str, Any]] | None:
@@ -226,8 +225,7 @@ async def test_regional_system_complaint_over_kafka_takes_the_same_path(
 async def test_open311_sms_and_staff_reports_reach_the_right_agencies(
     http: httpx.AsyncClient, e2e_settings: StackSettings
 ) -> None:
-    from lapor_kit.auth import issue
-    from lapor_kit.settings import KitSettings
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
     s = e2e_settings
     intake = s.url("intake")
@@ -257,7 +255,7 @@ async def test_open311_sms_and_staff_reports_reach_the_right_agencies(
     )
     assert sms.json()["outcome"] == "accepted"
     token = issue(
-        KitSettings().auth_secret,
+        DEV_SIGNING_KEY,
         subject="loket-banjar",
         role="agency_staff",
         tenant="63",
@@ -291,8 +289,7 @@ async def test_open311_sms_and_staff_reports_reach_the_right_agencies(
 async def test_the_reporter_hears_of_the_follow_up_and_the_closing(
     http: httpx.AsyncClient, e2e_settings: StackSettings
 ) -> None:
-    from lapor_kit.auth import issue
-    from lapor_kit.settings import KitSettings
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
     s = e2e_settings
     email = f"pelapor.{uuid.uuid4().hex[:6]}@warga.example"
@@ -303,7 +300,7 @@ async def test_the_reporter_hears_of_the_follow_up_and_the_closing(
     tid, secret = created.json()["tracking_id"], created.json()["secret"]
     await routed_view(http, s, tid)
     staff = issue(
-        KitSettings().auth_secret,
+        DEV_SIGNING_KEY,
         subject="staf-pupr",
         role="agency_staff",
         tenant="63",
@@ -339,8 +336,7 @@ async def test_the_reporter_hears_of_the_follow_up_and_the_closing(
 async def test_the_reporter_disputes_then_rates_through_intake(
     http: httpx.AsyncClient, e2e_settings: StackSettings
 ) -> None:
-    from lapor_kit.auth import issue
-    from lapor_kit.settings import KitSettings
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
     s = e2e_settings
     intake = s.url("intake")
@@ -356,7 +352,7 @@ async def test_the_reporter_disputes_then_rates_through_intake(
     staff = {
         "Authorization": "Bearer "
         + issue(
-            KitSettings().auth_secret,
+            DEV_SIGNING_KEY,
             subject="staf",
             role="agency_staff",
             tenant="63",
@@ -404,7 +400,7 @@ async def test_the_reporter_disputes_then_rates_through_intake(
     await eventually(lambda: status_is("rated"))
     admin = {
         "Authorization": "Bearer "
-        + issue(KitSettings().auth_secret, subject="adm", role="national_admin", tenant="*")
+        + issue(DEV_SIGNING_KEY, subject="adm", role="national_admin", tenant="*")
     }
     case = (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=admin)).json()
     statuses = [h["status"] for h in case["history"]]

@@ -15,8 +15,7 @@ import pytest_asyncio
 
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack
-from lapor_kit.auth import issue
-from lapor_kit.settings import KitSettings
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from tests.support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -105,7 +104,7 @@ async def test_a_report_filed_without_javascript_reaches_an_agency_and_is_rated(
 
     # the agency answers; the reporter sees it, may dispute, replies (closing it) and rates
     staff = issue(
-        KitSettings().auth_secret,
+        DEV_SIGNING_KEY,
         subject="staf-pupr",
         role="agency_staff",
         tenant="63",

@@ -187,8 +187,7 @@ async def test_the_reporter_disputes_replies_and_rates_in_the_browser(
     status page in each state."""
     import httpx
 
-    from lapor_kit.auth import issue
-    from lapor_kit.settings import KitSettings
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
     base = e2e_settings.url("portal")
     page = await new_page(browser)
@@ -209,7 +208,7 @@ async def test_the_reporter_disputes_replies_and_rates_in_the_browser(
     tid = await tracking.inner_text()
     assert await serious() == []
     staff = issue(
-        KitSettings().auth_secret,
+        DEV_SIGNING_KEY,
         subject="staf-pupr",
         role="agency_staff",
         tenant="63",

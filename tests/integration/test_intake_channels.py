@@ -20,7 +20,7 @@ from lapor_devstack.settings import StackSettings
 from lapor_intake.main import build
 from lapor_intake.service import ExternalItem, IntakeService
 from lapor_intake.settings import IntakeSettings
-from lapor_kit.auth import issue
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from lapor_kit.runtime import Runtime
 from lapor_schemas import ExternalSubmission, topics
 from tests.support import TopicReader, fast_settings
@@ -325,14 +325,14 @@ async def test_sms_report_reply_and_gateway_retry(
 
 
 async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) -> None:
-    rt, client, settings = intake.rt, intake.client, intake.settings
+    rt, client = intake.rt, intake.client
     body = {**BODY, "channel": "walk_in", "reference": f"loket-{uuid.uuid4().hex[:6]}"}
     assert (await client.post("/api/v1/staff/complaints", json=body)).status_code == 401
 
     def token(role: str, tenant: str) -> dict[str, str]:
         return {
             "Authorization": "Bearer "
-            + issue(settings.auth_secret, subject="petugas-01", role=role, tenant=tenant)
+            + issue(DEV_SIGNING_KEY, subject="petugas-01", role=role, tenant=tenant)
         }
 
     ombudsman = await client.post(

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from lapor_devstack.settings import StackSettings
 from lapor_intake.domain.model import new_tracking_id
-from lapor_kit.auth import SecretMinter, issue
+from lapor_kit.auth import DEV_SIGNING_KEY, SecretMinter, issue
 from lapor_notify.adapters.gateway import verify
 from lapor_notify.main import build
 from lapor_notify.settings import NotifySettings
@@ -91,7 +91,7 @@ async def mails(stack: StackSettings, tid: str) -> list[dict[str, Any]]:
 
 
 def staff_token(settings: NotifySettings, **claims: Any) -> dict[str, str]:
-    token = issue(settings.auth_secret, subject="t", **claims)
+    token = issue(DEV_SIGNING_KEY, subject="t", **claims)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -182,7 +182,7 @@ async def test_a_frozen_store_gives_503_within_five_seconds_never_a_hang(
     5 s, then works again once the store does."""
     import time
 
-    from lapor_kit.auth import issue
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
     from lapor_notify.main import build as build_notify
     from lapor_notify.settings import NotifySettings
     from lapor_routing.main import build as build_routing
@@ -201,7 +201,7 @@ async def test_a_frozen_store_gives_503_within_five_seconds_never_a_hang(
     notify_app, _ = build_notify(
         fast_settings(NotifySettings, stack_settings, mongo_url=own_settings.mongo_url)
     )
-    admin = issue(routing_settings.auth_secret, subject="a", role="national_admin", tenant="*")
+    admin = issue(DEV_SIGNING_KEY, subject="a", role="national_admin", tenant="*")
     calls = [
         (intake_app, "POST", "/api/v1/complaints", {"json": BODY}),
         (intake_app, "GET", "/api/v1/complaints", {}),

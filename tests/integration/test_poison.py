@@ -20,7 +20,7 @@ from lapor_devstack.settings import StackSettings
 from lapor_intake.domain.model import new_tracking_id
 from lapor_intake.main import build as build_intake
 from lapor_intake.settings import IntakeSettings
-from lapor_kit.auth import issue
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from lapor_routing.main import build as build_routing
 from lapor_routing.settings import RoutingSettings
 from lapor_schemas import topics
@@ -130,7 +130,7 @@ async def test_junk_on_the_case_log_does_not_stop_routing(
     app, _ = build_routing(settings)
     bootstrap = stack_settings.kafka_bootstrap
     dlq = await TopicReader(bootstrap, topics.DLQ).start()
-    admin = issue(settings.auth_secret, subject="admin", role="national_admin", tenant="*")
+    admin = issue(DEV_SIGNING_KEY, subject="admin", role="national_admin", tenant="*")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
@@ -183,11 +183,11 @@ async def test_an_unroutable_case_is_parked_and_the_next_province_is_routed(
     bootstrap = stack_settings.kafka_bootstrap
     admin = {
         "Authorization": "Bearer "
-        + issue(settings.auth_secret, subject="admin-1", role="national_admin", tenant="*")
+        + issue(DEV_SIGNING_KEY, subject="admin-1", role="national_admin", tenant="*")
     }
     coordinator = {
         "Authorization": "Bearer "
-        + issue(settings.auth_secret, subject="k-63", role="province_coordinator", tenant="63")
+        + issue(DEV_SIGNING_KEY, subject="k-63", role="province_coordinator", tenant="63")
     }
     async with app.router.lifespan_context(app):
         service = app.state.service

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from lapor_devstack.settings import StackSettings
 from lapor_intake.domain.model import new_tracking_id
-from lapor_kit.auth import issue
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from lapor_routing.main import build
 from lapor_routing.service import RoutingService
 from lapor_routing.settings import RoutingSettings
@@ -45,9 +45,7 @@ class Ctx:
     bootstrap: str
 
     def token(self, role: str, tenant: str, **extra: str) -> dict[str, str]:
-        jwt = issue(
-            self.settings.auth_secret, subject=f"{role}-{tenant}", role=role, tenant=tenant, **extra
-        )
+        jwt = issue(DEV_SIGNING_KEY, subject=f"{role}-{tenant}", role=role, tenant=tenant, **extra)
         return {"Authorization": f"Bearer {jwt}"}
 
 
@@ -150,7 +148,7 @@ async def test_agency_staff_see_only_their_agency_whatever_the_query_says(routin
 
         token = jwt.encode(
             {"sub": "x", "iss": "lapor", "exp": 4_000_000_000, **claims},
-            routing.settings.auth_secret,
+            routing.DEV_SIGNING_KEY,
             algorithm="HS256",
         )
         r = await routing.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token}"})

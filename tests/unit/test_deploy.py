@@ -106,6 +106,8 @@ def test_dashboards_and_rules_name_only_metrics_that_exist() -> None:
         "lapor_store_documents_total",
         "lapor_store_command_seconds_total",
         "lapor_routing_parked_total",
+        "lapor_category_complaints_7d",
+        "lapor_category_complaints_weekly_avg_8w",
     }
     rules = Path("deploy/prometheus/rules/lapor.rules.yml").read_text()
     recorded = set(re.findall(r"record: (lapor:[\w:]+)", rules))
@@ -165,15 +167,19 @@ def test_production_mode_refuses_every_development_secret_naming_the_setting(
     with pytest.raises(UnsafeSettingsError) as refused:
         IntakeSettings(env="production").refuse_unsafe_production()
     text = str(refused.value)
-    for name in ("LAPOR_AUTH_SECRET", "LAPOR_STATUS_SECRET_KEY", "LAPOR_INTAKE_CREDENTIALS_FILE"):
+    for name in ("LAPOR_STATUS_SECRET_KEY", "LAPOR_INTAKE_CREDENTIALS_FILE"):
         assert name in text
+    with pytest.raises(UnsafeSettingsError, match="LAPOR_AUTH_TRUST_DEV_KEY"):
+        IntakeSettings(env="production", auth_trust_dev_key=True).refuse_unsafe_production()
+    assert not IntakeSettings(env="production").trusts_dev_key
+    assert IntakeSettings().trusts_dev_key
     with pytest.raises(UnsafeSettingsError):  # services refuse at construction
         Runtime(IntakeSettings(env="production"), "intake")
     # a production file that copies one development secret is refused too
     copied = tmp_path / "creds.json"
     dev = json.loads(DEV_CREDENTIALS.read_text())
     copied.write_text(json.dumps({"channels": dev["channels"][:1]}))
-    strong = {"auth_secret": "a" * 40, "status_secret_key": "b" * 40}
+    strong = {"status_secret_key": "b" * 40}
     with pytest.raises(UnsafeSettingsError, match="contains a development secret"):
         IntakeSettings(
             env="production", credentials_file=copied, **strong
@@ -191,8 +197,10 @@ def test_the_production_deployment_is_in_production_mode_and_names_every_secret(
     for name in SETTINGS:
         env = services[name]["environment"]
         assert env["LAPOR_ENV"] == "production"
-        for secret in ("LAPOR_AUTH_SECRET", "LAPOR_STATUS_SECRET_KEY"):
-            assert str(env[secret]).startswith("${" + secret + ":?"), (name, secret)
+        secret = "LAPOR_STATUS_SECRET_KEY"
+        assert str(env[secret]).startswith("${" + secret + ":?"), (name, secret)
+        assert env["LAPOR_AUTH_JWKS_URL"] == "http://portal:8000/.well-known/jwks.json"
+        assert "LAPOR_AUTH_SECRET" not in env  # no shared signing secret any more
     intake = services["intake"]
     assert intake["environment"]["LAPOR_INTAKE_CREDENTIALS_FILE"].startswith("/run/secrets/")
     assert "intake-credentials" in intake["secrets"]

@@ -154,14 +154,13 @@ def test_a_signed_token_is_still_checked_for_what_its_role_needs() -> None:
     import jwt
     import pytest
 
-    from lapor_kit.auth import AuthError, SecretMinter, verify
+    from lapor_kit.auth import DEV_SIGNING_KEY, AuthError, KeySet, SecretMinter, verify
 
-    secret = "s" * 40
+    keys = KeySet.of(DEV_SIGNING_KEY)
 
     def token(**claims: object) -> str:
-        return jwt.encode(
-            {"sub": "u", "iss": "lapor", "exp": 4_000_000_000, **claims}, secret, algorithm="HS256"
-        )
+        body = {"sub": "u", "iss": "lapor", "iat": 1, "exp": 4_000_000_000, **claims}
+        return jwt.encode(body, DEV_SIGNING_KEY.private, "EdDSA", headers={"kid": "lapor-dev"})
 
     for claims in (
         {"role": ["national_admin"], "tenant": "*"},
@@ -173,13 +172,105 @@ def test_a_signed_token_is_still_checked_for_what_its_role_needs() -> None:
         {"role": "national_admin", "tenant": ["*"]},
     ):
         with pytest.raises(AuthError):
-            verify(secret, token(**claims))
-    ok = verify(secret, token(role="agency_staff", tenant="63", agency_id="63.71.pupr"))
+            verify(keys, token(**claims))
+    ok = verify(keys, token(role="agency_staff", tenant="63", agency_id="63.71.pupr"))
     assert ok.agency_id == "63.71.pupr"
-    assert verify(secret, token(role="ombudsman", tenant="*")).tenant == "*"
+    assert verify(keys, token(role="ombudsman", tenant="*")).tenant == "*"
     minter = SecretMinter(b"k")
     assert minter.verify("LPR-1", "é" * 22) is False
     assert minter.verify("LPR-1", minter.mint("LPR-1")) is True
+
+
+def test_only_a_published_public_key_verifies_and_nothing_else_is_accepted() -> None:
+    """A key nobody published, an HMAC token (even one keyed with the public key's bytes:
+    the algorithm-confusion attack), an unsigned token and a token without a kid are all
+    refused; the public key set itself can sign nothing."""
+    import base64
+
+    import jwt
+    import pytest
+
+    from lapor_kit.auth import DEV_SIGNING_KEY, AuthError, KeySet, SigningKey, issue, verify
+
+    keys = KeySet.of(DEV_SIGNING_KEY)
+    claims = {"sub": "u", "iss": "lapor", "iat": 1, "exp": 4_000_000_000}
+    claims |= {"role": "national_admin", "tenant": "*"}
+    stranger = SigningKey.generate()
+    x = DEV_SIGNING_KEY.public_jwk()["x"]
+    forged = (
+        issue(stranger, subject="u", role="national_admin", tenant="*"),
+        issue(
+            SigningKey(kid="lapor-dev", private=stranger.private),
+            subject="u",
+            role="national_admin",
+            tenant="*",
+        ),
+        jwt.encode(
+            claims, base64.urlsafe_b64decode(x + "="), "HS256", headers={"kid": "lapor-dev"}
+        ),
+        jwt.encode(claims, None, "none", headers={"kid": "lapor-dev"}),
+        jwt.encode(claims, DEV_SIGNING_KEY.private, "EdDSA"),
+        "not.a.token",
+    )
+    for token in forged:
+        with pytest.raises(AuthError):
+            verify(keys, token)
+    assert verify(keys, issue(DEV_SIGNING_KEY, subject="u", role="ombudsman", tenant="*")).role
+    assert not any(hasattr(k, "sign") for k in keys.keys.values())  # public halves only
+    # a JWKS document round-trips, and junk entries in it are skipped
+    doc = {
+        "keys": [
+            DEV_SIGNING_KEY.public_jwk(),
+            {"kty": "RSA"},
+            {"kty": "OKP", "crv": "Ed25519", "kid": "bad", "x": "!!"},
+            "junk",
+        ]
+    }
+    assert set(KeySet.from_jwks(doc).keys) == {"lapor-dev"}
+    assert KeySet.from_jwks({"keys": "nope"}).keys == {}
+
+
+async def test_a_verifier_follows_key_rotation_and_survives_the_owner_being_away() -> None:
+    import httpx
+    import pytest
+
+    from lapor_kit.auth import AuthError, SigningKey, TokenVerifier, issue
+
+    old, new = SigningKey.generate(), SigningKey.generate()
+    published = {"keys": [old.public_jwk()]}
+    calls = [0]
+    down = [False]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls[0] += 1
+        if down[0]:
+            return httpx.Response(503)
+        return httpx.Response(200, json=published)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    verifier = TokenVerifier("http://portal/jwks", min_refresh=0.0, client=client)
+    assert (await verifier.verify(issue(old, subject="a", role="ombudsman", tenant="*"))).subject
+    # rotation: the new key signs, the old one still verifies until its tokens expire
+    published = {"keys": [new.public_jwk(), old.public_jwk()]}
+    assert (await verifier.verify(issue(new, subject="b", role="ombudsman", tenant="*"))).subject
+    assert (await verifier.verify(issue(old, subject="c", role="ombudsman", tenant="*"))).subject
+    # the owner is away: known keys keep verifying, an unknown one is refused
+    down[0] = True
+    assert (await verifier.verify(issue(new, subject="d", role="ombudsman", tenant="*"))).subject
+    with pytest.raises(AuthError, match="unknown key"):
+        await verifier.verify(
+            issue(SigningKey.generate(), subject="e", role="ombudsman", tenant="*")
+        )
+    # unknown kids do not make it refetch more often than min_refresh
+    throttled = TokenVerifier("http://portal/jwks", min_refresh=3600, client=client)
+    before = calls[0]
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            await throttled.verify(
+                issue(SigningKey.generate(), subject="f", role="ombudsman", tenant="*")
+            )
+    assert calls[0] - before == 1
+    await client.aclose()
 
 
 def test_a_rate_limit_refills_evenly_and_names_the_wait() -> None:

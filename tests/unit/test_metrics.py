@@ -53,6 +53,9 @@ class FakeStore:
                 out[c["regency"]] = out.get(c["regency"], 0) + 1
         return out
 
+    async def submissions_since(self, since: datetime) -> list[dict[str, Any]]:
+        return [c for c in self.cases_.values() if c["submitted_at"] >= since]
+
     async def cases_between(
         self, province: str, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
@@ -153,3 +156,41 @@ def test_a_case_waiting_for_the_reporters_details_is_not_late_for_verification()
     reports.verify_sla(waiting, scenario.NOW, sla)
     assert (sla.met, sla.missed, sla.pending) == (0, 0, 1)
     assert reports.backlog([waiting], scenario.NOW) == {("63", "63.72", "reply"): (1, 0)}
+
+
+def test_a_hotspot_is_three_times_the_usual_week_of_one_category_in_one_region() -> None:
+    from datetime import UTC, timedelta
+
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+    def cases(regency: str, category: str, days_ago: list[float]) -> list[dict[str, Any]]:
+        return [
+            {
+                "province": regency[:2],
+                "regency": regency,
+                "category": category,
+                "submitted_at": now - timedelta(days=d),
+            }
+            for d in days_ago
+        ]
+
+    history = [8 + 4 * i for i in range(12)]  # 12 in the 8 weeks before: 1.5 a week
+    found = (
+        cases("63.71", "infrastruktur", [1, 2, 2.5, 3, 5, 6] + history)  # 6 vs 1.5: 4x
+        + cases("63.71", "air-bersih", [1, 2, 3, 4] + [10 + 3 * i for i in range(16)])  # 4 vs 2
+        + cases("63.02", "bansos", [1, 2])  # 2 from nothing: under the minimum of 3
+        + cases("63.03", "kesehatan", [1, 1.5, 2])  # 3 from nothing
+        + cases("73.71", "infrastruktur", [1, 2, 3, 4])  # another province
+        + cases("63.04", "pendidikan", [70, 71, 72, 73])  # older than the 8 weeks
+    )
+    rows = reports.hotspots(found, "63", now)
+    assert [(r["region_code"], r["category_code"]) for r in rows] == [
+        ("63.03", "kesehatan"),  # a rise from nothing first
+        ("63.71", "infrastruktur"),
+    ]
+    assert rows[1]["this_week"] == 6
+    assert rows[1]["weekly_average"] == 1.5
+    assert rows[1]["ratio"] == 4.0
+    weeks = reports.category_weeks(found, now)
+    assert weeks[("63", "63.71", "air-bersih")] == (4, 2.0)
+    assert ("63.04", "pendidikan") not in {k[1:] for k in weeks}

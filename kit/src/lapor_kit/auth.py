@@ -1,20 +1,37 @@
-"""Signed user tokens (JWT, HS256) with a role and a tenant.
+"""Signed user tokens (JWT, EdDSA/Ed25519 with a ``kid``) with a role and a tenant.
 
 Roles: ``national_admin`` (every tenant), ``province_coordinator``, ``regency_coordinator``,
 ``agency_staff``, ``ombudsman``. A token's ``tenant`` is a province code, or ``*`` for
-national roles. Every service verifies tokens with the shared ``LAPOR_AUTH_SECRET``.
+national roles.
+
+Only the identity owner (the portal) holds a private key: it signs short-lived tokens for
+the signed-in user and publishes its public keys at ``/.well-known/jwks.json``. Every other
+service verifies with public keys only (:class:`TokenVerifier`), so none of them can mint a
+token. Rotation: a new key signs, the old one stays published (and verifying) until its
+tokens have expired.
+
+Scripts and tests sign with the public **development key** (:data:`DEV_SIGNING_KEY`), which
+services trust only in development mode; production refuses to trust it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+log = logging.getLogger("lapor.auth")
 
 Role = Literal[
     "national_admin", "province_coordinator", "regency_coordinator", "agency_staff", "ombudsman"
@@ -23,6 +40,7 @@ ROLES: frozenset[str] = frozenset(
     {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff", "ombudsman"}
 )
 ISSUER = "lapor"
+ALGORITHM = "EdDSA"
 NATIONAL_ROLES: frozenset[str] = frozenset({"national_admin", "ombudsman"})
 """The only roles whose token may name every tenant (``*``)."""
 
@@ -44,9 +62,112 @@ class Principal:
         return self.tenant == "*" or self.tenant == tenant
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _raw(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """An Ed25519 private key and its key id (by default a digest of its public half, so
+    the same key always has the same ``kid``)."""
+
+    kid: str
+    private: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls.of(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def of(cls, private: Ed25519PrivateKey, kid: str | None = None) -> SigningKey:
+        return cls(kid or hashlib.sha256(_raw(private.public_key())).hexdigest()[:16], private)
+
+    @classmethod
+    def from_pem(cls, pem: bytes, kid: str | None = None) -> SigningKey:
+        key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("signing keys must be Ed25519 (EdDSA)")
+        return cls.of(key, kid)
+
+    def pem(self) -> bytes:
+        return self.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def public_jwk(self) -> dict[str, str]:
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64(_raw(self.private.public_key())),
+            "kid": self.kid,
+            "use": "sig",
+            "alg": ALGORITHM,
+        }
+
+
+DEV_SIGNING_KEY = SigningKey.from_pem(
+    b"-----BEGIN PRIVATE KEY-----\n"
+    b"MC4CAQAwBQYDK2VwBCIEIMmT0OEzHmoKItqLhts+WyqHCV3F5OR5QI77kAcrOPvk\n"
+    b"-----END PRIVATE KEY-----\n",
+    kid="lapor-dev",
+)
+"""Public on purpose (like every development secret here): ``lapor-stack token`` and the
+tests sign with it. Services trust it only when ``LAPOR_ENV`` is development."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """Public keys by ``kid``: what a service verifies with (it can mint nothing)."""
+
+    keys: Mapping[str, Ed25519PublicKey]
+
+    @classmethod
+    def of(cls, *signing: SigningKey) -> KeySet:
+        return cls({k.kid: k.private.public_key() for k in signing})
+
+    @classmethod
+    def from_jwks(cls, document: Any) -> KeySet:
+        """The Ed25519 signing keys of a JWKS document; anything else in it is skipped (a
+        malformed entry never takes the good ones down with it)."""
+        found: dict[str, Ed25519PublicKey] = {}
+        entries = document.get("keys") if isinstance(document, dict) else None
+        for jwk in entries if isinstance(entries, list) else ():
+            if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+                continue
+            kid, x = jwk.get("kid"), jwk.get("x")
+            if not isinstance(kid, str) or not isinstance(x, str) or jwk.get("use", "sig") != "sig":
+                continue
+            try:
+                found[kid] = Ed25519PublicKey.from_public_bytes(_unb64(x))
+            except ValueError:
+                continue
+        return cls(found)
+
+    def merged(self, other: KeySet) -> KeySet:
+        return KeySet({**self.keys, **other.keys})
+
+
 def issue(
-    secret: str, *, subject: str, role: str, tenant: str, ttl_seconds: int = 8 * 3600, **extra: Any
+    key: SigningKey,
+    *,
+    subject: str,
+    role: str,
+    tenant: str,
+    ttl_seconds: int = 900,
+    **extra: Any,
 ) -> str:
+    """A token for one user, signed by ``key`` (its ``kid`` in the header). Short-lived by
+    default: the portal mints a fresh one for its calls; scripts ask for longer."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role}")
     now = int(time.time())
@@ -57,23 +178,99 @@ def issue(
         "iss": ISSUER,
         "iat": now,
         "exp": now + ttl_seconds,
-        **extra,
+        **{k: v for k, v in extra.items() if v is not None},
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def verify(secret: str, token: str) -> Principal:
+def kid_of(token: str) -> str:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise AuthError(str(exc)) from exc
+    kid = header.get("kid")
+    if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+        raise AuthError(f"tokens are {ALGORITHM} with a kid")
+    return kid
+
+
+def verify(keys: KeySet, token: str) -> Principal:
+    public = keys.keys.get(kid_of(token))
+    if public is None:
+        raise AuthError("token signed by an unknown key")
     try:
         claims = jwt.decode(
             token,
-            secret,
-            algorithms=["HS256"],
+            public,
+            algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "exp", "iss"]},
+            options={"require": ["sub", "exp", "iss", "iat"]},
         )
     except jwt.PyJWTError as exc:
         raise AuthError(str(exc)) from exc
     return principal_of(claims)
+
+
+class TokenVerifier:
+    """Verifies tokens with the identity owner's published public keys, fetched from
+    ``jwks_url`` and cached. An unknown ``kid`` refetches (a key was added: rotation), at
+    most every ``min_refresh`` seconds, so random ``kid`` values cannot make a service hammer
+    the portal; the cache is refreshed anyway after ``max_age`` seconds (a key was
+    withdrawn). When the portal cannot be reached the cached keys keep verifying."""
+
+    def __init__(
+        self,
+        jwks_url: str | None,
+        *,
+        trusted: KeySet | None = None,
+        min_refresh: float = 10.0,
+        max_age: float = 300.0,
+        timeout: float = 2.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.trusted = trusted or KeySet({})
+        self.min_refresh = min_refresh
+        self.max_age = max_age
+        self.timeout = timeout
+        self._client = client
+        self._fetched = KeySet({})
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def keys(self, kid: str | None = None) -> KeySet:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self.max_age
+        missing = kid is not None and kid not in self._fetched.keys and kid not in self.trusted.keys
+        if self.jwks_url and (stale or (missing and now - self._fetched_at > self.min_refresh)):
+            async with self._lock:
+                if time.monotonic() - self._fetched_at > self.min_refresh or stale:
+                    await self._refresh()
+        return self.trusted.merged(self._fetched)
+
+    async def _refresh(self) -> None:
+        assert self.jwks_url
+        try:
+            if self._client is None:
+                self._client = httpx.AsyncClient(timeout=self.timeout)
+            resp = await self._client.get(self.jwks_url)
+            resp.raise_for_status()
+            self._fetched = KeySet.from_jwks(resp.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("could not fetch signing keys from %s: %s", self.jwks_url, exc)
+        finally:
+            self._fetched_at = time.monotonic()
+
+    async def verify(self, token: str) -> Principal:
+        return verify(await self.keys(kid_of(token)), token)
+
+    async def principal(self, authorization: str | None) -> Principal:
+        return await self.verify(bearer(authorization))
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 def principal_of(claims: dict[str, Any]) -> Principal:

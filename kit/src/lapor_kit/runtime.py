@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from lapor_schemas import topics
 
 from . import logging as lapor_logging
+from .auth import DEV_SIGNING_KEY, KeySet, TokenVerifier
 from .kafka import DeadLetters, ensure_topics, make_broker
 from .limits import BodyLimit
 from .outbox import Outbox, OutboxRelay
@@ -31,6 +32,7 @@ from .settings import KitSettings
 from .storestats import StoreCommandStats
 from .web import (
     RequestDeadline,
+    install_auth,
     install_observability,
     install_store_errors,
     install_validation_errors,
@@ -68,6 +70,11 @@ class Runtime:
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]
         self._shutdown: list[Callable[[], Awaitable[Any]]] = []
+        self.tokens = TokenVerifier(
+            settings.auth_jwks_url or None,
+            trusted=KeySet.of(DEV_SIGNING_KEY) if settings.trusts_dev_key else None,
+        )
+        self._shutdown.append(self.tokens.close)
         self._before_scrape: list[Callable[[], Awaitable[Any]]] = []
         self.topics: tuple[str, ...] = topics.ALL
 
@@ -156,6 +163,7 @@ class Runtime:
         )
         install_validation_errors(app)
         install_store_errors(app)
+        install_auth(app, self.tokens)
         app.add_middleware(RequestDeadline, seconds=self.settings.request_deadline_seconds)
         app.add_middleware(
             BodyLimit, default=self.settings.max_body_bytes, by_prefix=dict(body_limits or {})

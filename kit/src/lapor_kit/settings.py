@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_AUTH_SECRET = "lapor-dev-auth-secret-change-me-in-production"  # noqa: S105 (public)
 DEV_STATUS_SECRET_KEY = "lapor-dev-status-key-change-me"  # noqa: S105 (public)
 MIN_SECRET_LENGTH = 32
 
@@ -97,24 +96,39 @@ class KitSettings(BaseSettings):
         description="Key of the reporters' status secrets (HMAC of the tracking id); intake "
         "hands them out, notify checks them for the reporter's inbox. Set a real one.",
     )
-    auth_secret: str = Field(
-        default=DEV_AUTH_SECRET,
-        description="HMAC key for signed user tokens (HS256). Set a real one in production.",
+    auth_jwks_url: str = Field(
+        default="http://127.0.0.1:8000/.well-known/jwks.json",
+        description="Where the identity owner (the portal) publishes the public keys of staff "
+        "tokens; services verify with these only and can mint nothing.",
     )
+    auth_trust_dev_key: bool | None = Field(
+        default=None,
+        description="Also accept tokens signed by the public development key (scripts, "
+        "tests). Default: only in development; production refuses it.",
+    )
+
+    @property
+    def trusts_dev_key(self) -> bool:
+        return (
+            self.env == "development"
+            if self.auth_trust_dev_key is None
+            else bool(self.auth_trust_dev_key)
+        )
 
     def production_problems(self) -> list[str]:
         """What would make this process unsafe in production (services add their own)."""
         problems = []
-        for name, value, dev in (
-            ("LAPOR_AUTH_SECRET", self.auth_secret, DEV_AUTH_SECRET),
-            ("LAPOR_STATUS_SECRET_KEY", self.status_secret_key, DEV_STATUS_SECRET_KEY),
-        ):
-            if value == dev:
-                problems.append(f"{name} is the public development value")
-            elif len(value) < MIN_SECRET_LENGTH:
-                problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
-        if self.auth_secret == self.status_secret_key:
-            problems.append("LAPOR_AUTH_SECRET and LAPOR_STATUS_SECRET_KEY must differ")
+        value = self.status_secret_key
+        if value == DEV_STATUS_SECRET_KEY:
+            problems.append("LAPOR_STATUS_SECRET_KEY is the public development value")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"LAPOR_STATUS_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters"
+            )
+        if self.auth_trust_dev_key:
+            problems.append("LAPOR_AUTH_TRUST_DEV_KEY: the development signing key is public")
+        if not self.auth_jwks_url:
+            problems.append("LAPOR_AUTH_JWKS_URL is empty: no staff token could be verified")
         if self.outbox_exit_after_publish or self.outbox_hold_seconds:
             problems.append("LAPOR_OUTBOX_EXIT_AFTER_PUBLISH/HOLD_SECONDS are test hooks")
         return problems

@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import pymongo
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo.errors import PyMongoError
+
+from .auth import AuthError, Principal, TokenVerifier
 
 HealthCheck = Callable[[], Awaitable[object]]
 
@@ -56,7 +58,7 @@ def install_observability(
 def install_validation_errors(app: FastAPI) -> None:
     """Refusals of malformed requests with the field and the reason, in Bahasa Indonesia and
     English (a service may install a richer handler of its own, as intake does)."""
-    from fastapi import Request
+
     from fastapi.exceptions import RequestValidationError
 
     @app.exception_handler(RequestValidationError)
@@ -140,7 +142,6 @@ def unavailable() -> JSONResponse:
 def install_store_errors(app: FastAPI) -> None:
     """Any store failure on a request path (down, frozen past the deadline) is a ``503``
     with ``Retry-After``: the client keeps its input and retries; never a ``500``."""
-    from fastapi import Request
 
     @app.exception_handler(PyMongoError)
     async def on_store_down(_: Request, exc: PyMongoError) -> JSONResponse:
@@ -183,3 +184,34 @@ class RequestDeadline:
                 error_body(*UNAVAILABLE),
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+
+
+def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
+    """The one way a service learns who is calling: the bearer token verified with the
+    identity owner's public keys (:class:`~lapor_kit.auth.TokenVerifier`); a missing, forged,
+    expired or incomplete token is a ``401`` with the one error body. A service may install
+    a more specific ``AuthError`` answer of its own after this."""
+
+    app.state.tokens = verifier
+
+    @app.exception_handler(AuthError)
+    async def on_auth(_: Request, exc: AuthError) -> JSONResponse:
+        return error_response(
+            401, "unauthenticated", "Token petugas tidak valid.", f"Invalid staff token: {exc}"
+        )
+
+
+async def principal_from(request: Request, authorization: str | None) -> Principal:
+    """The caller's principal, from its ``Authorization: Bearer`` token (raises ``AuthError``)."""
+    verifier: TokenVerifier = request.app.state.tokens
+    return await verifier.principal(authorization)
+
+
+async def staff_principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    return await principal_from(request, authorization)
+
+
+Staff = Annotated[Principal, Depends(staff_principal)]
+"""The signed-in staff member of a request (FastAPI dependency)."""

@@ -49,6 +49,22 @@ REPORTER_MAY: Final[dict[str, frozenset[str]]] = {
     "rate": frozenset({"closed"}),
 }
 
+STAFF_MAY: Final[dict[str, frozenset[str]]] = {
+    # what staff may do, by case status (routing enforces it, the workspace offers it)
+    "verify": frozenset({"submitted"}),
+    "request_info": frozenset({"submitted"}),
+    "reject": frozenset({"submitted", "needs_info"}),
+    "mark_repeat": frozenset({"submitted", "needs_info"}),
+    "dispatch": frozenset({"verified", "dispatched", "disputed"}),
+    "decline": frozenset({"dispatched", "disputed"}),
+    "follow_up": frozenset({"dispatched", "disputed"}),
+    "close": frozenset({"followed_up", "dispatched", "disputed"}),
+}
+COORDINATOR_ACTIONS: Final = frozenset(
+    {"verify", "request_info", "reject", "mark_repeat", "dispatch", "close"}
+)
+AGENCY_ACTIONS: Final = frozenset({"decline", "follow_up"})
+
 assert OPEN | FINISHED == ALL
 assert not OPEN & FINISHED
 assert TERMINAL <= FINISHED

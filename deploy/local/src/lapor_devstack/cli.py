@@ -12,8 +12,7 @@ import argparse
 import asyncio
 import sys
 
-from lapor_kit.auth import issue
-from lapor_kit.settings import KitSettings
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
 from .demo import run_demo
 from .settings import StackSettings
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         print(
             issue(
-                KitSettings().auth_secret, subject=args.subject, role=args.role, tenant=args.tenant
+                DEV_SIGNING_KEY, subject=args.subject, role=args.role, tenant=args.tenant
             )
         )
         return 0

@@ -15,15 +15,14 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from lapor_kit.auth import issue
-from lapor_kit.settings import KitSettings
+from lapor_kit.auth import DEV_SIGNING_KEY, issue
 
 from .settings import StackSettings
 
 # The demo reads every delivery of its cases, as a national administrator would.
 ADMIN = {
     "Authorization": "Bearer "
-    + issue(KitSettings().auth_secret, subject="demo", role="national_admin", tenant="*")
+    + issue(DEV_SIGNING_KEY, subject="demo", role="national_admin", tenant="*")
 }
 
 SAMPLES: list[dict[str, Any]] = [

@@ -68,9 +68,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         RateLimiter(parse_rates(settings.rate_limits), registry=rt.registry, service="intake"),
         trust_forwarded_for=settings.trust_forwarded_for,
     )
-    http.install(
-        app, http.Deps(service, registry, AttachmentStore(rt), settings.auth_secret, jurisdictions)
-    )
+    http.install(app, http.Deps(service, registry, AttachmentStore(rt), jurisdictions))
     return app, rt
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from lapor_kit.auth import SecretMinter
+from lapor_kit.auth import Principal, SecretMinter
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     CaseEvent,
@@ -27,6 +27,7 @@ from lapor_schemas import (
 from lapor_schemas import status as case_status
 from lapor_schemas.reference import province_of
 
+from .domain import staff as staff_access
 from .domain.credentials import Registry
 from .domain.errors import field_error
 from .domain.model import (
@@ -430,6 +431,26 @@ class IntakeService:
         if doc.get("confidential"):
             return None
         return public_view(doc), False
+
+    # -- staff ---------------------------------------------------------------------------
+
+    async def staff_report(self, tracking_id: str, who: Principal) -> dict[str, Any] | None:
+        """The whole report (confidential ones too) for staff who may read it; ``None`` both
+        for an unknown id and for one they may not read (the answers look the same). The
+        reporter's identity is never in it: :meth:`staff_identity` is asked for on purpose."""
+        doc = await self.store.get(tracking_id)
+        if doc is None or not staff_access.may_read(who, doc):
+            return None
+        view = public_view(doc)
+        view["identity_available"] = staff_access.may_see_identity(who, doc)
+        return view
+
+    async def staff_identity(self, tracking_id: str, who: Principal) -> dict[str, Any] | None:
+        doc = await self.store.get(tracking_id)
+        if doc is None or not staff_access.may_see_identity(who, doc):
+            return None
+        identity = await self.store.identity(tracking_id) or {}
+        return {k: identity.get(k) for k in ("name", "email", "phone")}
 
     async def public_reports(
         self,

@@ -116,4 +116,24 @@ def install(app: FastAPI, service: MetricsService, clock: Callable[[], datetime]
         rows = reports.speed_by_level(found, clock())
         return _table(rows, format, {**meta, "report": "speed"})
 
+    @router.get(
+        "/hotspots",
+        summary="Categories whose complaints in one region in the last 7 days reach 3× their "
+        "weekly average of the 8 weeks before (and at least 3)",
+    )
+    async def hotspots(province: Province, format: Format = "json") -> Response:
+        if province not in regions():
+            raise HTTPException(404, detail=f"provinsi {province} tidak dikenal / unknown province")
+        now = clock()
+        start = now - timedelta(days=7 * (reports.HOTSPOT_WEEKS + 1))
+        found = await service.report_cases(province, start, now + timedelta(seconds=1))
+        rows = reports.hotspots(found, province, now)
+        meta = {
+            "province": province,
+            "from": start.date().isoformat(),
+            "to": now.date().isoformat(),
+            "report": "hotspots",
+        }
+        return _table(rows, format, meta)
+
     app.include_router(router)

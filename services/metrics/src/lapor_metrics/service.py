@@ -44,6 +44,10 @@ class MetricsStore(Protocol):
         self, province: str, start: datetime, end: datetime
     ) -> list[dict[str, Any]]: ...
 
+    async def submissions_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Province, regency, category and submitted_at of every case since ``since``."""
+        ...
+
 
 class MetricsService:
     def __init__(self, store: MetricsStore, clock: Callable[[], datetime]) -> None:
@@ -52,6 +56,7 @@ class MetricsService:
         self._counters: list[dict[str, Any]] = []
         self._backlog: dict[tuple[str, str, str], tuple[int, int]] = {}
         self._volume: dict[str, int] = {}
+        self._weeks: dict[tuple[str, str, str], tuple[int, float]] = {}
         self.extra_collect: list[Callable[[], Iterator[Any]]] = []
 
     async def handle(self, events: Sequence[Any]) -> int:
@@ -80,6 +85,10 @@ class MetricsService:
         self._counters = await self.store.counters()
         self._backlog = reports.backlog(await self.store.open_cases(), now)
         self._volume = await self.store.volume_since(now - timedelta(days=365))
+        recent = await self.store.submissions_since(
+            now - timedelta(days=7 * (reports.HOTSPOT_WEEKS + 1))
+        )
+        self._weeks = reports.category_weeks(recent, now)
 
     def collector(self) -> Collector:
         return _Collector(self)
@@ -145,6 +154,21 @@ class _Collector(Collector):
         yield volume
         yield low
         yield info
+        week = GaugeMetricFamily(
+            "lapor_category_complaints_7d",
+            "Complaints of one category in one regency/city in the last 7 days.",
+            labels=["province", "regency", "category"],
+        )
+        usual = GaugeMetricFamily(
+            "lapor_category_complaints_weekly_avg_8w",
+            "The same, as a weekly average over the 8 weeks before (hotspot baseline).",
+            labels=["province", "regency", "category"],
+        )
+        for key, (n, average) in sorted(s._weeks.items()):
+            week.add_metric(list(key), n)
+            usual.add_metric(list(key), average)
+        yield week
+        yield usual
         for extra in s.extra_collect:
             yield from extra()
 

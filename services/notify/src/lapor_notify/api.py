@@ -19,8 +19,8 @@ from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
-from lapor_kit.auth import AuthError, Principal, SecretMinter, bearer, verify
-from lapor_kit.web import error_response
+from lapor_kit.auth import AuthError, Principal, SecretMinter
+from lapor_kit.web import Staff, error_response, principal_from
 from lapor_schemas import Email, Line
 
 from .domain.targets import Resolver, TargetRefusedError, check_target, system_resolver
@@ -129,16 +129,12 @@ def install(
     app: FastAPI,
     service: NotifyService,
     *,
-    auth_secret: str,
     status_secret_key: str,
     webhook_rule: WebhookRule | None = None,
 ) -> None:
     rule = webhook_rule or WebhookRule()
     router = APIRouter(prefix="/api/v1")
     minter = SecretMinter(status_secret_key.encode())
-
-    def staff(authorization: str | None) -> Principal:
-        return verify(auth_secret, bearer(authorization))
 
     def may_manage(who: Principal, agency_id: str) -> None:
         tenant = agency_id.split(".", 1)[0]
@@ -180,6 +176,7 @@ def install(
         "deliveries a staff token may see (its agency's; a coordinator's province)",
     )
     async def notifications(
+        request: Request,
         tracking_id: Annotated[str, Query(pattern=r"^LPR-[0-9A-Z]{10}$")],
         x_lapor_secret: Secret = None,
         secret: SecretQuery = None,
@@ -191,7 +188,7 @@ def install(
                 raise AuthError("the secret does not match this report")
             docs = await service.for_case(tracking_id, reporter_only=True)
         else:
-            who = staff(authorization)
+            who = await principal_from(request, authorization)
             docs = [
                 d
                 for d in await service.for_case(tracking_id, reporter_only=False)
@@ -209,10 +206,10 @@ def install(
     )
     async def agency_inbox(
         agency_id: AgencyId,
-        authorization: Authorization = None,
+        who: Staff,
         limit: int = Query(200, ge=1, le=1000),
     ) -> list[NotificationOut]:
-        may_manage(staff(authorization), agency_id)
+        may_manage(who, agency_id)
         return [_out(d) for d in await service.for_agency(agency_id, limit)]
 
     @router.get(
@@ -221,8 +218,8 @@ def install(
         tags=["agencies"],
         summary="Where the agency hears from Lapor",
     )
-    async def channels(agency_id: AgencyId, authorization: Authorization = None) -> ChannelsOut:
-        may_manage(staff(authorization), agency_id)
+    async def channels(agency_id: AgencyId, who: Staff) -> ChannelsOut:
+        may_manage(who, agency_id)
         entry = await service.agency_settings(agency_id)
         return ChannelsOut(
             agency_id=agency_id,
@@ -236,10 +233,8 @@ def install(
         tags=["agencies"],
         summary="Register the agency's webhook; answers its signing secret (once)",
     )
-    async def put_webhook(
-        agency_id: AgencyId, body: WebhookIn, authorization: Authorization = None
-    ) -> WebhookOut:
-        may_manage(staff(authorization), agency_id)
+    async def put_webhook(agency_id: AgencyId, body: WebhookIn, who: Staff) -> WebhookOut:
+        may_manage(who, agency_id)
         url = str(body.url)
         try:
             await check_target(
@@ -263,8 +258,8 @@ def install(
         return WebhookOut(url=url, secret=await service.register_webhook(agency_id, url))
 
     @router.delete("/agencies/{agency_id}/webhook", status_code=204, tags=["agencies"])
-    async def delete_webhook(agency_id: AgencyId, authorization: Authorization = None) -> None:
-        may_manage(staff(authorization), agency_id)
+    async def delete_webhook(agency_id: AgencyId, who: Staff) -> None:
+        may_manage(who, agency_id)
         await service.remove_webhook(agency_id)
 
     @router.put(
@@ -273,10 +268,8 @@ def install(
         tags=["agencies"],
         summary="The agency's contact list by role (replaces the directory address)",
     )
-    async def put_contacts(
-        agency_id: AgencyId, body: ContactsIn, authorization: Authorization = None
-    ) -> ChannelsOut:
-        may_manage(staff(authorization), agency_id)
+    async def put_contacts(agency_id: AgencyId, body: ContactsIn, who: Staff) -> ChannelsOut:
+        may_manage(who, agency_id)
         await service.set_contacts(agency_id, [c.model_dump() for c in body.contacts])
         entry = await service.agency_settings(agency_id)
         return ChannelsOut(

@@ -90,7 +90,6 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
     api.install(
         app,
         service,
-        auth_secret=settings.auth_secret,
         webhook_rule=WebhookRule(
             production=settings.env == "production", allowed=settings.webhook_allowed_private
         ),

@@ -118,3 +118,37 @@ class Backend:
             "GET", f"{self.s.metrics_url}/api/v1/reports/ranking", params={"province": province}
         )
         return list((answer.body or {}).get("rows", [])) if answer.ok else []
+
+
+class StaffBackend:
+    """The services' staff APIs, called with the signed-in user's own short-lived token:
+    the portal never calls with more rights than the person in front of it has."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.b = backend
+        self.s = backend.s
+
+    def _url(self, service: str, path: str) -> str:
+        base = {
+            "intake": self.s.intake_url,
+            "routing": self.s.routing_url,
+            "notify": self.s.notify_url,
+            "metrics": self.s.metrics_url,
+        }[service]
+        return f"{base}{path}"
+
+    async def call(self, token: str, method: str, service: str, path: str, **kw: Any) -> Answer:
+        headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+        return await self.b._call(method, self._url(service, path), headers=headers, **kw)
+
+    async def get_list(self, token: str, service: str, path: str, **params: Any) -> list[Any]:
+        answer = await self.call(token, "GET", service, path, params=params)
+        return list(answer.body) if answer.ok and isinstance(answer.body, list) else []
+
+    async def raw(self, token: str, service: str, path: str) -> httpx.Response:
+        try:
+            return await self.b.client.get(
+                self._url(service, path), headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.HTTPError as exc:
+            raise BackendDownError(path) from exc

@@ -30,10 +30,14 @@ from lapor_kit.settings import UnsafeSettingsError
 from lapor_schemas.calendar import province_calendar
 from lapor_schemas.status import REPORTER_MAY
 
+from . import oidc, workspace
 from .backend import Answer, Backend, BackendDownError
 from .i18n import LANGS, STATUS, t
+from .keys import Keys
 from .security import LANG_COOKIE, SECURITY_HEADERS, Cookies
+from .seed import seed_dev_accounts
 from .settings import PortalSettings
+from .store import PortalStore
 
 log = logging.getLogger("lapor.portal")
 TRACKING_ID = r"^LPR-[0-9A-Z]{10}$"
@@ -73,6 +77,10 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     if settings.env == "production" and (problems := settings.production_problems()):
         raise UnsafeSettingsError(problems)
     api = backend or Backend(settings)
+    store = PortalStore(
+        settings.mongo_url, f"{settings.mongo_db_prefix}_portal", settings.mongo_timeout_ms
+    )
+    keys = Keys.load(settings.signing_keys, settings.token_ttl_seconds)
     cookies = Cookies(settings.portal_secret, secure=settings.secure_cookies)
     templates = Environment(
         loader=FileSystemLoader(str(files("lapor_portal").joinpath("templates"))),
@@ -90,8 +98,14 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if not htmx.exists():
             log.warning("htmx not installed at %s: pages work without it", htmx)
+        await store.ensure_indexes()
+        if settings.seed_dev_accounts:
+            made = await seed_dev_accounts(store, datetime.now(UTC))
+            if made:
+                log.info("development accounts created: %s", ", ".join(made))
         yield
         await api.close()
+        await store.close()
 
     app = FastAPI(title="Lapor portal", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(GZipMiddleware, minimum_size=500)
@@ -386,6 +400,13 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             points=points,
         )
 
+    workspace.install(
+        app,
+        workspace.Workspace(
+            settings=settings, store=store, keys=keys, api=api, cookies=cookies, render=page
+        ),
+    )
+    oidc.install(app, settings, store)
     return app
 
 

@@ -21,6 +21,36 @@ class PortalSettings(BaseSettings):
     intake_url: str = "http://127.0.0.1:8001"
     notify_url: str = "http://127.0.0.1:8003"
     metrics_url: str = "http://127.0.0.1:8004"
+    routing_url: str = "http://127.0.0.1:8002"
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    mongo_db_prefix: str = Field(
+        default="lapor", description="The portal's database: <prefix>_portal"
+    )
+    mongo_timeout_ms: int = 5000
+    signing_keys: str = Field(
+        default="",
+        description="Comma-separated PEM files of the Ed25519 keys that sign staff tokens; "
+        "the first signs, all are published at /.well-known/jwks.json (rotation: put the new "
+        "key first, drop the old one once its tokens have expired). Empty in development: a "
+        "key is made at start (tokens do not survive a restart).",
+    )
+    token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    session_hours: float = Field(default=8.0, description="A staff session ends after this.")
+    session_idle_minutes: float = Field(
+        default=60.0, description="...or after this long without a request."
+    )
+    lockout_failures: int = Field(default=5, description="Wrong sign-ins in a row that lock.")
+    lockout_minutes: float = Field(default=15.0)
+    seed_dev_accounts: bool = Field(
+        default=False,
+        description="Create the public development accounts (make run); refused in production.",
+    )
+    oidc_providers: str = Field(
+        default="",
+        description="JSON list (or a path to a JSON file) of provinces' own sign-on: name, "
+        "label, tenant, metadata_url, client_id, client_secret, claims (role, region_code, "
+        "agency_id, name: which claim holds each) and roles (claim value -> Lapor role).",
+    )
     backend_timeout_seconds: float = 6.0
     portal_secret: str = Field(
         default=DEV_PORTAL_SECRET,
@@ -43,6 +73,10 @@ class PortalSettings(BaseSettings):
         problems = []
         if self.portal_secret == DEV_PORTAL_SECRET or len(self.portal_secret) < 32:
             problems.append("LAPOR_PORTAL_SECRET is the development value or too short")
+        if not self.signing_keys:
+            problems.append("LAPOR_SIGNING_KEYS must name the token signing key files")
+        if self.seed_dev_accounts:
+            problems.append("LAPOR_SEED_DEV_ACCOUNTS creates accounts with public passwords")
         if not self.secure_cookies:
             problems.append("LAPOR_SECURE_COOKIES must be true (production is behind TLS)")
         return problems

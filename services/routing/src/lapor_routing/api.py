@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from lapor_kit.auth import AuthError, Principal, bearer, verify
-from lapor_kit.web import error_response
+from lapor_kit.auth import Principal
+from lapor_kit.web import Staff, error_response
 from lapor_schemas import Attachment, Text
 
-from .domain.access import inbox_query
+from .domain.access import inbox_query, may_edit_directory
 from .domain.directory import Agency, DirectoryFile
 from .domain.lifecycle import IllegalTransitionError, UnknownAgencyError
 from .service import ForbiddenError, InvalidDirectoryError, NotVisibleError, RoutingService
@@ -111,21 +111,14 @@ class FollowUp(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, max_length=5)
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """The signed-in user, from the bearer token."""
-    return verify(request.app.state.auth_secret, bearer(authorization))
-
-
-Who = Annotated[Principal, Depends(principal)]
+Who = Staff  # the signed-in user, from the bearer token (the kit's one dependency)
 
 
 _error = error_response  # the kit's one error body
 
 
-def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
+def install(app: FastAPI, service: RoutingService) -> None:
     router = APIRouter(prefix="/api/v1")
-
-    app.state.auth_secret = auth_secret
 
     def view(case: dict[str, Any]) -> CaseOut:
         return CaseOut.model_validate(
@@ -136,10 +129,6 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
                 "history": case.get("history", []),
             }
         )
-
-    @app.exception_handler(AuthError)
-    async def on_auth(_: Request, exc: AuthError) -> JSONResponse:
-        return _error(401, "unauthenticated", "Token tidak valid.", f"Invalid token: {exc}")
 
     @app.exception_handler(ForbiddenError)
     async def on_forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
@@ -212,10 +201,11 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
         "/directory/{tenant}",
         response_model=DirectoryFile,
         tags=["directory"],
-        summary="Load or replace a tenant's directory (national admin)",
+        summary="Load or replace a tenant's directory (national admin, or the province's own "
+        "coordinator)",
     )
     async def put_directory(tenant: str, body: DirectoryFile, who: Who) -> Any:
-        if who.role != "national_admin":
+        if not may_edit_directory(who, tenant):
             raise ForbiddenError("directory")
         if body.tenant != tenant:
             return _error(
@@ -246,10 +236,11 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
         "/directory/{tenant}/rollback",
         response_model=DirectoryVersionOut,
         tags=["directory"],
-        summary="Make an earlier revision current again (national admin; stored as a new revision)",
+        summary="Make an earlier revision current again (national admin or the province's "
+        "coordinator; stored as a new revision)",
     )
     async def directory_rollback(tenant: str, body: Rollback, who: Who) -> Any:
-        if who.role != "national_admin":
+        if not may_edit_directory(who, tenant):
             raise ForbiddenError("directory")
         try:
             revision = await service.roll_back_directory(tenant, body.revision, who.subject)
@@ -272,6 +263,8 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
         category: str | None = None,
         tenant: str | None = None,
         parked: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 200,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> list[CaseOut]:
         cases = await service.inbox(
             inbox_query(who, tenant=tenant),
@@ -280,6 +273,8 @@ def install(app: FastAPI, service: RoutingService, auth_secret: str) -> None:
             agency_id=agency_id,
             category=category,
             parked=parked,
+            limit=limit,
+            skip=offset,
         )
         return [view(c) for c in cases]
 

@@ -90,7 +90,7 @@ def build(
         "working-day deadlines, reminders and escalation.",
     )
     app.state.service = service
-    api.install(app, service, settings.auth_secret)
+    api.install(app, service)
     return app, rt
 
 

@@ -60,7 +60,9 @@ class CaseStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
     async def existing(self, tracking_ids: Sequence[str]) -> set[str]: ...
-    async def find(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]: ...
+    async def find(
+        self, query: dict[str, Any], limit: int = 200, skip: int = 0
+    ) -> list[dict[str, Any]]: ...
     async def apply(
         self,
         case: dict[str, Any],
@@ -248,6 +250,7 @@ class RoutingService:
         category: str | None = None,
         parked: bool | None = None,
         limit: int = 200,
+        skip: int = 0,
     ) -> list[dict[str, Any]]:
         q = dict(query)
         if status:
@@ -266,7 +269,7 @@ class RoutingService:
                 q["$and"] = [*q.get("$and", []), {"$or": late}]
             else:
                 q["$nor"] = late
-        return await self.store.find(q, limit=limit)
+        return await self.store.find(q, limit=limit, skip=skip)
 
     async def replace_directory(self, f: DirectoryFile, by: str, note: str | None = None) -> int:
         """Validate ``f`` as a whole against the reference regions and catalogue and the

@@ -59,7 +59,10 @@ def view_change(event: CaseEvent) -> Change | None:
         sets["agency"] = {"id": agency.id, "name": agency.name, "region_code": agency.region_code}
         if event.data.due_at is not None:
             sets["due_at"] = event.data.due_at
-    else:
+    elif isinstance(event, CaseEscalated):
+        sets["escalated_to"] = event.data.to.id  # who may now read it (the Ombudsman, ...)
+        entry["level"] = event.data.level
+    if not isinstance(event, CaseDispatched):
         for key in ("reason", "text"):
             if getattr(data, key, None):
                 entry[key] = getattr(data, key)

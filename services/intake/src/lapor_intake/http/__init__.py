@@ -17,13 +17,12 @@ class Deps:
     service: IntakeService
     registry: Registry
     attachments: AttachmentStore
-    auth_secret: str
     jurisdictions: dict[str, str]
 
 
 def install(app: FastAPI, deps: Deps) -> None:
     errors.install(app)
     public.install(app, deps.service, deps.attachments)
-    staff.install(app, deps.service, deps.auth_secret)
+    staff.install(app, deps.service, deps.attachments)
     open311.install(app, deps.service, deps.registry, deps.jurisdictions)
     sms.install(app, deps.service, deps.registry)

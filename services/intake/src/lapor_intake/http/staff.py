@@ -1,19 +1,21 @@
-"""Staff entry of offline reports (walk-in, complaint box, letter, phone, social media)."""
+"""Staff doors of intake: entry of offline reports (walk-in, complaint box, letter, phone,
+social media), and reading a report (its attachments, and on purpose its reporter)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Path, Request, Response
 from pydantic import Field
 
-from lapor_kit.auth import AuthError, Principal, bearer, verify
+from lapor_kit.web import Staff
 from lapor_schemas import Channel, ComplaintSubmission
 from lapor_schemas.reference import province_of
 
+from ..adapters.attachments import AttachmentStore
 from ..service import IntakeService, SubmissionRejectedError
 from .errors import ErrorBody, failure, invalid
-from .public import AcceptedOut, accepted_out
+from .public import NOT_FOUND, AcceptedOut, ComplaintView, ReporterOut, accepted_out
 
 STAFF_ROLES = frozenset(
     {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff"}
@@ -30,7 +32,15 @@ class StaffSubmission(ComplaintSubmission):
     )
 
 
-def install(app: FastAPI, service: IntakeService, auth_secret: str) -> None:
+class StaffComplaintView(ComplaintView):
+    escalated_to: str | None = None
+    identity_available: bool = Field(
+        description="Whether this user may ask for the reporter's identity (never for an "
+        "anonymous report)."
+    )
+
+
+def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) -> None:
     router = APIRouter(prefix="/api/v1/staff")
 
     @router.post(
@@ -44,12 +54,8 @@ def install(app: FastAPI, service: IntakeService, auth_secret: str) -> None:
     async def enter(
         body: StaffSubmission,
         request: Request,
-        authorization: Annotated[str | None, Header()] = None,
+        who: Staff,
     ) -> Any:
-        try:
-            who: Principal = verify(auth_secret, bearer(authorization))
-        except AuthError:
-            return failure(401, "Token petugas tidak valid.", "Invalid or missing staff token.")
         if who.role not in STAFF_ROLES:
             return failure(
                 403,
@@ -74,5 +80,57 @@ def install(app: FastAPI, service: IntakeService, auth_secret: str) -> None:
         except SubmissionRejectedError as exc:
             return invalid(exc.errors)
         return accepted_out(result, request)
+
+    @router.get(
+        "/complaints/{tracking_id}",
+        response_model=StaffComplaintView,
+        tags=["staff"],
+        summary="The whole report for staff who may read it (never the reporter's identity)",
+        responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    async def read(tracking_id: str, who: Staff) -> Any:
+        doc = await service.staff_report(tracking_id, who)
+        if doc is None:
+            return failure(404, *NOT_FOUND)
+        return StaffComplaintView.model_validate({**doc, "tracking_id": doc["_id"]})
+
+    @router.get(
+        "/complaints/{tracking_id}/reporter",
+        response_model=ReporterOut,
+        tags=["staff"],
+        summary="The reporter's identity: never of an anonymous report, only for roles that "
+        "handle the reporter (the portal records every look in its audit log)",
+        responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    async def reporter(tracking_id: str, who: Staff) -> Any:
+        found = await service.staff_identity(tracking_id, who)
+        if found is None:
+            return failure(404, *NOT_FOUND)
+        return ReporterOut.model_validate(found)
+
+    @router.get(
+        "/complaints/{tracking_id}/attachments/{index}",
+        tags=["staff"],
+        summary="One attachment of a report the staff member may read",
+        responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    async def attachment(
+        tracking_id: str, index: Annotated[int, Path(ge=0, le=20)], who: Staff
+    ) -> Any:
+        doc = await service.staff_report(tracking_id, who)
+        files = (doc or {}).get("attachments") or []
+        found = await attachments.get(files[index]["ref"]) if index < len(files) else None
+        if found is None:
+            return failure(404, *NOT_FOUND)
+        data, content_type = found
+        return Response(
+            data,
+            media_type=content_type,
+            headers={
+                "Content-Disposition": "attachment",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
 
     app.include_router(router)

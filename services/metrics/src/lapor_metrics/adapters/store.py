@@ -103,6 +103,12 @@ class MongoMetricsStore:
         )
         return {d["_id"]: int(d["n"]) for d in await cursor.to_list()}
 
+    async def submissions_since(self, since: datetime) -> list[dict[str, Any]]:
+        return await self.cases_.find(
+            {"submitted_at": {"$gte": since}},
+            {"_id": 0, "province": 1, "regency": 1, "category": 1, "submitted_at": 1},
+        ).to_list()
+
     async def cases_between(
         self, province: str, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from lapor_schemas.calendar import province_calendar, working_time_days
@@ -99,6 +99,13 @@ def follow_up_days(case: Mapping[str, Any]) -> float | None:
     return working_time_days(province_calendar(case["province"]), start, end)
 
 
+def verification_days(case: Mapping[str, Any]) -> float | None:
+    start, end = case.get("submitted_at"), case.get("screened_at")
+    if start is None or end is None:
+        return None
+    return working_time_days(province_calendar(case["province"]), start, end)
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
@@ -119,6 +126,7 @@ def ranking(
     for region in _regions_of(province):
         mine = by_region.get(region.code, [])
         speeds = [d for c in mine if (d := follow_up_days(c)) is not None]
+        screening = [d for c in mine if (d := verification_days(c)) is not None]
         verify, follow = Sla(), Sla()
         for c in mine:
             verify_sla(c, now, verify)
@@ -130,6 +138,7 @@ def ranking(
                 "complaints": len(mine),
                 "followed_up": len(speeds),
                 "avg_follow_up_working_days": _mean(speeds),
+                "avg_verification_working_days": _mean(screening),
                 "verified_within_3_working_days_share": verify.share,
                 "followed_up_within_5_working_days_share": follow.share,
                 "open": sum(1 for c in mine if is_open(c)),
@@ -229,3 +238,63 @@ def speed_by_level(cases: Sequence[Mapping[str, Any]], now: datetime) -> list[di
             }
         )
     return out
+
+
+HOTSPOT_FACTOR = 3.0
+HOTSPOT_WEEKS = 8
+HOTSPOT_MINIMUM = 3
+"""A hotspot: one category's complaints in one region in the last 7 days reach 3× its weekly
+average over the 8 weeks before (and at least 3, so one complaint after a quiet spell is not
+a wave). The Prometheus alert ``LaporComplaintHotspot`` states the same rule."""
+
+
+def category_weeks(
+    cases: Sequence[Mapping[str, Any]], now: datetime, weeks: int = HOTSPOT_WEEKS
+) -> dict[tuple[str, str, str], tuple[int, float]]:
+    """(province, regency, category) -> (complaints in the last 7 days, weekly average over
+    the ``weeks`` weeks before them), for every combination seen in that time."""
+    this_week: Counter[tuple[str, str, str]] = Counter()
+    before: Counter[tuple[str, str, str]] = Counter()
+    start = now - timedelta(days=7)
+    earliest = start - timedelta(days=7 * weeks)
+    for c in cases:
+        at = c["submitted_at"]
+        key = (c["province"], c["regency"], c["category"])
+        if start <= at <= now:
+            this_week[key] += 1
+        elif earliest <= at < start:
+            before[key] += 1
+    return {
+        key: (this_week.get(key, 0), round(before.get(key, 0) / weeks, 3))
+        for key in set(this_week) | set(before)
+    }
+
+
+def hotspots(
+    cases: Sequence[Mapping[str, Any]],
+    province: str,
+    now: datetime,
+    factor: float = HOTSPOT_FACTOR,
+    minimum: int = HOTSPOT_MINIMUM,
+) -> list[dict[str, Any]]:
+    """The hotspots of a province now, the sharpest rise first."""
+    catalogue = categories()
+    names = {r.code: r.name for r in regions().values()}
+    rows = []
+    for (prov, regency, category), (week, average) in category_weeks(cases, now).items():
+        if prov != province or week < minimum or week < factor * average:
+            continue
+        rows.append(
+            {
+                "region_code": regency,
+                "region_name": names.get(regency, regency),
+                "category_code": category,
+                "category": catalogue[category].name if category in catalogue else category,
+                "this_week": week,
+                "weekly_average": average,
+                "ratio": round(week / average, 2) if average else None,
+            }
+        )
+    # a rise from nothing first, then by how many times the usual week
+    rows.sort(key=lambda r: (r["ratio"] is not None, -(r["ratio"] or 0), -r["this_week"]))
+    return rows

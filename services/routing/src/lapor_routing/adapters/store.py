@@ -156,12 +156,15 @@ class MongoCaseStore:
         docs = await self.cases.find({"_id": {"$in": list(tracking_ids)}}, {"_id": 1}).to_list()
         return {d["_id"] for d in docs}
 
-    async def find(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+    async def find(
+        self, query: dict[str, Any], limit: int = 200, skip: int = 0
+    ) -> list[dict[str, Any]]:
         return await self.cases.find(
             query,
             {"history": 0, "description": 0},
             sort=[("due_at", 1), ("submitted_at", 1)],
             limit=limit,
+            skip=skip,
         ).to_list()
 
     async def apply(

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lapor_kit.auth import Principal
-
-ADMIN_ACTIONS = frozenset({"verify", "request_info", "reject", "mark_repeat", "dispatch", "close"})
-AGENCY_ACTIONS = frozenset({"decline", "follow_up"})
+from lapor_schemas.status import AGENCY_ACTIONS
+from lapor_schemas.status import COORDINATOR_ACTIONS as ADMIN_ACTIONS
 
 
 def can_read(who: Principal, case: dict[str, Any]) -> bool:
@@ -56,3 +55,10 @@ def inbox_query(who: Principal, *, tenant: str | None = None) -> dict[str, Any]:
     if who.role == "agency_staff":
         return {**base, "agency_id": who.agency_id}
     return {"_id": None}
+
+
+def may_edit_directory(who: Principal, tenant: str) -> bool:
+    """A national admin, or the province's own coordinator, for its own province only."""
+    return who.role == "national_admin" or (
+        who.role == "province_coordinator" and who.tenant == tenant
+    )

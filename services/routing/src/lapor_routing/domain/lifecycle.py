@@ -48,7 +48,7 @@ from lapor_schemas import (
     TransitionData,
 )
 from lapor_schemas.calendar import Calendar
-from lapor_schemas.status import REPORTER_MAY, STAGE_OF, TERMINAL
+from lapor_schemas.status import REPORTER_MAY, STAFF_MAY, STAGE_OF, TERMINAL
 
 from .directory import Agency, Decision, Directory, NoAgencyError, TenantPolicy
 
@@ -56,14 +56,7 @@ SOURCE = "lapor-routing"
 SYSTEM = Actor(kind="system", id="lapor-routing")
 REPORTER = Actor(kind="reporter")
 LEGAL: dict[str, frozenset[str]] = {
-    "verify": frozenset({"submitted"}),
-    "request_info": frozenset({"submitted"}),
-    "reject": frozenset({"submitted", "needs_info"}),
-    "mark_repeat": frozenset({"submitted", "needs_info"}),
-    "dispatch": frozenset({"verified", "dispatched", "disputed"}),
-    "decline": frozenset({"dispatched", "disputed"}),
-    "follow_up": frozenset({"dispatched", "disputed"}),
-    "close": frozenset({"followed_up", "dispatched", "disputed"}),
+    **STAFF_MAY,
     "dispute": REPORTER_MAY["dispute"],
     "rate": REPORTER_MAY["rate"],
 }

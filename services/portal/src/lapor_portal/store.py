@@ -1,0 +1,198 @@
+"""The portal's database (``lapor_portal``): accounts, sign-in attempts, sessions and the
+audit log. MongoDB's query syntax and document shapes stay in this module; the rest of the
+portal speaks in :class:`~lapor_portal.identity.Account` and friends.
+
+A session is a random token in an ``HttpOnly`` cookie; only its SHA-256 is stored, so the
+database cannot be replayed into sessions. The audit log is insert-only: no method here
+updates or deletes an entry, and no route asks for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from .identity import Account, Attempts, AuditEntry
+
+_ACCOUNT_FIELDS = {f.name for f in fields(Account)} - {"username"}
+
+
+def _account(doc: dict[str, Any] | None) -> Account | None:
+    if doc is None:
+        return None
+    return Account(username=doc["_id"], **{k: v for k, v in doc.items() if k in _ACCOUNT_FIELDS})
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountExistsError(Exception):
+    pass
+
+
+class PortalStore:
+    def __init__(self, url: str, db_name: str, timeout_ms: int = 5000) -> None:
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            url, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, appname="lapor-portal"
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.client[db_name]
+        self.accounts = self.db["accounts"]
+        self.attempts = self.db["signin_attempts"]
+        self.sessions = self.db["sessions"]
+        self.audit_log = self.db["audit"]
+
+    async def ensure_indexes(self) -> None:
+        await self.sessions.create_index([("username", ASCENDING)])
+        await self.audit_log.create_index([("tenant", ASCENDING), ("at", DESCENDING)])
+        await self.audit_log.create_index([("case", ASCENDING)])
+        await self.accounts.create_index([("tenant", ASCENDING)])
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # -- accounts ------------------------------------------------------------------------
+
+    async def account(self, username: str) -> Account | None:
+        return _account(await self.accounts.find_one({"_id": username}))
+
+    async def create(self, account: Account) -> None:
+        doc = {
+            "_id": account.username,
+            **{k: v for k, v in asdict(account).items() if k != "username"},
+        }
+        try:
+            await self.accounts.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise AccountExistsError(account.username) from exc
+
+    async def upsert_federated(self, account: Account) -> Account:
+        """A province sign-on's user: its claims are refreshed at every sign-in; a disabled
+        flag set by a coordinator stays."""
+        sets = {
+            k: v
+            for k, v in asdict(account).items()
+            if k not in ("username", "disabled", "created_at", "created_by")
+        }
+        doc = await self.accounts.find_one_and_update(
+            {"_id": account.username},
+            {
+                "$set": sets,
+                "$setOnInsert": {
+                    "disabled": False,
+                    "created_at": account.created_at,
+                    "created_by": account.created_by,
+                },
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        found = _account(doc)
+        assert found is not None
+        return found
+
+    async def update(self, username: str, **changes: Any) -> None:
+        unknown = set(changes) - _ACCOUNT_FIELDS
+        if unknown:
+            raise ValueError(f"not account fields: {sorted(unknown)}")
+        await self.accounts.update_one({"_id": username}, {"$set": changes})
+
+    async def use_totp_step(self, username: str, step: int) -> bool:
+        """Claims a one-time code's time step: a code works once (a replayed one is refused)."""
+        result = await self.accounts.update_one(
+            {"_id": username, "totp_last_step": {"$lt": step}}, {"$set": {"totp_last_step": step}}
+        )
+        return result.modified_count == 1
+
+    async def list_accounts(self, tenant: str | None, limit: int = 500) -> list[Account]:
+        query = {} if tenant is None else {"tenant": tenant}
+        docs = await self.accounts.find(query, sort=[("_id", ASCENDING)], limit=limit).to_list()
+        return [a for d in docs if (a := _account(d)) is not None]
+
+    # -- sign-in attempts ----------------------------------------------------------------
+
+    async def attempts_of(self, username: str) -> Attempts:
+        doc = await self.attempts.find_one({"_id": username})
+        if doc is None:
+            return Attempts()
+        return Attempts(int(doc.get("failures", 0)), doc.get("locked_until"))
+
+    async def save_attempts(self, username: str, attempts: Attempts) -> None:
+        await self.attempts.update_one(
+            {"_id": username},
+            {"$set": {"failures": attempts.failures, "locked_until": attempts.locked_until}},
+            upsert=True,
+        )
+
+    async def clear_attempts(self, username: str) -> None:
+        await self.attempts.delete_one({"_id": username})
+
+    # -- sessions ------------------------------------------------------------------------
+
+    async def open_session(self, username: str, now: datetime, hours: float) -> str:
+        token = secrets.token_urlsafe(32)
+        await self.sessions.insert_one(
+            {
+                "_id": _digest(token),
+                "username": username,
+                "created_at": now,
+                "seen_at": now,
+                "expires_at": now + timedelta(hours=hours),
+            }
+        )
+        return token
+
+    async def session_user(self, token: str, now: datetime, idle_minutes: float) -> Account | None:
+        """The account of a live session (and marks it seen); ``None`` once it has expired,
+        been idle too long, been closed, or its account was disabled."""
+        doc = await self.sessions.find_one({"_id": _digest(token)})
+        if doc is None:
+            return None
+        if now >= doc["expires_at"] or now - doc["seen_at"] > timedelta(minutes=idle_minutes):
+            await self.sessions.delete_one({"_id": doc["_id"]})
+            return None
+        account = await self.account(doc["username"])
+        if account is None or account.disabled:
+            return None
+        if now - doc["seen_at"] > timedelta(minutes=1):  # one write a minute, not per page
+            await self.sessions.update_one({"_id": doc["_id"]}, {"$set": {"seen_at": now}})
+        return account
+
+    async def close_session(self, token: str) -> None:
+        await self.sessions.delete_one({"_id": _digest(token)})
+
+    async def close_sessions_of(self, username: str) -> None:
+        await self.sessions.delete_many({"username": username})
+
+    # -- audit (insert-only) ---------------------------------------------------------------
+
+    async def audit(self, entry: AuditEntry) -> None:
+        await self.audit_log.insert_one({"_id": uuid.uuid4().hex, **asdict(entry)})
+
+    async def audit_entries(
+        self,
+        tenant: str | None,
+        *,
+        case: str | None = None,
+        limit: int = 200,
+        skip: int = 0,
+    ) -> Sequence[AuditEntry]:
+        query: dict[str, Any] = {}
+        if tenant is not None:
+            query["tenant"] = tenant
+        if case:
+            query["case"] = case
+        docs = await self.audit_log.find(
+            query, sort=[("at", DESCENDING)], limit=limit, skip=skip
+        ).to_list()
+        keys = {f.name for f in fields(AuditEntry)}
+        return [AuditEntry(**{k: v for k, v in d.items() if k in keys}) for d in docs]

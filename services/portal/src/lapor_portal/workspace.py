@@ -1,0 +1,1095 @@
+"""The staff workspace (``/kerja``): sign-in, the inbox, the case page and its actions, the
+province dashboard, the directory, accounts and the audit log.
+
+The portal is the identity owner: it checks passwords (Argon2id) and one-time codes (TOTP),
+keeps sessions, and signs a short-lived token for the signed-in person on every call to a
+service, which authorizes from that token alone. Every look at a reporter's identity and
+every action is appended to the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from lapor_kit.limits import Rate, RateLimiter, client_ip
+from lapor_schemas.calendar import province_calendar
+from lapor_schemas.status import (
+    AGENCY_ACTIONS,
+    COORDINATOR_ACTIONS,
+    FINISHED,
+    OPEN,
+    STAFF_MAY,
+)
+
+from .backend import Answer, Backend, StaffBackend
+from .i18n import STATUS
+from .identity import (
+    ROLE_LABELS,
+    Account,
+    AccountRefusedError,
+    AuditEntry,
+    Lockout,
+    check_new_account,
+    may_manage,
+    password_problem,
+)
+from .keys import Keys
+from .security import Cookies
+from .settings import PortalSettings
+from .store import AccountExistsError, PortalStore
+
+log = logging.getLogger("lapor.portal")
+SESSION_COOKIE = "lapor_sesi"
+PAGE_SIZE = 20
+COORDINATORS = frozenset({"national_admin", "province_coordinator", "regency_coordinator"})
+MANAGERS = COORDINATORS
+AUDITORS = frozenset({"national_admin", "province_coordinator"})
+ACTION_PATHS = {
+    "verify": "verify",
+    "request_info": "request-info",
+    "reject": "reject",
+    "mark_repeat": "mark-repeat",
+    "dispatch": "dispatch",
+    "decline": "decline",
+    "follow_up": "follow-up",
+    "close": "close",
+}
+ACTION_LABELS = {
+    "verify": ("Verifikasi dan teruskan", "Verify and dispatch"),
+    "request_info": ("Minta informasi tambahan", "Request information"),
+    "reject": ("Tolak", "Reject"),
+    "mark_repeat": ("Tandai laporan berulang", "Mark as repeat"),
+    "dispatch": ("Teruskan ke instansi", "Dispatch to an agency"),
+    "decline": ("Bukan wewenang kami", "Not within our authority"),
+    "follow_up": ("Kirim tindak lanjut", "Send the follow-up"),
+    "close": ("Tutup laporan", "Close the case"),
+}
+NOT_FOUND = ("Laporan tidak ditemukan.", "Case not found.")
+BAD_SIGNIN = (
+    "Nama pengguna, kata sandi atau kode autentikator salah.",
+    "Wrong username, password or authenticator code.",
+)
+LOCKED = (
+    "Terlalu banyak percobaan yang salah: akun dikunci sementara. Coba lagi nanti atau minta "
+    "koordinator Anda mengatur ulang kata sandi.",
+    "Too many wrong attempts: the account is locked for a while. Try again later or ask your "
+    "coordinator to reset the password.",
+)
+
+
+def sla_badge(case: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """ "sisa 2 hari kerja" / "terlambat 3 hari kerja" for an open case with a deadline."""
+    due_raw = case.get("due_at")
+    if case.get("status") in FINISHED or not due_raw:
+        return None
+    due = datetime.fromisoformat(str(due_raw).replace("Z", "+00:00"))
+    calendar = province_calendar(str(case.get("tenant") or "63"))
+    if due < now:
+        days = max(calendar.working_days_between(due, now), 0)
+        return {
+            "late": True,
+            "days": days,
+            "text": (f"terlambat {days} hari kerja", f"{days} working days late"),
+        }
+    days = calendar.working_days_between(now, due)
+    return {
+        "late": False,
+        "days": days,
+        "text": (f"sisa {days} hari kerja", f"{days} working days left"),
+    }
+
+
+def urgency(case: dict[str, Any]) -> tuple[int, str]:
+    """Most overdue first, then the nearest deadline; cases without one last."""
+    due = case.get("due_at")
+    return (0, str(due)) if due else (1, "")
+
+
+def actions_for(me: Account, case: dict[str, Any]) -> list[str]:
+    """The buttons a role gets on a case in its status (routing decides in the end, and its
+    refusal is shown with the lifecycle's reason)."""
+    status = case.get("status", "")
+    if me.role == "ombudsman":
+        return []
+    allowed: set[str] = set()
+    if me.role in COORDINATORS:
+        allowed |= COORDINATOR_ACTIONS
+    if me.role == "agency_staff" and (case.get("agency") or {}).get("id") == me.agency_id:
+        allowed |= AGENCY_ACTIONS
+    return [a for a in ACTION_PATHS if a in allowed and status in STAFF_MAY[a]]
+
+
+@dataclass
+class Workspace:
+    settings: PortalSettings
+    store: PortalStore
+    keys: Keys
+    api: Backend
+    cookies: Cookies
+    render: Callable[..., HTMLResponse]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+
+    def __post_init__(self) -> None:
+        self.staff = StaffBackend(self.api)
+        self.lockout = Lockout(self.settings.lockout_failures, self.settings.lockout_minutes)
+        self.limiter = RateLimiter({"signin": Rate(30, 60)})
+        self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+
+    # -- sessions ----------------------------------------------------------------------
+
+    async def me(self, request: Request) -> Account | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        cached = getattr(request.state, "me", None)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        account = await self.store.session_user(
+            token, self.clock(), self.settings.session_idle_minutes
+        )
+        request.state.me = account
+        return account
+
+    def token(self, me: Account) -> str:
+        return self.keys.token_for(me)
+
+    async def audit(
+        self,
+        me: Account | None,
+        action: str,
+        *,
+        tenant: str | None = None,
+        case: str | None = None,
+        who: str | None = None,
+        **detail: Any,
+    ) -> None:
+        await self.store.audit(
+            AuditEntry(
+                at=self.clock(),
+                who=who or (me.username if me else "?"),
+                role=me.role if me else "-",
+                tenant=tenant or (me.tenant if me else "*"),
+                action=action,
+                case=case,
+                detail={k: v for k, v in detail.items() if v is not None},
+            )
+        )
+
+    def check_password(self, account: Account | None, password: str) -> bool:
+        """Argon2id; an unknown account costs the same time as a known one."""
+        target = account.password_hash if account and account.password_hash else self._dummy
+        try:
+            self.hasher.verify(target, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return account is not None and account.password_hash is not None
+
+    async def check_code(self, account: Account, code: str) -> bool:
+        if not account.totp_secret:
+            return True
+        totp = pyotp.TOTP(account.totp_secret)
+        code = code.replace(" ", "")
+        now = self.clock()
+        for offset in (0, -1, 1):  # a code of the previous or next 30 s window too
+            step = int(now.timestamp()) // 30 + offset
+            if secrets.compare_digest(totp.at(step * 30), code):
+                return await self.store.use_totp_step(account.username, step)
+        return False
+
+
+def install(app: FastAPI, ws: Workspace) -> None:
+    s = ws.settings
+
+    def tr_of(request: Request) -> Callable[[str, str], str]:
+        lang = request.cookies.get("lapor_bahasa", "id")
+        return lambda id_text, en_text: en_text if lang == "en" else id_text
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return ws.render(
+            request,
+            name,
+            status,
+            tr=tr_of(request),
+            me=getattr(request.state, "me", None),
+            role_labels=ROLE_LABELS,
+            status_names=STATUS,
+            **context,
+        )
+
+    def pair(request: Request, text: tuple[str, str]) -> str:
+        return tr_of(request)(*text)
+
+    def signin_redirect(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"/masuk?next={request.url.path}", status_code=303)
+
+    async def staff_or_redirect(request: Request) -> Account | Response:
+        me = await ws.me(request)
+        if me is None:
+            return signin_redirect(request)
+        if me.must_change_password and request.url.path != "/kerja/akun/saya":
+            return RedirectResponse("/kerja/akun/saya", status_code=303)
+        return me
+
+    async def form_of(request: Request) -> dict[str, str] | None:
+        form = await request.form()
+        values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        return values if ws.cookies.csrf_ok(request, values.get("csrf")) else None
+
+    def not_found(request: Request) -> HTMLResponse:
+        return page(request, "staff/missing.html", 404, message=pair(request, NOT_FOUND))
+
+    # -- identity: keys and sign-in ----------------------------------------------------
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    async def jwks() -> JSONResponse:
+        return JSONResponse(ws.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+    @app.get("/masuk", response_class=HTMLResponse)
+    async def signin_form(request: Request, next: str = "/kerja") -> HTMLResponse:
+        return page(
+            request,
+            "staff/signin.html",
+            values={},
+            error=None,
+            next=_local(next),
+            providers=ws_providers(app),
+        )
+
+    @app.post("/masuk", response_class=HTMLResponse)
+    async def signin(request: Request) -> Response:
+        form = await request.form()
+        values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        username = values.get("username", "").strip().lower()[:64]
+        target = _local(values.get("next", "/kerja"))
+
+        def again(message: tuple[str, str], status: int) -> HTMLResponse:
+            return page(
+                request,
+                "staff/signin.html",
+                status,
+                values={"username": username},
+                error=pair(request, message),
+                next=target,
+                providers=ws_providers(app),
+            )
+
+        if not ws.cookies.csrf_ok(request, values.get("csrf")):
+            return again(
+                ("Formulir kedaluwarsa; kirim lagi.", "The form expired; send it again."), 400
+            )
+        if ws.limiter.check("signin", client_ip(request)) is not None:
+            return again(
+                ("Terlalu banyak percobaan; tunggu sebentar.", "Too many attempts; wait a moment."),
+                429,
+            )
+        now = ws.clock()
+        attempts = await ws.store.attempts_of(username)
+        if attempts.locked(now):
+            return again(LOCKED, 403)
+        account = await ws.store.account(username) if username else None
+        ok = ws.check_password(account, values.get("password", ""))
+        if ok and account is not None and account.disabled:
+            ok = False
+        if ok and account is not None:
+            ok = await ws.check_code(account, values.get("code", ""))
+        if not ok or account is None:
+            after = ws.lockout.after_failure(attempts, now)
+            await ws.store.save_attempts(username, after)
+            await ws.audit(
+                account,
+                "signin_failed",
+                who=username or "?",
+                tenant=account.tenant if account else "*",
+                locked=after.locked(now) or None,
+            )
+            return again(
+                LOCKED if after.locked(now) else BAD_SIGNIN, 403 if after.locked(now) else 401
+            )
+        await ws.store.clear_attempts(username)
+        if ws.hasher.check_needs_rehash(account.password_hash or ""):
+            await ws.store.update(username, password_hash=ws.hasher.hash(values["password"]))
+        return await open_session(request, account, target, "password")
+
+    async def open_session(
+        request: Request, account: Account, target: str, method: str
+    ) -> Response:
+        token = await ws.store.open_session(account.username, ws.clock(), s.session_hours)
+        await ws.audit(account, "signed_in", method=method)
+        goal = "/kerja/akun/saya" if account.must_change_password else target
+        response = RedirectResponse(goal, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE, token, httponly=True, samesite="lax", secure=s.secure_cookies, path="/"
+        )
+        return response
+
+    app.state.open_staff_session = open_session
+
+    @app.post("/keluar")
+    async def signout(request: Request) -> Response:
+        form = await form_of(request)
+        token = request.cookies.get(SESSION_COOKIE)
+        if form is not None and token:
+            me = await ws.me(request)
+            await ws.store.close_session(token)
+            if me:
+                await ws.audit(me, "signed_out")
+        response = RedirectResponse("/masuk", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # -- inbox ---------------------------------------------------------------------------
+
+    @app.get("/kerja", response_class=HTMLResponse)
+    async def inbox(
+        request: Request,
+        status: str = "terbuka",
+        kategori: str = "",
+        terlambat: str = "",
+        halaman: int = 1,
+    ) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        halaman = max(1, min(halaman, 5000))
+        params: dict[str, Any] = {"limit": PAGE_SIZE + 1, "offset": (halaman - 1) * PAGE_SIZE}
+        if status == "terbuka":
+            params["status"] = ",".join(sorted(OPEN))
+        elif status in STATUS:
+            params["status"] = status
+        if kategori:
+            params["category"] = kategori
+        if terlambat:
+            params["overdue"] = "true"
+        cases = await ws.staff.get_list(ws.token(me), "routing", "/api/v1/inbox", **params)
+        more = len(cases) > PAGE_SIZE
+        cases = sorted(cases[:PAGE_SIZE], key=urgency)
+        now = ws.clock()
+        for case in cases:
+            case["sla"] = sla_badge(case, now)
+        categories = await ws.api.reference("categories")
+        return page(
+            request,
+            "staff/inbox.html",
+            cases=cases,
+            more=more,
+            halaman=halaman,
+            filters={"status": status, "kategori": kategori, "terlambat": terlambat},
+            categories=categories,
+            statuses=sorted(STATUS),
+        )
+
+    # -- a case --------------------------------------------------------------------------
+
+    async def case_page(
+        request: Request,
+        me: Account,
+        tid: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        identity: dict[str, Any] | None = None,
+        done: str | None = None,
+    ) -> HTMLResponse:
+        token = ws.token(me)
+        answer = await ws.staff.call(token, "GET", "routing", f"/api/v1/cases/{tid}")
+        if not answer.ok:
+            return not_found(request)
+        case = answer.body
+        report = await ws.staff.call(token, "GET", "intake", f"/api/v1/staff/complaints/{tid}")
+        deliveries = await ws.staff.get_list(
+            token, "notify", "/api/v1/notifications", tracking_id=tid
+        )
+        agencies = await ws.staff.get_list(
+            token, "routing", "/api/v1/agencies", tenant=case["tenant"]
+        )
+        case["sla"] = sla_badge(case, ws.clock())
+        return page(
+            request,
+            "staff/case.html",
+            status,
+            case=case,
+            report=report.body if report.ok else None,
+            deliveries=deliveries,
+            agencies=agencies,
+            actions=actions_for(me, case),
+            action_labels=ACTION_LABELS,
+            error=error,
+            identity=identity,
+            done=done,
+        )
+
+    @app.get("/kerja/kasus/{tid}", response_class=HTMLResponse)
+    async def case(tid: str, request: Request, selesai: str | None = None) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        return await case_page(request, me, tid, done=selesai)
+
+    @app.post("/kerja/kasus/{tid}/identitas", response_class=HTMLResponse)
+    async def reveal(tid: str, request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        if form is None:
+            return RedirectResponse(f"/kerja/kasus/{tid}", status_code=303)
+        token = ws.token(me)
+        found = await ws.staff.call(
+            token, "GET", "intake", f"/api/v1/staff/complaints/{tid}/reporter"
+        )
+        if not found.ok:
+            return not_found(request)
+        await ws.audit(
+            me,
+            "identity_viewed",
+            tenant=tid_tenant(found, me, form),
+            case=tid,
+            reason=form.get("reason", "")[:200] or None,
+        )
+        return await case_page(request, me, tid, identity=found.body)
+
+    def tid_tenant(_: Answer, me: Account, form: dict[str, str]) -> str:
+        tenant = form.get("tenant", "")
+        if me.tenant != "*":
+            return me.tenant
+        return tenant if len(tenant) == 2 and tenant.isdigit() else "*"
+
+    @app.get("/kerja/kasus/{tid}/berkas/{index}")
+    async def attachment(tid: str, index: int, request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        resp = await ws.staff.raw(
+            ws.token(me), "intake", f"/api/v1/staff/complaints/{tid}/attachments/{index}"
+        )
+        if resp.status_code != 200:
+            return not_found(request)
+        await ws.audit(me, "attachment_viewed", case=tid, index=index)
+        return Response(
+            resp.content,
+            media_type=resp.headers.get("content-type"),
+            headers={"Content-Disposition": "attachment", "Cache-Control": "private, no-store"},
+        )
+
+    @app.post("/kerja/kasus/{tid}/aksi/{action}", response_class=HTMLResponse)
+    async def act(tid: str, action: str, request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        if action not in ACTION_PATHS:
+            return not_found(request)
+        form = await request.form()
+        values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        if not ws.cookies.csrf_ok(request, values.get("csrf")):
+            return await case_page(
+                request,
+                me,
+                tid,
+                status=400,
+                error=pair(
+                    request,
+                    ("Formulir kedaluwarsa; kirim lagi.", "The form expired; send it again."),
+                ),
+            )
+        body = action_body(action, values)
+        if action == "follow_up":
+            body["attachments"] = []
+            for upload in form.getlist("lampiran")[:5]:
+                if isinstance(upload, str) or not getattr(upload, "filename", ""):
+                    continue
+                data = await upload.read(10 * 1024 * 1024 + 1)
+                stored = await ws.api.upload(
+                    upload.filename or "", upload.content_type or "", data, client_ip(request)
+                )
+                if stored.status != 201:
+                    return await case_page(
+                        request, me, tid, status=422, error=_detail(request, stored)
+                    )
+                body["attachments"].append(stored.body)
+        answer = await ws.staff.call(
+            ws.token(me),
+            "POST",
+            "routing",
+            f"/api/v1/cases/{tid}/{ACTION_PATHS[action]}",
+            json=body,
+        )
+        if answer.status == 404:
+            return not_found(request)
+        if not answer.ok:
+            return await case_page(
+                request, me, tid, status=answer.status, error=_detail(request, answer)
+            )
+        await ws.audit(
+            me,
+            action,
+            tenant=answer.body.get("tenant"),
+            case=tid,
+            agency_id=body.get("agency_id") or body.get("suggested_agency_id"),
+        )
+        return RedirectResponse(f"/kerja/kasus/{tid}?selesai={action}", status_code=303)
+
+    def _detail(request: Request, answer: Answer) -> str:
+        body = answer.body if isinstance(answer.body, dict) else {}
+        lang_en = tr_of(request)("id", "en") == "en"
+        text = str(body.get("detail_en" if lang_en else "detail") or answer.status)
+        reasons = [
+            str(e.get("message_en" if lang_en else "message") or e.get("message_en", ""))
+            for e in body.get("errors", [])
+            if isinstance(e, dict)
+        ]
+        return text + ("" if not reasons else " " + "; ".join(r for r in reasons if r))
+
+    # -- dashboard ---------------------------------------------------------------------
+
+    @app.get("/kerja/dasbor", response_class=HTMLResponse)
+    async def dashboard(request: Request, provinsi: str = "") -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        if me.role not in COORDINATORS:
+            return not_found(request)
+        province = me.tenant if me.tenant != "*" else (provinsi or "63")
+        if not (len(province) == 2 and province.isdigit()):
+            province = "63"
+        token = ws.token(me)
+        ranking = await ws.api.ranking(province)
+        categories = await ws.api.category_map(province)
+        hotspots = await ws.staff.call(
+            token, "GET", "metrics", "/api/v1/reports/hotspots", params={"province": province}
+        )
+        overdue = await ws.staff.get_list(
+            token,
+            "routing",
+            "/api/v1/inbox",
+            overdue="true",
+            tenant=province,
+            limit=50,
+            status=",".join(sorted(OPEN)),
+        )
+        now = ws.clock()
+        for c in overdue:
+            c["sla"] = sla_badge(c, now)
+        overdue.sort(key=urgency)
+        names = sorted({c["name"] for r in categories for c in r.get("categories", [])})
+        points = [
+            {
+                "name": r["region_name"],
+                "lat": r["lat"],
+                "lon": r["lon"],
+                "complaints": r["complaints"],
+                "top": r["categories"][0]["name"] if r.get("categories") else None,
+            }
+            for r in categories
+            if r.get("lat") is not None
+        ]
+        provinces = [r for r in await ws.api.reference("regions") if r["kind"] == "province"]
+        return page(
+            request,
+            "staff/dashboard.html",
+            map=True,
+            province=province,
+            provinces=provinces,
+            rows=ranking,
+            grid=categories,
+            category_names=names,
+            hotspots=(hotspots.body or {}).get("rows", []) if hotspots.ok else [],
+            overdue=overdue,
+            points=points,
+        )
+
+    # -- directory ---------------------------------------------------------------------
+
+    def directory_tenant(me: Account, provinsi: str) -> str | None:
+        if me.role == "national_admin":
+            return provinsi if len(provinsi) == 2 and provinsi.isdigit() else "63"
+        return me.tenant if me.role == "province_coordinator" else None
+
+    async def directory_page(
+        request: Request,
+        me: Account,
+        tenant: str,
+        *,
+        status: int = 200,
+        text: str | None = None,
+        errors: list[str] | None = None,
+        done: str | None = None,
+    ) -> HTMLResponse:
+        token = ws.token(me)
+        current = await ws.staff.call(token, "GET", "routing", f"/api/v1/directory/{tenant}")
+        versions = await ws.staff.get_list(token, "routing", f"/api/v1/directory/{tenant}/versions")
+        directory = current.body if current.ok else None
+        return page(
+            request,
+            "staff/directory.html",
+            status,
+            tenant=tenant,
+            directory=directory,
+            text=text if text is not None else json.dumps(directory, indent=2, ensure_ascii=False),
+            versions=versions,
+            errors=errors or [],
+            done=done,
+        )
+
+    @app.get("/kerja/direktori", response_class=HTMLResponse)
+    async def directory(request: Request, provinsi: str = "", selesai: str = "") -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        tenant = directory_tenant(me, provinsi)
+        if tenant is None:
+            return not_found(request)
+        return await directory_page(request, me, tenant, done=selesai or None)
+
+    @app.post("/kerja/direktori", response_class=HTMLResponse)
+    async def directory_save(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        tenant = directory_tenant(me, (form or {}).get("tenant", ""))
+        if form is None or tenant is None:
+            return RedirectResponse("/kerja/direktori", status_code=303)
+        text = form.get("directory", "")
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            return await directory_page(
+                request, me, tenant, status=422, text=text, errors=[f"JSON: {exc}"]
+            )
+        answer = await ws.staff.call(
+            ws.token(me), "PUT", "routing", f"/api/v1/directory/{tenant}", json=body
+        )
+        if not answer.ok:
+            problems = [
+                f"{e.get('field', '')}: {e.get('message') or e.get('message_en')}"
+                for e in (answer.body or {}).get("errors", [])
+                if isinstance(e, dict)
+            ] or [_detail(request, answer)]
+            return await directory_page(
+                request, me, tenant, status=answer.status, text=text, errors=problems
+            )
+        await ws.audit(me, "directory_replaced", tenant=tenant)
+        return RedirectResponse(f"/kerja/direktori?provinsi={tenant}&selesai=1", status_code=303)
+
+    @app.post("/kerja/direktori/kembalikan", response_class=HTMLResponse)
+    async def directory_rollback(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        tenant = directory_tenant(me, (form or {}).get("tenant", ""))
+        if form is None or tenant is None:
+            return RedirectResponse("/kerja/direktori", status_code=303)
+        revision = int(form.get("revision", "0") or 0) if form.get("revision", "").isdigit() else 0
+        answer = await ws.staff.call(
+            ws.token(me),
+            "POST",
+            "routing",
+            f"/api/v1/directory/{tenant}/rollback",
+            json={"revision": revision},
+        )
+        if not answer.ok:
+            return await directory_page(
+                request, me, tenant, status=answer.status, errors=[_detail(request, answer)]
+            )
+        await ws.audit(me, "directory_rolled_back", tenant=tenant, revision=revision)
+        return RedirectResponse(f"/kerja/direktori?provinsi={tenant}&selesai=1", status_code=303)
+
+    # -- accounts ----------------------------------------------------------------------
+
+    async def places(me: Account, tenant: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        regions = [
+            r
+            for r in await ws.api.reference("regions")
+            if r["kind"] != "province" and (tenant == "*" or r["province_code"] == tenant)
+        ]
+        agencies = (
+            await ws.staff.get_list(ws.token(me), "routing", "/api/v1/agencies", tenant=tenant)
+            if tenant != "*"
+            else []
+        )
+        return regions, agencies
+
+    def creatable_roles(me: Account) -> list[str]:
+        if me.role == "national_admin":
+            return list(ROLE_LABELS)
+        if me.role == "province_coordinator":
+            return ["regency_coordinator", "agency_staff"]
+        if me.role == "regency_coordinator":
+            return ["agency_staff"]
+        return []
+
+    async def accounts_page(
+        request: Request,
+        me: Account,
+        *,
+        status: int = 200,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        issued: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        listed = await ws.store.list_accounts(None if me.tenant == "*" else me.tenant)
+        mine = [a for a in listed if may_manage(me, a.role, a.tenant, a.region_code, a.agency_id)]
+        tenant = (values or {}).get("tenant") or (me.tenant if me.tenant != "*" else "63")
+        regions, agencies = await places(me, tenant)
+        provinces = [r for r in await ws.api.reference("regions") if r["kind"] == "province"]
+        return page(
+            request,
+            "staff/accounts.html",
+            status,
+            accounts=mine,
+            roles=creatable_roles(me),
+            regions=regions,
+            agencies=agencies,
+            provinces=provinces,
+            errors=errors or {},
+            values=values or {},
+            issued=issued,
+            tenant=tenant,
+        )
+
+    @app.get("/kerja/akun", response_class=HTMLResponse)
+    async def accounts(request: Request, provinsi: str = "") -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        if me.role not in MANAGERS:
+            return RedirectResponse("/kerja/akun/saya", status_code=303)
+        values = {"tenant": provinsi} if me.tenant == "*" and provinsi else None
+        return await accounts_page(request, me, values=values)
+
+    @app.post("/kerja/akun", response_class=HTMLResponse)
+    async def create_account(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        if form is None or me.role not in MANAGERS:
+            return RedirectResponse("/kerja/akun", status_code=303)
+        role = form.get("role", "")
+        tenant = (
+            "*"
+            if role in ("national_admin", "ombudsman")
+            else (form.get("tenant", "") if me.tenant == "*" else me.tenant)
+        )
+        region_code = form.get("region_code") or None
+        agency_id = form.get("agency_id") or None
+        if role != "regency_coordinator":
+            region_code = None
+        if role != "agency_staff":
+            agency_id = None
+        username = form.get("username", "").strip().lower()
+        regions, agencies = await places(me, tenant) if tenant != "*" else ([], [])
+        try:
+            check_new_account(
+                me,
+                username=username,
+                name=form.get("name", "").strip(),
+                role=role,
+                tenant=tenant,
+                region_code=region_code,
+                agency_id=agency_id,
+                known_regions={r["code"] for r in regions},
+                known_agencies={a["id"] for a in agencies},
+            )
+        except AccountRefusedError as exc:
+            errors = {k: pair(request, v) for k, v in exc.problems.items()}
+            return await accounts_page(request, me, status=422, errors=errors, values=form)
+        if role == "regency_coordinator":  # escalations reach the regency's coordinator office
+            agency_id = next(
+                (
+                    a["id"]
+                    for a in agencies
+                    if a.get("role") == "coordinator" and a.get("region_code") == region_code
+                ),
+                None,
+            )
+        temporary = _temporary_password()
+        account = Account(
+            username=username,
+            name=form.get("name", "").strip(),
+            role=role,
+            tenant=tenant,
+            region_code=region_code,
+            agency_id=agency_id,
+            password_hash=ws.hasher.hash(temporary),
+            must_change_password=True,
+            created_by=me.username,
+            created_at=ws.clock(),
+        )
+        try:
+            await ws.store.create(account)
+        except AccountExistsError:
+            return await accounts_page(
+                request,
+                me,
+                status=409,
+                values=form,
+                errors={
+                    "username": pair(
+                        request, ("Nama pengguna sudah dipakai.", "The username is taken.")
+                    )
+                },
+            )
+        await ws.audit(
+            me,
+            "account_created",
+            tenant=tenant if tenant != "*" else me.tenant,
+            account=username,
+            role=role,
+        )
+        return await accounts_page(
+            request, me, status=201, issued={"username": username, "password": temporary}
+        )
+
+    async def managed(request: Request, me: Account, username: str) -> Account | None:
+        target = await ws.store.account(username)
+        if (
+            target is None
+            or target.username == me.username
+            or not may_manage(me, target.role, target.tenant, target.region_code, target.agency_id)
+        ):
+            return None
+        return target
+
+    @app.post("/kerja/akun/{username}/{change}", response_class=HTMLResponse)
+    async def change_account(username: str, change: str, request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        target = await managed(request, me, username) if form is not None else None
+        if target is None or change not in ("nonaktif", "aktif", "reset"):
+            return RedirectResponse("/kerja/akun", status_code=303)
+        issued = None
+        if change == "nonaktif":
+            await ws.store.update(username, disabled=True)
+            await ws.store.close_sessions_of(username)
+        elif change == "aktif":
+            await ws.store.update(username, disabled=False)
+        else:
+            temporary = _temporary_password()
+            await ws.store.update(
+                username, password_hash=ws.hasher.hash(temporary), must_change_password=True
+            )
+            await ws.store.clear_attempts(username)
+            await ws.store.close_sessions_of(username)
+            issued = {"username": username, "password": temporary}
+        action = {
+            "nonaktif": "account_disabled",
+            "aktif": "account_enabled",
+            "reset": "password_reset",
+        }[change]
+        await ws.audit(
+            me,
+            action,
+            tenant=target.tenant if target.tenant != "*" else me.tenant,
+            account=username,
+        )
+        return await accounts_page(request, me, issued=issued)
+
+    # -- my account: password and second factor -----------------------------------------
+
+    async def my_page(
+        request: Request,
+        me: Account,
+        status: int = 200,
+        error: str | None = None,
+        done: str | None = None,
+        enrol: str | None = None,
+    ) -> HTMLResponse:
+        uri = (
+            pyotp.TOTP(enrol).provisioning_uri(name=me.username, issuer_name="LAPOR!")
+            if enrol
+            else None
+        )
+        return page(
+            request, "staff/me.html", status, error=error, done=done, enrol=enrol, enrol_uri=uri
+        )
+
+    @app.get("/kerja/akun/saya", response_class=HTMLResponse)
+    async def my_account(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        return await my_page(request, me)
+
+    @app.post("/kerja/akun/saya/sandi", response_class=HTMLResponse)
+    async def change_password(request: Request) -> Response:
+        me = await ws.me(request)
+        if me is None:
+            return signin_redirect(request)
+        form = await form_of(request)
+        if form is None:
+            return RedirectResponse("/kerja/akun/saya", status_code=303)
+        if me.provider:
+            return await my_page(
+                request,
+                me,
+                400,
+                error=pair(
+                    request,
+                    (
+                        "Akun ini masuk lewat sistem provinsi; kata sandinya diatur di sana.",
+                        "This account signs in through the province's system; change it there.",
+                    ),
+                ),
+            )
+        if not ws.check_password(me, form.get("current", "")):
+            return await my_page(
+                request,
+                me,
+                401,
+                error=pair(
+                    request, ("Kata sandi sekarang salah.", "The current password is wrong.")
+                ),
+            )
+        new = form.get("new", "")
+        problem = password_problem(new, me.username)
+        if problem is None and new != form.get("again", ""):
+            problem = ("Kedua kata sandi baru tidak sama.", "The two new passwords differ.")
+        if problem is None and new == form.get("current", ""):
+            problem = ("Pilih kata sandi yang baru.", "Choose a new password.")
+        if problem:
+            return await my_page(request, me, 422, error=pair(request, problem))
+        await ws.store.update(
+            me.username, password_hash=ws.hasher.hash(new), must_change_password=False
+        )
+        await ws.audit(me, "password_changed")
+        return RedirectResponse("/kerja", status_code=303)
+
+    @app.post("/kerja/akun/saya/2fa", response_class=HTMLResponse)
+    async def second_factor(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        if form is None:
+            return RedirectResponse("/kerja/akun/saya", status_code=303)
+        if form.get("step") == "mulai":
+            return await my_page(request, me, enrol=pyotp.random_base32())
+        if form.get("step") == "matikan":
+            if not await ws.check_code(me, form.get("code", "")):
+                return await my_page(
+                    request,
+                    me,
+                    422,
+                    error=pair(request, ("Kode autentikator salah.", "Wrong authenticator code.")),
+                )
+            await ws.store.update(me.username, totp_secret=None)
+            await ws.audit(me, "totp_disabled")
+            return await my_page(request, me, done="off")
+        secret = form.get("secret", "")
+        try:
+            good = bool(secret) and pyotp.TOTP(secret).verify(
+                form.get("code", "").replace(" ", ""), valid_window=1
+            )
+        except (ValueError, TypeError):
+            good = False
+        if not good:
+            return await my_page(
+                request,
+                me,
+                422,
+                enrol=secret or None,
+                error=pair(
+                    request, ("Kode autentikator salah; coba lagi.", "Wrong code; try again.")
+                ),
+            )
+        await ws.store.update(me.username, totp_secret=secret)
+        await ws.audit(me, "totp_enabled")
+        return await my_page(request, me, done="on")
+
+    # -- audit log ---------------------------------------------------------------------
+
+    async def audit_rows(me: Account, provinsi: str, kasus: str, limit: int) -> list[AuditEntry]:
+        tenant = me.tenant if me.tenant != "*" else (provinsi or None)
+        return list(await ws.store.audit_entries(tenant, case=kasus or None, limit=limit))
+
+    @app.get("/kerja/audit", response_class=HTMLResponse)
+    async def audit(request: Request, provinsi: str = "", kasus: str = "") -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        if me.role not in AUDITORS:
+            return not_found(request)
+        rows = await audit_rows(me, provinsi, kasus, 300)
+        return page(request, "staff/audit.html", rows=rows, provinsi=provinsi, kasus=kasus)
+
+    @app.get("/kerja/audit.csv")
+    async def audit_csv(request: Request, provinsi: str = "", kasus: str = "") -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        if me.role not in AUDITORS:
+            return not_found(request)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["at", "who", "role", "tenant", "case", "action", "detail"])
+        for row in await audit_rows(me, provinsi, kasus, 100_000):
+            writer.writerow(
+                [
+                    row.at.isoformat(),
+                    row.who,
+                    row.role,
+                    row.tenant,
+                    row.case or "",
+                    row.action,
+                    json.dumps(row.detail, ensure_ascii=False, default=str),
+                ]
+            )
+        await ws.audit(me, "audit_exported", tenant=me.tenant if me.tenant != "*" else "*")
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="lapor-audit.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+def ws_providers(app: FastAPI) -> list[dict[str, str]]:
+    providers: list[dict[str, str]] = getattr(app.state, "oidc_buttons", [])
+    return providers
+
+
+def action_body(action: str, v: dict[str, str]) -> dict[str, Any]:
+    """The routing API body for an action form's fields (routing validates them)."""
+    if action == "verify":
+        return {"note": v.get("note") or None, "agency_id": v.get("agency_id") or None}
+    if action == "request_info":
+        return {"question": v.get("text", "")}
+    if action in ("reject", "close"):
+        return {"reason": v.get("text", "")}
+    if action == "mark_repeat":
+        return {"repeat_of": v.get("repeat_of", "").strip().upper()}
+    if action == "dispatch":
+        return {"agency_id": v.get("agency_id") or None}
+    if action == "decline":
+        return {"reason": v.get("text", ""), "suggested_agency_id": v.get("agency_id") or None}
+    return {"text": v.get("text", "")}
+
+
+def _temporary_password() -> str:
+    """Shown once to the coordinator who made it; the user must change it at first sign-in."""
+    return "-".join(secrets.token_urlsafe(4) for _ in range(4))
+
+
+def _local(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/kerja"
