@@ -13,6 +13,7 @@ import asyncio
 import sys
 
 from lapor_kit.auth import DEV_SIGNING_KEY, issue
+from lapor_portal.seed import DEV_ACCOUNTS, DEV_PASSWORD
 
 from .demo import run_demo
 from .settings import StackSettings
@@ -22,6 +23,10 @@ from .stack import SERVICES, Stack
 def print_urls(s: StackSettings) -> None:
     print("\nLapor is running:")
     print(f"  portal   {s.url('portal')}  (the citizen portal: write, follow, statistics)")
+    print(
+        f"  staff    {s.url('portal')}/masuk  (the workspace; development accounts, password "
+        f"{DEV_PASSWORD}: {', '.join(u for u, *_ in DEV_ACCOUNTS)})"
+    )
     for name in SERVICES:
         base = s.url(name)
         print(
@@ -88,12 +93,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role", default="province_coordinator", help="with token")
     parser.add_argument("--tenant", default="63", help="with token: province code or *")
     parser.add_argument("--subject", default="petugas-demo", help="with token")
+    parser.add_argument("--agency-id", help="with token: the agency of an agency_staff token")
+    parser.add_argument("--region-code", help="with token: a regency_coordinator's region")
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="with token: seconds")
     args = parser.parse_args(argv)
     s = StackSettings()
     if args.command == "token":
+        # signed with the public development key: services trust it only in development
         print(
             issue(
-                DEV_SIGNING_KEY, subject=args.subject, role=args.role, tenant=args.tenant
+                DEV_SIGNING_KEY,
+                subject=args.subject,
+                role=args.role,
+                tenant=args.tenant,
+                agency_id=args.agency_id,
+                region_code=args.region_code,
+                ttl_seconds=args.ttl,
             )
         )
         return 0

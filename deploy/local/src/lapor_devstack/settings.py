@@ -30,6 +30,8 @@ class StackSettings(BaseSettings):
     # address) sends far more than a citizen would.
     rate_limits: str = "submit=600/60,read=6000/60,upload=300/60,sms=300/60,open311=6000/60"
     notify_address_daily_cap: int = 5000  # the samples and tests reuse a few addresses
+    # provinces' own sign-on for the portal (JSON list; the tests start a mock provider)
+    oidc_providers: str = ""
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **overrides: Any) -> StackSettings:
@@ -74,7 +76,17 @@ class StackSettings(BaseSettings):
             "LAPOR_LOG_LEVEL": self.log_level,
             "LAPOR_RATE_LIMITS": self.rate_limits,
             "LAPOR_NOTIFY_ADDRESS_DAILY_CAP": str(self.notify_address_daily_cap),
+            "LAPOR_ROUTING_URL": self.url("routing"),
+            # staff tokens: the portal signs, the services verify with its published keys
+            "LAPOR_AUTH_JWKS_URL": f"{self.url('portal')}/.well-known/jwks.json",
+            "LAPOR_SIGNING_KEYS": str(self.signing_key_file.resolve()),
+            "LAPOR_SEED_DEV_ACCOUNTS": "true",
+            "LAPOR_OIDC_PROVIDERS": self.oidc_providers,
         }
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.var_dir / "portal-signing-key.pem"
 
     def url(self, service: str) -> str:
         port = getattr(self, f"{service}_port")

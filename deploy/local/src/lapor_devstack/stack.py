@@ -7,6 +7,8 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+from lapor_kit.auth import SigningKey
+
 from .procs import Component, ProcessManager, http_ready, tcp_ready
 from .settings import StackSettings
 
@@ -107,6 +109,9 @@ class Stack:
     def __init__(self, settings: StackSettings) -> None:
         self.s = settings
         (settings.var_dir / "data" / "secantusdb").mkdir(parents=True, exist_ok=True)
+        if not settings.signing_key_file.exists():  # the portal's token key, kept across runs
+            settings.signing_key_file.write_bytes(SigningKey.generate().pem())
+            settings.signing_key_file.chmod(0o600)
         self.pm = ProcessManager(settings.var_dir)
 
     def up(self, components: list[Component], timeout: float = 90.0) -> list[tuple[str, bool]]:

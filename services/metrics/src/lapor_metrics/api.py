@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
+from lapor_kit.web import Staff, error_response
 from lapor_schemas.calendar import province_calendar
 from lapor_schemas.reference import regions
 
@@ -36,6 +37,9 @@ To = Annotated[
     date | None,
     Query(ge=EARLIEST, le=LATEST, description="Last day, inclusive (default: today)"),
 ]
+HOTSPOT_ROLES = frozenset(
+    {"national_admin", "province_coordinator", "regency_coordinator", "ombudsman"}
+)
 Format = Annotated[Literal["json", "csv"], Query()]
 
 
@@ -119,9 +123,17 @@ def install(app: FastAPI, service: MetricsService, clock: Callable[[], datetime]
     @router.get(
         "/hotspots",
         summary="Categories whose complaints in one region in the last 7 days reach 3× their "
-        "weekly average of the 8 weeks before (and at least 3)",
+        "weekly average of the 8 weeks before, and at least 3 (coordinators' token)",
     )
-    async def hotspots(province: Province, format: Format = "json") -> Response:
+    async def hotspots(province: Province, who: Staff, format: Format = "json") -> Response:
+        # an early signal from reports not yet verified: for the province's coordinators
+        if who.role not in HOTSPOT_ROLES or not who.may_act_in(province):
+            return error_response(
+                403,
+                "forbidden",
+                "Hanya koordinator provinsi ini.",
+                "Only this province's coordinators.",
+            )
         if province not in regions():
             raise HTTPException(404, detail=f"provinsi {province} tidak dikenal / unknown province")
         now = clock()

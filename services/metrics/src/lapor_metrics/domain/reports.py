@@ -280,7 +280,7 @@ def hotspots(
     """The hotspots of a province now, the sharpest rise first."""
     catalogue = categories()
     names = {r.code: r.name for r in regions().values()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (prov, regency, category), (week, average) in category_weeks(cases, now).items():
         if prov != province or week < minimum or week < factor * average:
             continue
