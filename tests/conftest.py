@@ -10,7 +10,7 @@ import pytest
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack, infrastructure, services
 from lapor_kit.settings import KitSettings
-from tests.support import fast_settings, free_stack_settings
+from tests.support import OIDC_USERS, fast_settings, free_stack_settings, oidc_provider_config
 
 
 def _free_stack_settings(tmp_path_factory: pytest.TempPathFactory, name: str) -> StackSettings:
@@ -25,10 +25,39 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> StackSettings:
 
 
 @pytest.fixture(scope="session")
-def e2e_settings(tmp_path_factory: pytest.TempPathFactory) -> StackSettings:
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A mock OpenID Connect provider (``oidc-provider-mock``) standing in for a province's
+    own sign-on, with its users' claims; yields its port."""
+    import json
+    import sys
+
+    from lapor_devstack.procs import Component, ProcessManager, free_port, http_ready
+
+    port = free_port()
+    users = [arg for u in OIDC_USERS for arg in ("--user-claims", json.dumps(u))]
+    pm = ProcessManager(tmp_path_factory.mktemp("oidc"))
+    comp = Component(
+        "oidc",
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), *users],
+        http_ready(f"http://127.0.0.1:{port}/.well-known/openid-configuration"),
+    )
+    pm.start(comp)
+    try:
+        pm.wait_ready(comp, 30)
+        yield port
+    finally:
+        pm.stop("oidc")
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(tmp_path_factory: pytest.TempPathFactory, oidc_provider: int) -> StackSettings:
     """A separate stack for the e2e tier, so that its service processes and the in-process
-    services of the integration tier never share consumer groups."""
-    return _free_stack_settings(tmp_path_factory, "var-e2e")
+    services of the integration tier never share consumer groups. Its portal also signs in
+    through the mock province sign-on."""
+    settings: StackSettings = free_stack_settings(
+        tmp_path_factory.mktemp("var-e2e"), oidc_providers=oidc_provider_config(oidc_provider)
+    )
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -146,8 +146,42 @@ def unique_text(body: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def free_stack_settings(var_dir: Any) -> Any:
+def free_stack_settings(var_dir: Any, **overrides: Any) -> Any:
     """A whole local stack's settings on free ports, with its own folder."""
     from lapor_devstack.settings import StackSettings
 
-    return StackSettings.on_free_ports(var_dir, kafka_session_timeout_ms=6000, log_level="INFO")
+    return StackSettings.on_free_ports(
+        var_dir, kafka_session_timeout_ms=6000, log_level="INFO", **overrides
+    )
+
+
+OIDC_USERS = (
+    # a province's own sign-on: its people and the claims it gives them
+    {
+        "sub": "andi.sulsel",
+        "name": "Andi Makassar",
+        "email": "andi@sulselprov.example",
+        "lapor_role": "admin_opd",
+        "lapor_agency": "73.71.pupr",
+    },
+    {"sub": "budi.sulsel", "name": "Budi", "lapor_role": "superadmin"},
+)
+
+
+def oidc_provider_config(port: int) -> str:
+    """Sulawesi Selatan's sign-on as the portal's provider list (role values mapped)."""
+    import json
+
+    return json.dumps(
+        [
+            {
+                "name": "sulsel",
+                "label": "SSO Sulsel",
+                "tenant": "73",
+                "metadata_url": f"http://127.0.0.1:{port}/.well-known/openid-configuration",
+                "client_id": "lapor-portal",
+                "client_secret": "rahasia-klien-uji",
+                "roles": {"admin_opd": "agency_staff", "kominfo": "province_coordinator"},
+            }
+        ]
+    )

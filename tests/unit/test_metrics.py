@@ -176,7 +176,7 @@ def test_a_hotspot_is_three_times_the_usual_week_of_one_category_in_one_region()
 
     history = [8 + 4 * i for i in range(12)]  # 12 in the 8 weeks before: 1.5 a week
     found = (
-        cases("63.71", "infrastruktur", [1, 2, 2.5, 3, 5, 6] + history)  # 6 vs 1.5: 4x
+        cases("63.71", "infrastruktur", [1, 2, 2.5, 3, 5, 6, *history])  # 6 vs 1.5: 4x
         + cases("63.71", "air-bersih", [1, 2, 3, 4] + [10 + 3 * i for i in range(16)])  # 4 vs 2
         + cases("63.02", "bansos", [1, 2])  # 2 from nothing: under the minimum of 3
         + cases("63.03", "kesehatan", [1, 1.5, 2])  # 3 from nothing

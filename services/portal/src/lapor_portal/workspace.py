@@ -867,7 +867,7 @@ def install(app: FastAPI, ws: Workspace) -> None:
             return None
         return target
 
-    @app.post("/kerja/akun/{username}/{change}", response_class=HTMLResponse)
+    @app.post("/kerja/pengguna/{username}/{change}", response_class=HTMLResponse)
     async def change_account(username: str, change: str, request: Request) -> Response:
         me = await staff_or_redirect(request)
         if not isinstance(me, Account):
