@@ -195,7 +195,8 @@ async def test_accounts_are_made_by_coordinators_and_lock_after_wrong_passwords(
     await sign_in(coordinator, base, "kalsel.koordinator")
     await coordinator.goto(f"{base}/kerja/akun")
     roles = await coordinator.get_by_label("Peran").locator("option").all_inner_texts()
-    assert "Admin nasional" not in roles and "Koordinator provinsi" not in roles
+    assert "Admin nasional" not in roles
+    assert "Koordinator provinsi" not in roles
     await coordinator.get_by_label("Nama pengguna").fill(username)
     await coordinator.get_by_label("Nama lengkap").fill("Admin Dinkes Banjarmasin")
     await coordinator.get_by_label("Peran").select_option("agency_staff")
@@ -308,7 +309,6 @@ async def test_a_token_signed_by_an_unknown_key_is_refused_by_every_service(
             assert good.status_code in (200, 404), (url, good.text)
         # the portal publishes public keys only, and they are not the development key
         jwks = (await api.get(f"{e2e_settings.url('portal')}/.well-known/jwks.json")).json()
-    assert jwks["keys"] and all(
-        set(k) == {"kty", "crv", "x", "kid", "use", "alg"} for k in jwks["keys"]
-    )
+    assert jwks["keys"]
+    assert all(set(k) == {"kty", "crv", "x", "kid", "use", "alg"} for k in jwks["keys"])
     assert DEV_SIGNING_KEY.kid not in {k["kid"] for k in jwks["keys"]}

@@ -3,6 +3,8 @@ page with a retry, never a 500, and a report being written is handed back as typ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -14,7 +16,13 @@ from lapor_portal.settings import PortalSettings
 async def test_a_backend_that_is_down_gives_a_friendly_page_and_a_retry() -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     settings = PortalSettings(
-        intake_url=nowhere, notify_url=nowhere, metrics_url=nowhere, backend_timeout_seconds=1
+        intake_url=nowhere,
+        notify_url=nowhere,
+        metrics_url=nowhere,
+        routing_url=nowhere,
+        backend_timeout_seconds=1,
+        mongo_url=f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
+        mongo_timeout_ms=300,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -29,11 +37,28 @@ async def test_a_backend_that_is_down_gives_a_friendly_page_and_a_retry() -> Non
             status = await client.get("/laporan/LPR-ABCDEFGHJK")
             assert status.status_code == 503
             assert "Coba lagi" in status.text
+            # the staff sign-in with its own database down: the same page, no 500
+            signin = await client.get("/masuk")
+            assert signin.status_code == 200
+            csrf = signin.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            tried = await client.post(
+                "/masuk", data={"csrf": csrf, "username": "admin.nasional", "password": "x" * 12}
+            )
+            assert tried.status_code == 503
+            assert "Layanan sedang sibuk" in tried.text
+            assert (await client.get("/.well-known/jwks.json")).status_code == 200
 
 
-def test_production_refuses_the_development_secret() -> None:
+def test_production_refuses_the_development_secret_and_keys(tmp_path: Path) -> None:
+    from lapor_kit.auth import SigningKey
     from lapor_kit.settings import UnsafeSettingsError
 
-    with pytest.raises(UnsafeSettingsError, match="LAPOR_PORTAL_SECRET"):
+    with pytest.raises(UnsafeSettingsError, match="LAPOR_PORTAL_SECRET") as refused:
         create_app(PortalSettings(env="production"))
-    create_app(PortalSettings(env="production", portal_secret="p" * 40, secure_cookies=True))
+    assert "LAPOR_SIGNING_KEYS" in str(refused.value)
+    key = tmp_path / "signing.pem"
+    key.write_bytes(SigningKey.generate().pem())
+    safe = {"portal_secret": "p" * 40, "secure_cookies": True, "signing_keys": str(key)}
+    with pytest.raises(UnsafeSettingsError, match="LAPOR_SEED_DEV_ACCOUNTS"):
+        create_app(PortalSettings(env="production", seed_dev_accounts=True, **safe))
+    create_app(PortalSettings(env="production", **safe))

@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pymongo.errors import PyMongoError
 from starlette.middleware.gzip import GZipMiddleware
 
 from lapor_kit.limits import BodyLimit, client_ip
@@ -98,11 +99,14 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if not htmx.exists():
             log.warning("htmx not installed at %s: pages work without it", htmx)
-        await store.ensure_indexes()
-        if settings.seed_dev_accounts:
-            made = await seed_dev_accounts(store, datetime.now(UTC))
-            if made:
-                log.info("development accounts created: %s", ", ".join(made))
+        try:  # the citizen pages need no database: the portal starts without it
+            await store.ensure_indexes()
+            if settings.seed_dev_accounts:
+                made = await seed_dev_accounts(store, datetime.now(UTC))
+                if made:
+                    log.info("development accounts created: %s", ", ".join(made))
+        except PyMongoError as exc:
+            log.warning("portal database unavailable at start (%s): staff sign-in waits", exc)
         yield
         await api.close()
         await store.close()
@@ -156,6 +160,11 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     @app.exception_handler(BackendDownError)
     async def on_down(request: Request, exc: BackendDownError) -> HTMLResponse:
         log.warning("backend unavailable: %s", exc)
+        return down(request, request.url.path)
+
+    @app.exception_handler(PyMongoError)
+    async def on_store_down(request: Request, exc: PyMongoError) -> HTMLResponse:
+        log.warning("portal database unavailable: %s", type(exc).__name__)
         return down(request, request.url.path)
 
     @app.get("/health", include_in_schema=False)

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
@@ -93,6 +92,8 @@ def install(app: FastAPI, settings: PortalSettings, store: PortalStore) -> None:
     app.state.oidc_buttons = [{"name": p.name, "label": p.label} for p in providers.values()]
     if not providers:
         return
+    from authlib.integrations.starlette_client import OAuth, OAuthError
+
     # authlib keeps the state, nonce and PKCE verifier of a sign-in in progress here
     app.add_middleware(
         SessionMiddleware,
@@ -130,7 +131,7 @@ def install(app: FastAPI, settings: PortalSettings, store: PortalStore) -> None:
             token = await oauth.create_client(name).authorize_access_token(request)
             claims = dict(token.get("userinfo") or {})
             account = provider.account(claims, datetime.now(UTC))
-        except (OAuthError, AuthError, ValueError) as exc:
+        except (OAuthError, AuthError, ValueError) as exc:  # a refusal, a bad state, a bad claim
             log.info("sign-on through %s refused: %s", name, exc)
             return HTMLResponse(
                 "<!doctype html><title>LAPOR!</title><p>Masuk lewat sistem provinsi ditolak. / "
