@@ -329,10 +329,10 @@ async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) ->
     body = {**BODY, "channel": "walk_in", "reference": f"loket-{uuid.uuid4().hex[:6]}"}
     assert (await client.post("/api/v1/staff/complaints", json=body)).status_code == 401
 
-    def token(role: str, tenant: str) -> dict[str, str]:
+    def token(role: str, tenant: str, **extra: str) -> dict[str, str]:
         return {
             "Authorization": "Bearer "
-            + issue(DEV_SIGNING_KEY, subject="petugas-01", role=role, tenant=tenant)
+            + issue(DEV_SIGNING_KEY, subject="petugas-01", role=role, tenant=tenant, **extra)
         }
 
     ombudsman = await client.post(
@@ -361,7 +361,7 @@ async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) ->
     box = await client.post(
         "/api/v1/staff/complaints",
         json={**BODY, "channel": "telepathy"},
-        headers=token("agency_staff", "63"),
+        headers=token("agency_staff", "63", agency_id="63.71.pupr"),
     )
     assert box.status_code == 422
     assert box.json()["errors"][0]["field"] == "channel"

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from lapor_devstack.settings import StackSettings
 from lapor_intake.domain.model import new_tracking_id
-from lapor_kit.auth import DEV_SIGNING_KEY, issue
+from lapor_kit.auth import DEV_SIGNING_KEY, SigningKey, issue
 from lapor_routing.main import build
 from lapor_routing.service import RoutingService
 from lapor_routing.settings import RoutingSettings
@@ -119,9 +119,7 @@ async def test_a_province_never_sees_or_touches_another_provinces_cases(routing:
     assert (await routing.client.get(path)).status_code == 401
     bad = {
         "Authorization": "Bearer "
-        + issue(
-            "another-secret-of-32-bytes-or-more!!", subject="x", role="national_admin", tenant="*"
-        )
+        + issue(SigningKey.generate(), subject="x", role="national_admin", tenant="*")
     }
     assert (await routing.client.get(path, headers=bad)).status_code == 401
 
@@ -147,9 +145,10 @@ async def test_agency_staff_see_only_their_agency_whatever_the_query_says(routin
         import jwt
 
         token = jwt.encode(
-            {"sub": "x", "iss": "lapor", "exp": 4_000_000_000, **claims},
-            routing.DEV_SIGNING_KEY,
-            algorithm="HS256",
+            {"sub": "x", "iss": "lapor", "iat": 1, "exp": 4_000_000_000, **claims},
+            DEV_SIGNING_KEY.private,
+            algorithm="EdDSA",
+            headers={"kid": DEV_SIGNING_KEY.kid},
         )
         r = await routing.client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401, claims
@@ -260,12 +259,22 @@ async def test_directory_changes_take_effect_without_a_redeploy(routing: Ctx) ->
     kepri = (await routing.client.get("/api/v1/directory/21")).json()
     kepri["policy"]["verification"] = "manual"
     kepri["version"] += 1
-    refused = await routing.client.put(
-        "/api/v1/directory/21", json=kepri, headers=routing.token("province_coordinator", "21")
-    )
-    assert refused.status_code == 403
+    for role, tenant, extra in (
+        ("province_coordinator", "63", {}),  # another province's coordinator
+        ("regency_coordinator", "21", {"region_code": "21.72"}),
+        ("agency_staff", "21", {"agency_id": "21.72.dinkes"}),
+    ):
+        refused = await routing.client.put(
+            "/api/v1/directory/21", json=kepri, headers=routing.token(role, tenant, **extra)
+        )
+        assert refused.status_code == 403, role
     saved = await routing.client.put("/api/v1/directory/21", json=kepri, headers=admin)
     assert saved.status_code == 200, saved.text
+    kepri["version"] += 1  # the province's own coordinator edits its own directory
+    own = await routing.client.put(
+        "/api/v1/directory/21", json=kepri, headers=routing.token("province_coordinator", "21")
+    )
+    assert own.status_code == 200, own.text
     tid = await submit(routing, region="21.72", category="kesehatan")
     case = await status_becomes(routing, tid, "submitted")
     assert case["stage"] == "verify"
