@@ -58,6 +58,16 @@ PAGE_SIZE = 20
 COORDINATORS = frozenset({"national_admin", "province_coordinator", "regency_coordinator"})
 MANAGERS = COORDINATORS
 AUDITORS = frozenset({"national_admin", "province_coordinator"})
+ENTRY_ROLES = frozenset(
+    {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff"}
+)
+OFFLINE_CHANNELS = {
+    "walk_in": ("Datang langsung", "Walk-in"),
+    "complaint_box": ("Kotak pengaduan", "Complaint box"),
+    "letter": ("Surat", "Letter"),
+    "phone": ("Telepon", "Phone call"),
+    "social_media": ("Media sosial", "Social media"),
+}
 ACTION_PATHS = {
     "verify": "verify",
     "request_info": "request-info",
@@ -553,6 +563,94 @@ def install(app: FastAPI, ws: Workspace) -> None:
             if isinstance(e, dict)
         ]
         return text + ("" if not reasons else " " + "; ".join(r for r in reasons if r))
+
+    # -- reports received offline (walk-in, complaint box, letter, phone) ---------------
+
+    async def entry_page(
+        request: Request,
+        me: Account,
+        status: int = 200,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        categories = await ws.api.reference("categories")
+        regions = [
+            r
+            for r in await ws.api.reference("regions")
+            if r["kind"] != "province" and me.tenant in ("*", r["province_code"])
+        ]
+        return page(
+            request,
+            "staff/entry.html",
+            status,
+            values=values or {"channel": "walk_in", "type": "pengaduan"},
+            errors=errors or {},
+            categories=categories,
+            regions=sorted(regions, key=lambda r: (r["province_code"], r["name"])),
+            channels=OFFLINE_CHANNELS,
+        )
+
+    @app.get("/kerja/lapor", response_class=HTMLResponse)
+    async def entry(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        if me.role not in ENTRY_ROLES:
+            return not_found(request)
+        return await entry_page(request, me)
+
+    @app.post("/kerja/lapor", response_class=HTMLResponse)
+    async def enter(request: Request) -> Response:
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        if form is None or me.role not in ENTRY_ROLES:
+            return RedirectResponse("/kerja/lapor", status_code=303)
+        values: dict[str, Any] = dict(form)
+        values["anonymous"] = "anonymous" in form
+        values["confidential"] = "confidential" in form
+        reporter = {k: form[k] for k in ("name", "email", "phone") if form.get(k)}
+        body: dict[str, Any] = {
+            "channel": form.get("channel", ""),
+            "type": form.get("type") or "pengaduan",
+            "title": form.get("title", ""),
+            "description": form.get("description", ""),
+            "category": form.get("category", ""),
+            "region_code": form.get("region_code") or None,
+            "anonymous": values["anonymous"],
+            "confidential": values["confidential"],
+            "reporter": {**reporter, "language": "id"} if reporter else None,
+            "reference": form.get("reference") or None,
+        }
+        answer = await ws.staff.call(
+            ws.token(me), "POST", "intake", "/api/v1/staff/complaints", json=body
+        )
+        if answer.status != 202:
+            en = tr_of(request)("id", "en") == "en"
+            errors: dict[str, str] = {}
+            for err in (answer.body or {}).get("errors", []):
+                field = str(err.get("field") or "").removeprefix("reporter.").split(".")[0]
+                errors.setdefault(field, str(err.get("message_en" if en else "message")))
+            if not errors:
+                errors[""] = _detail(request, answer)
+            return await entry_page(request, me, 422, values=values, errors=errors)
+        tid = answer.body["tracking_id"]
+        await ws.audit(
+            me,
+            "report_entered",
+            tenant=str(form.get("region_code") or me.tenant)[:2],
+            case=tid,
+            channel=body["channel"],
+        )
+        return page(
+            request,
+            "staff/entered.html",
+            201,
+            tracking_id=tid,
+            secret=answer.body["secret"],
+            duplicate=answer.body.get("duplicate", False),
+        )
 
     # -- dashboard ---------------------------------------------------------------------
 
