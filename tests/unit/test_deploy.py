@@ -216,3 +216,14 @@ def test_the_production_portal_is_in_production_mode_with_its_own_secret() -> No
     assert str(env["LAPOR_PORTAL_SECRET"]).startswith("${LAPOR_PORTAL_SECRET:?")
     assert {k for k in env if k.startswith("LAPOR_")} <= env_names(PortalSettings)
     assert int(env["LAPOR_PORTAL_PORT"]) == PortalSettings().port
+    # the identity owner: its own database, the signing key as a secret file, no dev accounts
+    portal = compose()["services"]["portal"]
+    assert env["LAPOR_SIGNING_KEYS"].startswith("/run/secrets/")
+    assert "portal-signing-key" in portal["secrets"]
+    assert ":?" in compose()["secrets"]["portal-signing-key"]["file"]
+    assert "replicaSet=" in env["LAPOR_MONGO_URL"]
+    assert "LAPOR_SEED_DEV_ACCOUNTS" not in env
+    # no service but the portal is given anything to sign with
+    for name, service in compose()["services"].items():
+        if name != "portal":
+            assert "LAPOR_SIGNING_KEYS" not in (service.get("environment") or {}), name

@@ -225,3 +225,11 @@ def test_intake_lets_staff_read_what_routing_lets_them_handle_and_never_anonymou
         assert not may_see_identity(
             who(role, "*" if role == "national_admin" else "63", **extra), anonymous
         )
+
+
+def test_after_sign_in_only_a_local_path_is_followed() -> None:
+    from lapor_portal.workspace import _local
+
+    assert _local("/kerja/kasus/LPR-0000000001") == "/kerja/kasus/LPR-0000000001"
+    for target in ("//evil.example", "/\\evil.example", "https://evil.example", "kerja", "/a\\b"):
+        assert _local(target) == "/kerja", target

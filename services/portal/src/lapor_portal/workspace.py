@@ -1190,4 +1190,7 @@ def _temporary_password() -> str:
 
 
 def _local(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/kerja"
+    """Where to go after signing in: a path of this site only (never ``//host`` or
+    ``/\\host``, which browsers read as another host)."""
+    ok = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if ok else "/kerja"
