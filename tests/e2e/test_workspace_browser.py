@@ -6,32 +6,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack
 from lapor_kit.auth import DEV_SIGNING_KEY, SigningKey, issue
 from lapor_portal.seed import DEV_PASSWORD
-from tests.e2e.test_portal_browser import ARGS, CHROMIUM, HAVE_CHROMIUM, PHONE, fill_report
+from tests.e2e.test_portal_browser import PHONE, fill_report
+from tests.e2e.test_portal_browser import browser as browser  # the same Chromium fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def chromium(running_stack: Stack) -> AsyncIterator[Browser]:
-    assert HAVE_CHROMIUM, "make test installs Debian's chromium (make chromium)"
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def person(browser: Browser) -> Page:
@@ -70,11 +58,11 @@ async def open_from_inbox(page: Page, base: str, tid: str) -> None:
 
 
 async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
-    chromium: Browser, e2e_settings: StackSettings
+    browser: Browser, e2e_settings: StackSettings
 ) -> None:
     base = e2e_settings.url("portal")
     # a citizen files a report (Kota Banjarmasin, a road): it goes to the city's PUPR
-    citizen = await person(chromium)
+    citizen = await person(browser)
     await fill_report(citizen, base, f"Jalan provinsi rusak {uuid.uuid4().hex[:6]}")
     await citizen.get_by_role("button", name="Kirim laporan").click()
     tracking = citizen.locator("#tracking-id")
@@ -82,7 +70,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
     tid = await tracking.inner_text()
 
     # the city's PUPR staff signs in, finds it, looks at the reporter and declines it
-    city = await person(chromium)
+    city = await person(browser)
     await city.goto(f"{base}/kerja")
     await expect(city).to_have_url(re.compile("/masuk"))  # no session: sign in first
     assert await serious(city) == []
@@ -114,7 +102,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
     assert "Peran Anda tidak boleh" in await refused.text()
 
     # the province's PUPR gets it and follows up
-    province = await person(chromium)
+    province = await person(browser)
     await sign_in(province, base, "kalsel.pupr")
     await open_from_inbox(province, base, tid)
     await province.locator("summary", has_text="Kirim tindak lanjut").click()
@@ -135,7 +123,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
         raise AssertionError("the reporter never saw the follow-up")
 
     # the province coordinator reads the audit log: who saw the reporter's identity
-    coordinator = await person(chromium)
+    coordinator = await person(browser)
     await sign_in(coordinator, base, "kalsel.koordinator")
     # an action the lifecycle does not allow in this status shows its bilingual reason
     await coordinator.goto(f"{base}/kerja/kasus/{tid}")
@@ -160,7 +148,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
     assert re.search(rf"banjarmasin\.pupr,agency_staff,63,{tid},identity_viewed", csv_text)
 
     # another province's coordinator sees it neither in the workspace nor through the API
-    other = await person(chromium)
+    other = await person(browser)
     await sign_in(other, base, "sulsel.koordinator")
     await other.goto(f"{base}/kerja?status=semua")
     assert await other.get_by_text(tid).count() == 0
@@ -187,11 +175,11 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
 
 
 async def test_accounts_are_made_by_coordinators_and_lock_after_wrong_passwords(
-    chromium: Browser, e2e_settings: StackSettings
+    browser: Browser, e2e_settings: StackSettings
 ) -> None:
     base = e2e_settings.url("portal")
     username = f"dinkes.{uuid.uuid4().hex[:6]}"
-    coordinator = await person(chromium)
+    coordinator = await person(browser)
     await sign_in(coordinator, base, "kalsel.koordinator")
     await coordinator.goto(f"{base}/kerja/akun")
     roles = await coordinator.get_by_label("Peran").locator("option").all_inner_texts()
@@ -206,7 +194,7 @@ async def test_accounts_are_made_by_coordinators_and_lock_after_wrong_passwords(
     assert await serious(coordinator) == []
 
     # first sign-in: the temporary password must be changed before anything else
-    staff = await person(chromium)
+    staff = await person(browser)
     await sign_in(staff, base, username, temporary)
     await expect(staff).to_have_url(re.compile("/kerja/akun/saya"))
     await staff.goto(f"{base}/kerja")
@@ -253,10 +241,10 @@ async def test_accounts_are_made_by_coordinators_and_lock_after_wrong_passwords(
 
 
 async def test_a_province_sign_on_user_works_with_the_mapped_role(
-    chromium: Browser, e2e_settings: StackSettings
+    browser: Browser, e2e_settings: StackSettings
 ) -> None:
     base = e2e_settings.url("portal")
-    page = await person(chromium)
+    page = await person(browser)
     await page.goto(f"{base}/masuk")
     await page.get_by_role("link", name="Masuk dengan SSO Sulsel").click()
     await page.get_by_role("button", name="andi.sulsel").click()  # the mock provider's page

@@ -389,17 +389,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         codes = {p["code"] for p in provinces}
         province = provinsi if provinsi in codes else "63"
         rows = await api.ranking(province)
-        points = [
-            {
-                "name": r["region_name"],
-                "lat": r["lat"],
-                "lon": r["lon"],
-                "complaints": r["complaints"],
-                "top": r["categories"][0]["name"] if r.get("categories") else None,
-            }
-            for r in await api.category_map(province)
-            if r.get("lat") is not None
-        ]
+        points = workspace.map_points(await api.category_map(province))
         return page(
             request,
             "stats.html",

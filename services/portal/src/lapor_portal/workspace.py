@@ -684,17 +684,7 @@ def install(app: FastAPI, ws: Workspace) -> None:
             c["sla"] = sla_badge(c, now)
         overdue.sort(key=urgency)
         names = sorted({c["name"] for r in categories for c in r.get("categories", [])})
-        points = [
-            {
-                "name": r["region_name"],
-                "lat": r["lat"],
-                "lon": r["lon"],
-                "complaints": r["complaints"],
-                "top": r["categories"][0]["name"] if r.get("categories") else None,
-            }
-            for r in categories
-            if r.get("lat") is not None
-        ]
+        points = map_points(categories)
         provinces = [r for r in await ws.api.reference("regions") if r["kind"] == "province"]
         return page(
             request,
@@ -1160,6 +1150,22 @@ def install(app: FastAPI, ws: Workspace) -> None:
                 "Cache-Control": "no-store",
             },
         )
+
+
+def map_points(category_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The map's markers from metrics' categories report: each region's seat, its count and
+    what is complained about most there (the statistics page and the dashboard)."""
+    return [
+        {
+            "name": r["region_name"],
+            "lat": r["lat"],
+            "lon": r["lon"],
+            "complaints": r["complaints"],
+            "top": r["categories"][0]["name"] if r.get("categories") else None,
+        }
+        for r in category_rows
+        if r.get("lat") is not None
+    ]
 
 
 def ws_providers(app: FastAPI) -> list[dict[str, str]]:
