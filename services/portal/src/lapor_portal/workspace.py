@@ -743,8 +743,8 @@ def install(app: FastAPI, ws: Workspace) -> None:
             return not_found(request)
         return await directory_page(request, me, tenant, done=selesai or None)
 
-    @app.post("/kerja/direktori", response_class=HTMLResponse)
-    async def directory_save(request: Request) -> Response:
+    async def directory_form(request: Request) -> tuple[Account, dict[str, str], str] | Response:
+        """The signed-in editor, the form (CSRF checked) and the province it may edit."""
         me = await staff_or_redirect(request)
         if not isinstance(me, Account):
             return me
@@ -752,6 +752,14 @@ def install(app: FastAPI, ws: Workspace) -> None:
         tenant = directory_tenant(me, (form or {}).get("tenant", ""))
         if form is None or tenant is None:
             return RedirectResponse("/kerja/direktori", status_code=303)
+        return me, form, tenant
+
+    @app.post("/kerja/direktori", response_class=HTMLResponse)
+    async def directory_save(request: Request) -> Response:
+        found = await directory_form(request)
+        if isinstance(found, Response):
+            return found
+        me, form, tenant = found
         text = form.get("directory", "")
         try:
             body = json.loads(text)
@@ -776,13 +784,10 @@ def install(app: FastAPI, ws: Workspace) -> None:
 
     @app.post("/kerja/direktori/kembalikan", response_class=HTMLResponse)
     async def directory_rollback(request: Request) -> Response:
-        me = await staff_or_redirect(request)
-        if not isinstance(me, Account):
-            return me
-        form = await form_of(request)
-        tenant = directory_tenant(me, (form or {}).get("tenant", ""))
-        if form is None or tenant is None:
-            return RedirectResponse("/kerja/direktori", status_code=303)
+        found = await directory_form(request)
+        if isinstance(found, Response):
+            return found
+        me, form, tenant = found
         revision = int(form.get("revision", "0") or 0) if form.get("revision", "").isdigit() else 0
         answer = await ws.staff.call(
             ws.token(me),
