@@ -176,7 +176,7 @@ async def test_the_coordinator_edits_the_directory_with_validation_and_history(
 
 
 async def test_a_national_admin_makes_a_coordinator_who_turns_on_two_step_sign_in(
-    staff: dict[str, httpx.AsyncClient], portal: str
+    staff: dict[str, httpx.AsyncClient], portal: str, e2e_settings: StackSettings
 ) -> None:
     admin = staff["admin.nasional"]
     form = await admin.get("/kerja/akun")

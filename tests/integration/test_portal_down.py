@@ -56,9 +56,15 @@ def test_production_refuses_the_development_secret_and_keys(tmp_path: Path) -> N
     with pytest.raises(UnsafeSettingsError, match="LAPOR_PORTAL_SECRET") as refused:
         create_app(PortalSettings(env="production"))
     assert "LAPOR_SIGNING_KEYS" in str(refused.value)
+    assert "LAPOR_TOTP_KEY" in str(refused.value)
     key = tmp_path / "signing.pem"
     key.write_bytes(SigningKey.generate().pem())
-    safe = {"portal_secret": "p" * 40, "secure_cookies": True, "signing_keys": str(key)}
+    safe = {
+        "portal_secret": "p" * 40,
+        "secure_cookies": True,
+        "signing_keys": str(key),
+        "totp_key": "t" * 40,
+    }
     with pytest.raises(UnsafeSettingsError, match="LAPOR_SEED_DEV_ACCOUNTS"):
         create_app(PortalSettings(env="production", seed_dev_accounts=True, **safe))
     create_app(PortalSettings(env="production", **safe))

@@ -214,6 +214,7 @@ def test_the_production_portal_is_in_production_mode_with_its_own_secret() -> No
     assert env["LAPOR_ENV"] == "production"
     assert env["LAPOR_SECURE_COOKIES"] == "true"
     assert str(env["LAPOR_PORTAL_SECRET"]).startswith("${LAPOR_PORTAL_SECRET:?")
+    assert str(env["LAPOR_TOTP_KEY"]).startswith("${LAPOR_TOTP_KEY:?")
     assert {k for k in env if k.startswith("LAPOR_")} <= env_names(PortalSettings)
     assert int(env["LAPOR_PORTAL_PORT"]) == PortalSettings().port
     # the identity owner: its own database, the signing key as a secret file, no dev accounts

@@ -233,3 +233,14 @@ def test_after_sign_in_only_a_local_path_is_followed() -> None:
     assert _local("/kerja/kasus/LPR-0000000001") == "/kerja/kasus/LPR-0000000001"
     for target in ("//evil.example", "/\\evil.example", "https://evil.example", "kerja", "/a\\b"):
         assert _local(target) == "/kerja", target
+
+
+def test_totp_secrets_are_sealed_and_only_the_key_opens_them() -> None:
+    from lapor_portal.keys import SecretBox
+
+    box = SecretBox("k" * 40)
+    sealed = box.seal("JBSWY3DPEHPK3PXP")
+    assert "JBSWY3DPEHPK3PXP" not in sealed
+    assert box.open(sealed) == "JBSWY3DPEHPK3PXP"
+    assert SecretBox("x" * 40).open(sealed) is None  # another key
+    assert box.open("JBSWY3DPEHPK3PXP") is None  # a value stored unsealed

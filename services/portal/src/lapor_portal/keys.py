@@ -37,3 +37,30 @@ class Keys:
 
     def token_for(self, account: Account) -> str:
         return issue(self.signing[0], ttl_seconds=self.ttl_seconds, **account.claims())
+
+
+class SecretBox:
+    """Seals the TOTP secrets kept in ``lapor_portal`` (Fernet: AES with an HMAC, the key
+    derived from ``LAPOR_TOTP_KEY`` by HKDF): a copy of the database alone gives nobody the
+    second factor. Changing the key voids every enrolment (users enrol again)."""
+
+    def __init__(self, key: str) -> None:
+        import base64
+
+        from cryptography.fernet import Fernet
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        raw = HKDF(hashes.SHA256(), 32, salt=None, info=b"lapor-totp").derive(key.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(raw))
+
+    def seal(self, secret: str) -> str:
+        return self._fernet.encrypt(secret.encode()).decode()
+
+    def open(self, sealed: str) -> str | None:
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except (InvalidToken, ValueError):
+            return None  # another key (or tampered): the code cannot be checked

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PORTAL_SECRET = "lapor-dev-portal-secret-change-me"  # noqa: S105 (public on purpose)
+DEV_TOTP_KEY = "lapor-dev-totp-key-change-me-in-production"
 ASSETS = Path(__file__).resolve().parents[2] / "node_modules"
 
 
@@ -33,6 +34,11 @@ class PortalSettings(BaseSettings):
         "the first signs, all are published at /.well-known/jwks.json (rotation: put the new "
         "key first, drop the old one once its tokens have expired). Empty in development: a "
         "key is made at start (tokens do not survive a restart).",
+    )
+    totp_key: str = Field(
+        default=DEV_TOTP_KEY,
+        description="Seals the staff's TOTP secrets in the database (changing it voids every "
+        "enrolment).",
     )
     token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     session_hours: float = Field(default=8.0, description="A staff session ends after this.")
@@ -73,6 +79,10 @@ class PortalSettings(BaseSettings):
         problems = []
         if self.portal_secret == DEV_PORTAL_SECRET or len(self.portal_secret) < 32:
             problems.append("LAPOR_PORTAL_SECRET is the development value or too short")
+        if self.totp_key == DEV_TOTP_KEY or len(self.totp_key) < 32:
+            problems.append("LAPOR_TOTP_KEY is the development value or too short")
+        if self.totp_key == self.portal_secret:
+            problems.append("LAPOR_TOTP_KEY and LAPOR_PORTAL_SECRET must differ")
         if not self.signing_keys:
             problems.append("LAPOR_SIGNING_KEYS must name the token signing key files")
         if self.seed_dev_accounts:

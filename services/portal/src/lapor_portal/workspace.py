@@ -47,7 +47,7 @@ from .identity import (
     may_manage,
     password_problem,
 )
-from .keys import Keys
+from .keys import Keys, SecretBox
 from .security import Cookies
 from .settings import PortalSettings
 from .store import AccountExistsError, PortalStore
@@ -159,6 +159,7 @@ class Workspace:
         self.lockout = Lockout(self.settings.lockout_failures, self.settings.lockout_minutes)
         self.limiter = RateLimiter({"signin": Rate(30, 60)})
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        self.box = SecretBox(self.settings.totp_key)
 
     # -- sessions ----------------------------------------------------------------------
 
@@ -212,7 +213,10 @@ class Workspace:
     async def check_code(self, account: Account, code: str) -> bool:
         if not account.totp_secret:
             return True
-        totp = pyotp.TOTP(account.totp_secret)
+        secret = self.box.open(account.totp_secret)
+        if secret is None:
+            return False
+        totp = pyotp.TOTP(secret)
         code = code.replace(" ", "")
         now = self.clock()
         for offset in (0, -1, 1):  # a code of the previous or next 30 s window too
@@ -1104,7 +1108,7 @@ def install(app: FastAPI, ws: Workspace) -> None:
                     request, ("Kode autentikator salah; coba lagi.", "Wrong code; try again.")
                 ),
             )
-        await ws.store.update(me.username, totp_secret=secret)
+        await ws.store.update(me.username, totp_secret=ws.box.seal(secret))
         await ws.audit(me, "totp_enabled")
         return await my_page(request, me, done="on")
 
