@@ -228,3 +228,14 @@ def test_the_production_portal_is_in_production_mode_with_its_own_secret() -> No
     for name, service in compose()["services"].items():
         if name != "portal":
             assert "LAPOR_SIGNING_KEYS" not in (service.get("environment") or {}), name
+
+
+def test_free_ports_for_the_test_stacks_avoid_the_ephemeral_range_and_repeats() -> None:
+    """A port from bind(0) is ephemeral: an outgoing connection can take it before the
+    service binds it (a chaos-stack service once died on "address already in use")."""
+    from lapor_devstack.procs import _ephemeral_range, free_port
+
+    low, high = _ephemeral_range()
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert all(not low <= p <= high for p in ports)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -44,11 +45,40 @@ def http_ready(url: str) -> Callable[[], bool]:
     return probe
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
+    """A free port for a server to listen on, chosen *below* the kernel's ephemeral range:
+    a port from ``bind(0)`` is an ephemeral one, and between this call and the server's own
+    bind an outgoing connection of any process may take it (seen: a service of the test
+    stacks failing with "address already in use"). Falls back to ``bind(0)``."""
+    low, _ = _ephemeral_range()
+    start = 20000 if low > 21000 else 1024
+    end = low if low > start + 1000 else 20000
+    for _ in range(50):
+        port = random.randrange(start, end)
+        if port in _GIVEN:  # handed out already, perhaps not listening yet
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        found: int = s.getsockname()[1]
+        return found
 
 
 class ProcessManager:
