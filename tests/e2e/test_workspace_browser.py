@@ -300,3 +300,26 @@ async def test_a_token_signed_by_an_unknown_key_is_refused_by_every_service(
     assert jwks["keys"]
     assert all(set(k) == {"kty", "crv", "x", "kid", "use", "alg"} for k in jwks["keys"])
     assert DEV_SIGNING_KEY.kid not in {k["kid"] for k in jwks["keys"]}
+
+
+async def test_the_workspace_works_with_javascript_off(
+    browser: Browser, e2e_settings: StackSettings
+) -> None:
+    """Sign-in, the inbox's filters and the coordinator's pages, as plain HTML."""
+    base = e2e_settings.url("portal")
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    await sign_in(page, base, "kalsel.koordinator")
+    await expect(page.get_by_role("heading", name="Kotak masuk")).to_be_visible()
+    await page.get_by_label("Status").select_option("semua")
+    await page.get_by_role("button", name="Tampilkan").click()
+    await expect(page).to_have_url(re.compile(r"status=semua"))
+    # (axe needs JavaScript: it runs on these pages in the tests above)
+    for path, heading in (
+        ("/kerja/dasbor", "Dasbor provinsi"),
+        ("/kerja/lapor", "Catat laporan"),
+        ("/kerja/audit", "Log audit"),
+    ):
+        await page.goto(f"{base}{path}")
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    await context.close()

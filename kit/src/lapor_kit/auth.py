@@ -43,6 +43,12 @@ ISSUER = "lapor"
 ALGORITHM = "EdDSA"
 NATIONAL_ROLES: frozenset[str] = frozenset({"national_admin", "ombudsman"})
 """The only roles whose token may name every tenant (``*``)."""
+COORDINATOR_ROLES: frozenset[str] = frozenset(
+    {"national_admin", "province_coordinator", "regency_coordinator"}
+)
+"""Roles that verify, dispatch and oversee cases (and manage accounts) in their area."""
+STAFF_ROLES: frozenset[str] = COORDINATOR_ROLES | {"agency_staff"}
+"""Roles that handle cases and enter reports received offline (not the Ombudsman)."""
 
 
 class AuthError(Exception):

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
+from lapor_kit.auth import COORDINATOR_ROLES
 from lapor_kit.web import Staff, error_response
 from lapor_schemas.calendar import province_calendar
 from lapor_schemas.reference import regions
@@ -37,9 +38,7 @@ To = Annotated[
     date | None,
     Query(ge=EARLIEST, le=LATEST, description="Last day, inclusive (default: today)"),
 ]
-HOTSPOT_ROLES = frozenset(
-    {"national_admin", "province_coordinator", "regency_coordinator", "ombudsman"}
-)
+HOTSPOT_ROLES = COORDINATOR_ROLES | {"ombudsman"}
 Format = Annotated[Literal["json", "csv"], Query()]
 
 

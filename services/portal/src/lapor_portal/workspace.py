@@ -9,6 +9,7 @@ every action is appended to the audit log.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -25,8 +26,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from lapor_kit.auth import COORDINATOR_ROLES, STAFF_ROLES
 from lapor_kit.limits import Rate, RateLimiter, client_ip
 from lapor_schemas.calendar import province_calendar
+from lapor_schemas.reference import province_of
 from lapor_schemas.status import (
     AGENCY_ACTIONS,
     COORDINATOR_ACTIONS,
@@ -55,12 +58,10 @@ from .store import AccountExistsError, PortalStore
 log = logging.getLogger("lapor.portal")
 SESSION_COOKIE = "lapor_sesi"
 PAGE_SIZE = 20
-COORDINATORS = frozenset({"national_admin", "province_coordinator", "regency_coordinator"})
+COORDINATORS = COORDINATOR_ROLES
 MANAGERS = COORDINATORS
 AUDITORS = frozenset({"national_admin", "province_coordinator"})
-ENTRY_ROLES = frozenset(
-    {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff"}
-)
+ENTRY_ROLES = STAFF_ROLES  # who enters walk-in reports (intake checks the same set)
 OFFLINE_CHANNELS = {
     "walk_in": ("Datang langsung", "Walk-in"),
     "complaint_box": ("Kotak pengaduan", "Complaint box"),
@@ -424,12 +425,11 @@ def install(app: FastAPI, ws: Workspace) -> None:
         if not answer.ok:
             return not_found(request)
         case = answer.body
-        report = await ws.staff.call(token, "GET", "intake", f"/api/v1/staff/complaints/{tid}")
-        deliveries = await ws.staff.get_list(
-            token, "notify", "/api/v1/notifications", tracking_id=tid
-        )
-        agencies = await ws.staff.get_list(
-            token, "routing", "/api/v1/agencies", tenant=case["tenant"]
+        # the rest of the page comes from three services at once, not one after another
+        report, deliveries, agencies = await asyncio.gather(
+            ws.staff.call(token, "GET", "intake", f"/api/v1/staff/complaints/{tid}"),
+            ws.staff.get_list(token, "notify", "/api/v1/notifications", tracking_id=tid),
+            ws.staff.get_list(token, "routing", "/api/v1/agencies", tenant=case["tenant"]),
         )
         case["sla"] = sla_badge(case, ws.clock())
         return page(
@@ -463,25 +463,20 @@ def install(app: FastAPI, ws: Workspace) -> None:
         if form is None:
             return RedirectResponse(f"/kerja/kasus/{tid}", status_code=303)
         token = ws.token(me)
-        found = await ws.staff.call(
-            token, "GET", "intake", f"/api/v1/staff/complaints/{tid}/reporter"
+        report, found = await asyncio.gather(
+            ws.staff.call(token, "GET", "intake", f"/api/v1/staff/complaints/{tid}"),
+            ws.staff.call(token, "GET", "intake", f"/api/v1/staff/complaints/{tid}/reporter"),
         )
-        if not found.ok:
+        if not found.ok or not report.ok:
             return not_found(request)
         await ws.audit(
             me,
             "identity_viewed",
-            tenant=tid_tenant(found, me, form),
+            tenant=province_of(report.body["region_code"]),  # the case's province, not a form's
             case=tid,
             reason=form.get("reason", "")[:200] or None,
         )
         return await case_page(request, me, tid, identity=found.body)
-
-    def tid_tenant(_: Answer, me: Account, form: dict[str, str]) -> str:
-        tenant = form.get("tenant", "")
-        if me.tenant != "*":
-            return me.tenant
-        return tenant if len(tenant) == 2 and tenant.isdigit() else "*"
 
     @app.get("/kerja/kasus/{tid}/berkas/{index}")
     async def attachment(tid: str, index: int, request: Request) -> Response:

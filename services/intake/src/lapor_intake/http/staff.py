@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, Path, Request, Response
 from pydantic import Field
 
+from lapor_kit.auth import STAFF_ROLES
 from lapor_kit.web import Staff
 from lapor_schemas import Channel, ComplaintSubmission
 from lapor_schemas.reference import province_of
@@ -16,10 +17,6 @@ from ..adapters.attachments import AttachmentStore
 from ..service import IntakeService, SubmissionRejectedError
 from .errors import ErrorBody, failure, invalid
 from .public import NOT_FOUND, AcceptedOut, ComplaintView, ReporterOut, accepted_out
-
-STAFF_ROLES = frozenset(
-    {"national_admin", "province_coordinator", "regency_coordinator", "agency_staff"}
-)
 
 
 class StaffSubmission(ComplaintSubmission):
