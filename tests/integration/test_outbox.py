@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -99,3 +100,58 @@ async def test_store_commands_documents_and_time_are_counted(kit_settings: KitSe
     finally:
         await rt.mongo.drop_database(rt.db.name)
         await rt.mongo.close()
+
+
+async def test_the_relay_publishes_from_memory_and_deletes_in_batches(
+    kit_settings: KitSettings, stack_settings: StackSettings
+) -> None:
+    """What a commit wrote is published without reading it back; published documents are
+    deleted together; a document no relay published (a process died after its commit) is
+    found by the sweep once it is older than the grace period."""
+    rt = Runtime(kit_settings, "relaytest")
+    rt.topics = (TOPIC,)
+    key = f"LPR-{uuid.uuid4().hex[:10].upper()}"
+
+    def commands(command: str) -> float:
+        labels = {"service": "relaytest", "command": command, "collection": "outbox"}
+        return rt.registry.get_sample_value("lapor_store_commands_total", labels) or 0.0
+
+    async with rt.lifespan():
+        reader = await TopicReader(stack_settings.kafka_bootstrap, TOPIC).start()
+        try:
+            rt.relay.sweep_seconds = 0.5
+            rt.relay.sweep_grace = 2.0
+            rt.relay.delete_delay = 0.5
+            await asyncio.sleep(0.3)  # the start-up sweep is done
+            finds, deletes = commands("find"), commands("delete")
+
+            for i in range(10):
+
+                async def write(session: AsyncClientSession, i: int = i) -> None:
+                    await rt.outbox.add([OutMessage(TOPIC, key, f"m{i}".encode())], session)
+
+                await rt.in_transaction(write)
+            rt.relay.sweep_seconds = 3600.0  # no sweep from here on: publishing is from memory
+            records = await reader.wait_for(lambda r: r.key == key.encode(), count=10)
+            assert [r.value for r in records] == [f"m{i}".encode() for i in range(10)]
+            assert commands("find") - finds <= 1  # (a sweep may have been under way)
+            for _ in range(50):
+                if await rt.outbox.collection.count_documents({"messages.key": key}) == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert await rt.outbox.collection.count_documents({"messages.key": key}) == 0
+            assert commands("delete") - deletes <= 3  # ten documents, deleted together
+
+            # a document left by a process that died after its commit
+            orphan = {"topic": TOPIC, "key": key, "value": b"orphan", "headers": {}}
+            await rt.outbox.collection.insert_one(
+                {"seq": 1, "n": 1, "messages": [orphan], "created": time.time()}
+            )
+            rt.relay.sweep_seconds = 0.5
+            rt.outbox.notify()
+            await asyncio.sleep(1.0)
+            assert not [r for r in reader.records if r.value == b"orphan"]  # within its grace
+            [found] = await reader.wait_for(lambda r: r.value == b"orphan", timeout=10)
+            assert found.key == key.encode()
+        finally:
+            await reader.stop()

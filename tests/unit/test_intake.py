@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from lapor_intake.domain.credentials import Registry, sign
 from lapor_intake.domain.errors import from_pydantic
 from lapor_intake.domain.model import Accepted, Catalogue, accept, new_tracking_id
-from lapor_intake.domain.repeats import Candidate
+from lapor_intake.domain.repeats import Candidate, Indexed, RepeatIndex
 from lapor_intake.domain.views import view_update, view_updates
 from lapor_intake.handlers import decode_external
 from lapor_intake.ports import DuplicateExternalIdError
@@ -22,6 +22,7 @@ from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     Channel,
     ComplaintSubmission,
+    ComplaintSubmitted,
     ExternalSubmission,
     topics,
 )
@@ -48,6 +49,7 @@ class FakeStore:
         self.identities: dict[str, dict[str, Any]] = {}
         self.outbox: list[OutMessage] = []
         self.race: dict[tuple[str, str], str] = {}
+        self.asked_open: list[list[str]] = []
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         by_key = {(c["channel_id"], c["external_id"]): t for t, c in self.complaints.items()}
@@ -80,23 +82,25 @@ class FakeStore:
     async def identity(self, tracking_id: str) -> dict[str, Any] | None:
         return self.identities.get(tracking_id)
 
-    async def open_candidates(
-        self, region_code: str, category: str, since: datetime, limit: int = 500
-    ) -> list[Candidate]:
-        return [
-            Candidate(t, c["fp"], c.get("repeat_of"))
-            for t, c in self.complaints.items()
-            if c["region_code"] == region_code
-            and c["category"] == category
-            and c["status"] not in FINISHED
-            and not c.get("confidential")
-            and c["submitted_at"] >= since
-        ]
+    def _open(self, c: dict[str, Any]) -> bool:
+        return c["status"] not in FINISHED and not c.get("confidential")
 
-    async def open_candidates_many(
-        self, groups: Any, since: datetime, limit: int = 500
-    ) -> dict[tuple[str, str], list[Candidate]]:
-        return {(r, c): await self.open_candidates(r, c, since, limit) for r, c in groups}
+    async def open_among(self, tracking_ids: Collection[str]) -> set[str]:
+        self.asked_open.append(list(tracking_ids))
+        return {t for t in tracking_ids if t in self.complaints and self._open(self.complaints[t])}
+
+    async def recent_open(self, since: datetime) -> list[Indexed]:
+        found = [
+            Indexed(
+                Candidate(t, c["fp"], c.get("repeat_of")),
+                c["region_code"],
+                c["category"],
+                c["submitted_at"],
+            )
+            for t, c in self.complaints.items()
+            if self._open(c) and c["submitted_at"] >= since
+        ]
+        return sorted(found, key=lambda e: e.submitted_at)
 
     async def add_reply(self, tracking_id: str, entry: dict[str, Any], message: OutMessage) -> None:
         self.complaints[tracking_id]["history"].append(entry)
@@ -428,3 +432,120 @@ async def test_dispute_and_rating_go_on_the_case_log_for_the_owner_only() -> Non
         ("case.reporter_rated", 4),
     ]
     assert events[1]["data"]["text"] == "Lumayan cepat"
+
+
+# -- the repeat index ------------------------------------------------------------------------
+
+AGAIN = {
+    **BODY,
+    "title": "Jalan Pramuka berlubang lagi",
+    "description": "Lubang besar di Jalan Pramuka dekat jembatan belum diperbaiki.",
+}
+
+
+def test_the_repeat_index_is_bounded_per_group_and_by_the_window() -> None:
+    index = RepeatIndex(per_group=3)
+    day = timedelta(days=1)
+    for i in range(5):
+        index.add(f"T{i}", "63.71", "infrastruktur", ["jalan", f"w{i}"], NOW + i * day)
+    index.add("T4", "63.71", "infrastruktur", ["other"], NOW)  # known: left as it is
+    assert len(index) == 3
+    assert [c.tracking_id for c in index.candidates("63.71", "infrastruktur", NOW)] == [
+        "T4",
+        "T3",
+        "T2",
+    ]
+    assert [c.tracking_id for c in index.candidates("63.71", "infrastruktur", NOW + 3 * day)] == [
+        "T4",
+        "T3",
+    ]
+    assert index.candidates("63.71", "kesehatan", NOW) == []
+    index.add("late", "63.71", "infrastruktur", ["jalan"], NOW + 2 * day + timedelta(hours=1))
+    assert [c.tracking_id for c in index.candidates("63.71", "infrastruktur", NOW)] == [
+        "T4",
+        "T3",
+        "late",
+    ]
+    index.remove("T3")
+    assert index.expire(NOW + 4 * day) == 1  # "late"; T4 stays
+    assert [c.tracking_id for c in index.candidates("63.71", "infrastruktur", NOW)] == ["T4"]
+
+
+async def test_another_process_learns_of_a_report_from_the_case_log() -> None:
+    store = FakeStore()
+    a, b = _service(store), _service(store)
+    b.tracking_ids = lambda: f"LPR-B{len(store.complaints):09d}"
+    first = await a.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
+    hidden = {**AGAIN, "confidential": True}  # (never a repeat target itself)
+    alone = await b.submit(ComplaintSubmission.model_validate(hidden), channel=Channel.WEB)
+    assert alone.repeat_of is None  # b has not seen the case log yet
+    submitted = [m for m in store.outbox if m.topic == topics.CASES and m.key == first.tracking_id]
+    event = ComplaintSubmitted.model_validate_json(submitted[0].value)
+    b.observe([event], [])
+    linked = await b.submit(ComplaintSubmission.model_validate(AGAIN), channel=Channel.WEB)
+    assert linked.repeat_of == first.tracking_id
+    b.observe([], [first.tracking_id, alone.tracking_id, linked.tracking_id])  # finished
+    assert (
+        await b.submit(ComplaintSubmission.model_validate(AGAIN), channel=Channel.WEB)
+    ).repeat_of is None
+
+
+async def test_a_match_the_store_says_is_finished_is_not_linked_and_is_forgotten() -> None:
+    store = FakeStore()
+    service = _service(store)
+    first = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
+    store.complaints[first.tracking_id]["status"] = "rejected"  # by another process
+    again = await service.submit(ComplaintSubmission.model_validate(AGAIN), channel=Channel.WEB)
+    assert again.repeat_of is None
+    assert store.asked_open[-1] == [first.tracking_id]
+    assert first.tracking_id not in service.repeats
+
+
+async def test_finding_repeats_reads_nothing_from_the_store_when_nothing_matches() -> None:
+    store = FakeStore()
+    service = _service(store)
+    words = [f"kata{i:04d}" for i in range(4000)]
+    for i in range(300):  # many open reports in the store ...
+        text = " ".join(words[i * 10 : i * 10 + 10])
+        await service.submit(
+            ComplaintSubmission.model_validate(
+                {**BODY, "title": f"Laporan {i}", "description": text}
+            ),
+            channel=Channel.WEB,
+        )
+    fresh = _service(store)
+    assert await fresh.load_repeats() == 300  # a new process starts from the store
+    store.asked_open.clear()
+    items = [
+        ExternalItem(
+            ExternalSubmission.model_validate(
+                {
+                    **BODY,
+                    "channel": "kanal-kalsel",
+                    "external_id": f"N{i}",
+                    "title": f"Baru {i}",
+                    "description": " ".join(words[3000 + i * 10 : 3010 + i * 10]),
+                }
+            ),
+            [],
+        )
+        for i in range(50)
+    ]
+    outcome = await fresh.submit_external(items)
+    assert [r.status for r in outcome.receipts] == ["accepted"] * 50
+    assert store.asked_open == []  # ... and none matched: no store query for repeats
+    copy = ExternalItem(
+        ExternalSubmission.model_validate(
+            {
+                **BODY,
+                "channel": "kanal-kalsel",
+                "external_id": "C1",
+                "title": "Laporan 7",
+                "description": " ".join(words[70:80]),
+            }
+        ),
+        [],
+    )
+    [receipt] = (await fresh.submit_external([copy])).receipts
+    assert store.complaints[receipt.tracking_id or ""]["repeat_of"] is not None
+    assert len(store.asked_open) == 1  # one question for the batch, about its matches only

@@ -370,3 +370,111 @@ def encode(model: Any) -> bytes:
         data: bytes = dump().encode()
         return data
     return json.dumps(model, separators=(",", ":"), default=str).encode()
+
+
+class TopicTail:
+    """Follows *every* partition of a topic from the offsets it had when :meth:`open` was
+    called, with no consumer group: each process sees the whole topic (a group would share the
+    partitions out). For in-process state that every process needs whole, such as intake's
+    repeat index: take the offsets, load the state from the store, then :meth:`follow`, so
+    nothing committed after the load is missed (what was committed before is both loaded
+    and seen again, so ``handle`` must be idempotent).
+
+    Best effort by design: ``handle`` gets decoded JSON objects (records that are too large,
+    too deep or not JSON objects are skipped), its errors are logged and skipped, and a broker
+    outage only delays it (aiokafka reconnects). Nothing is committed anywhere."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        handle: Callable[[list[dict[str, Any]]], Any],
+        *,
+        fetch_max_wait_ms: int = 500,
+        client_id: str = "lapor-tail",
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.handle = handle
+        self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.client_id = client_id
+        self._consumer: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self.seen = 0
+
+    async def open(self, attempts: int = 50) -> None:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            client_id=self.client_id,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+        )
+        await consumer.start()
+        try:
+            parts: set[int] = set()
+            for _ in range(attempts):
+                parts = consumer.partitions_for_topic(self.topic) or set()
+                if parts:
+                    break
+                await consumer.topics()
+                await asyncio.sleep(0.1)
+            tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            for tp in tps:
+                consumer.seek(tp, ends[tp])
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
+
+    def follow(self) -> None:
+        assert self._consumer is not None, "open() first"
+        self._task = asyncio.create_task(self._run(), name=f"tail-{self.topic}")
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batch = await self._consumer.getmany(timeout_ms=1000, max_records=2000)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker away: aiokafka reconnects
+                log.warning("tail of %s: %r", self.topic, exc)
+                await asyncio.sleep(1.0)
+                continue
+            values: list[dict[str, Any]] = []
+            for records in batch.values():
+                for r in records:
+                    raw = r.value or b""
+                    if bounds_problem(raw) is not None:
+                        continue
+                    try:
+                        value = json.loads(raw)
+                    except (ValueError, UnicodeDecodeError, RecursionError):
+                        continue
+                    if isinstance(value, dict):
+                        values.append(value)
+            if not values:
+                continue
+            self.seen += len(values)
+            try:
+                result = self.handle(values)
+                if asyncio.iscoroutine(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("tail of %s: a batch was skipped: %r", self.topic, exc)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

@@ -66,6 +66,8 @@ class Runtime:
             idle_seconds=settings.outbox_idle_seconds,
             hold_seconds=settings.outbox_hold_seconds,
             exit_after_publish=settings.outbox_exit_after_publish,
+            sweep_seconds=settings.outbox_sweep_seconds,
+            sweep_grace=settings.outbox_sweep_grace_seconds,
         )
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]
@@ -108,8 +110,19 @@ class Runtime:
 
     async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[R]]) -> R:
         """Run ``work`` in a transaction, retried on transient errors (pymongo's rules)."""
+        outbox = self.outbox
+
+        async def attempt(session: AsyncClientSession) -> R:
+            outbox.begin(session)  # a retried attempt starts with nothing staged
+            return await work(session)
+
         async with self.mongo.start_session() as session:
-            result: R = await session.with_transaction(work)
+            try:
+                result: R = await session.with_transaction(attempt)
+            except BaseException:
+                outbox.begin(session)  # aborted: nothing of it is published
+                raise
+            outbox.commit(session)
             return result
 
     async def ping_store(self) -> bool:

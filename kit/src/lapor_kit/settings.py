@@ -72,6 +72,15 @@ class KitSettings(BaseSettings):
     host: str = "127.0.0.1"
     outbox_batch: int = 500
     outbox_idle_seconds: float = 1.0
+    outbox_sweep_seconds: float = Field(
+        default=5.0,
+        description="How often the relay reads the outbox for documents no relay published "
+        "(what was just committed is published from memory).",
+    )
+    outbox_sweep_grace_seconds: float = Field(
+        default=10.0,
+        description="A document is swept (published by any process) once it is this old.",
+    )
     mongo_timeout_ms: int = Field(
         default=5000,
         description="Server selection timeout: how long a request waits for the "

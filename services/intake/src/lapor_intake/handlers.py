@@ -18,7 +18,8 @@ from lapor_kit.kafka import (
     process_isolated,
 )
 from lapor_kit.runtime import Runtime
-from lapor_schemas import ExternalSubmission, topics
+from lapor_schemas import ComplaintSubmitted, ExternalSubmission, topics
+from lapor_schemas.status import FINISHED
 
 from .domain.credentials import SIGNATURE_HEADER, Registry, authenticate
 from .domain.errors import field_error, from_pydantic
@@ -119,3 +120,29 @@ def make_router(rt: Runtime, service: IntakeService, registry: Registry) -> Kafk
         await rt.dead_letters.send(bad)
 
     return router
+
+
+def repeat_feed(service: IntakeService) -> Any:
+    """What :class:`lapor_kit.kafka.TopicTail` hands the case log to: the reports every intake
+    process accepts, and the cases that finish, for the repeat index. Only those two kinds
+    are parsed; a record that does not parse is skipped (the index is a candidate filter:
+    the store has the last word on whether a match is open)."""
+
+    def handle(values: list[dict[str, Any]]) -> None:
+        submitted: list[ComplaintSubmitted] = []
+        finished: list[str] = []
+        for value in values:
+            kind = value.get("type")
+            data = value.get("data")
+            if kind == "complaint.submitted":
+                try:
+                    submitted.append(ComplaintSubmitted.model_validate(value))
+                except ValidationError:
+                    continue
+            elif isinstance(data, dict) and data.get("status") in FINISHED:
+                subject = value.get("subject")
+                if isinstance(subject, str):
+                    finished.append(subject)
+        service.observe(submitted, finished)
+
+    return handle

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from datetime import UTC, datetime
 from importlib.resources import files
 
@@ -10,9 +12,10 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from lapor_kit.auth import SecretMinter
+from lapor_kit.kafka import TopicTail
 from lapor_kit.limits import RateLimiter, install_rate_limits, parse_rates
 from lapor_kit.runtime import Runtime, serve
-from lapor_schemas import MAX_ATTACHMENT_BYTES
+from lapor_schemas import MAX_ATTACHMENT_BYTES, topics
 from lapor_schemas.reference import categories, regions
 
 from . import handlers, http
@@ -22,6 +25,8 @@ from .domain.credentials import Registry
 from .domain.model import Catalogue
 from .service import IntakeService
 from .settings import IntakeSettings
+
+log = logging.getLogger("lapor.intake")
 
 
 class PrometheusOutcomes:
@@ -52,6 +57,25 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         outcomes=PrometheusOutcomes(rt),
     )
     rt.include(handlers.make_router(rt, service, registry))
+    tail = TopicTail(
+        settings.kafka_bootstrap,
+        topics.CASES,
+        handlers.repeat_feed(service),
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        client_id="lapor-intake-repeats",
+    )
+
+    async def start_repeat_index() -> None:
+        """Offsets first, then the open reports, then the log from those offsets: nothing
+        accepted by another process meanwhile is missed."""
+        began = time.monotonic()
+        await tail.open()
+        held = await service.load_repeats()
+        tail.follow()
+        log.info("repeat index: %d open reports loaded in %.1fs", held, time.monotonic() - began)
+
+    rt.on_startup(start_repeat_index)
+    rt.on_shutdown(tail.stop)
     app = rt.fastapi(
         body_limits={"/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024},
         title="Lapor intake",

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from lapor_kit.outbox import OutMessage
 
 from .domain.model import Accepted
-from .domain.repeats import Candidate
+from .domain.repeats import Indexed
 
 
 class DuplicateExternalIdError(Exception):
@@ -28,14 +28,13 @@ class ComplaintStore(Protocol):
         ``accepted`` plus ``extra``). Raises :class:`DuplicateExternalIdError` on a race."""
         ...
 
-    async def open_candidates(
-        self, region_code: str, category: str, since: datetime, limit: int = 500
-    ) -> list[Candidate]: ...
+    async def open_among(self, tracking_ids: Collection[str]) -> set[str]:
+        """Those of ``tracking_ids`` that are open and not confidential (repeat targets)."""
+        ...
 
-    async def open_candidates_many(
-        self, groups: Collection[tuple[str, str]], since: datetime, limit: int = 500
-    ) -> dict[tuple[str, str], list[Candidate]]:
-        """Open reports of several (region, category) groups at once (one round trip)."""
+    async def recent_open(self, since: datetime) -> list[Indexed]:
+        """Every open, non-confidential report submitted since ``since``, oldest first (the
+        repeat index's start)."""
         ...
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...

@@ -14,6 +14,7 @@ from lapor_schemas import (
     CaseEvent,
     Channel,
     ComplaintSubmission,
+    ComplaintSubmitted,
     ExternalSubmission,
     FieldError,
     IntakeReceipt,
@@ -38,12 +39,13 @@ from .domain.model import (
     new_tracking_id,
     public_view,
 )
-from .domain.repeats import Candidate, best_match, fingerprint
+from .domain.repeats import Candidate, Match, RepeatIndex, fingerprint, matches
 from .domain.sms import normalise_phone
 from .domain.views import changes_view, view_updates
 from .ports import ComplaintStore, DuplicateExternalIdError
 
 REPEAT_WINDOW = timedelta(days=90)
+MAX_CONFIRMED = 20  # a report's best index matches whose status the store confirms
 
 
 class Outcomes(Protocol):
@@ -116,8 +118,11 @@ class IntakeService:
         minter: SecretMinter | None = None,
         tracking_ids: Callable[[], str] = new_tracking_id,
         outcomes: Outcomes | None = None,
+        repeats: RepeatIndex | None = None,
     ) -> None:
         self.store = store
+        self.repeats = repeats if repeats is not None else RepeatIndex()
+        self._expired_at: datetime | None = None
         self.catalogue = catalogue
         self.clock = clock
         self.registry = registry or Registry()
@@ -141,8 +146,74 @@ class IntakeService:
             )
         return region or "", errors
 
-    async def _repeat_candidates(self, region: str, category: str) -> list[Candidate]:
-        return await self.store.open_candidates(region, category, self.clock() - REPEAT_WINDOW)
+    # -- repeats -----------------------------------------------------------------------------
+
+    def _index_matches(
+        self, fp: Sequence[str], region: str, category: str
+    ) -> list[tuple[str, Match]]:
+        since = self.clock() - REPEAT_WINDOW
+        return matches(fp, self.repeats.candidates(region, category, since))[:MAX_CONFIRMED]
+
+    async def _still_open(self, ranked: Sequence[Sequence[tuple[str, Match]]]) -> set[str]:
+        """Which of the index's matches the store says are open (one query for a batch, none
+        when nothing matched); the others are dropped from the index."""
+        asked = list(dict.fromkeys(tid for r in ranked for tid, _ in r))
+        if not asked:
+            return set()
+        found = await self.store.open_among(asked)
+        for tid in asked:
+            if tid not in found:
+                self.repeats.remove(tid)
+        return found
+
+    def _remember(self, accepted: Sequence[Accepted]) -> None:
+        for a in accepted:
+            data = a.submitted.data
+            if not data.confidential:
+                self.repeats.add(
+                    a.tracking_id,
+                    data.region_code,
+                    data.category,
+                    a.complaint.get("fp") or (),
+                    data.submitted_at,
+                    data.repeat_of,
+                )
+
+    async def load_repeats(self) -> int:
+        """Fill the repeat index with the reports open now (at start-up, before following the
+        case log from the offsets taken just before); returns how many it holds."""
+        for entry in await self.store.recent_open(self.clock() - REPEAT_WINDOW):
+            c = entry.candidate
+            self.repeats.add(
+                c.tracking_id,
+                entry.region_code,
+                entry.category,
+                c.fingerprint,
+                entry.submitted_at,
+                c.repeat_of,
+            )
+        return len(self.repeats)
+
+    def observe(self, submitted: Sequence[ComplaintSubmitted], finished: Sequence[str]) -> None:
+        """The case log as the repeat index needs it: every process's new reports, and the
+        cases that finished (never repeat targets again)."""
+        for event in submitted:
+            data = event.data
+            if not data.confidential:
+                self.repeats.add(
+                    data.tracking_id,
+                    data.region_code,
+                    data.category,
+                    fingerprint(data.title, data.description),
+                    data.submitted_at,
+                    data.repeat_of,
+                )
+        for tracking_id in finished:
+            self.repeats.remove(tracking_id)
+        now = self.clock()
+        if self._expired_at is None or now - self._expired_at > timedelta(hours=1):
+            self._expired_at = now
+            self.repeats.expire(now - REPEAT_WINDOW)
 
     async def submit(
         self,
@@ -167,7 +238,9 @@ class IntakeService:
             if key in known:
                 return await self._known(key, known[key], digest, channel)
         fp = fingerprint(sub.title, sub.description)
-        repeat = best_match(fp, await self._repeat_candidates(region, sub.category))
+        ranked = self._index_matches(fp, region, sub.category)
+        still_open = await self._still_open([ranked])
+        repeat = next((m for tid, m in ranked if tid in still_open), None)
         accepted = accept(
             sub,
             channel=channel,
@@ -188,6 +261,7 @@ class IntakeService:
             assert key is not None
             known = await self.store.external_ids([key])
             return await self._known(key, known[key], digest, channel)
+        self._remember([accepted])
         self.outcomes.count(channel.value, "accepted")
         tid = accepted.tracking_id
         return Submitted(
@@ -242,14 +316,17 @@ class IntakeService:
         rejected: list[int] = []
         reasons: dict[int, str] = {}
         fresh: dict[tuple[str, str], str] = {}
-        # The open reports of every (region, category) in the batch, in one round trip.
-        groups = set()
-        for item in items:
+        # Repeat candidates come from the in-memory index; the store is asked only whether
+        # the reports that matched are still open (one query for the batch, none if none).
+        ranked: dict[int, list[tuple[str, Match]]] = {}
+        for index, item in enumerate(items):
             if item.submission is not None and not item.errors:
                 located, _ = self.catalogue.locate(item.submission)
                 if located is not None:
-                    groups.add((located, item.submission.category))
-        candidates = await self.store.open_candidates_many(groups, now - REPEAT_WINDOW)
+                    fp = fingerprint(item.submission.title, item.submission.description)
+                    ranked[index] = self._index_matches(fp, located, item.submission.category)
+        still_open = await self._still_open(list(ranked.values()))
+        batch: dict[tuple[str, str], list[Candidate]] = {}  # accepted in this batch
         for index, item in enumerate(items):
             sub = item.submission
             errors, region = item.errors, ""
@@ -288,10 +365,12 @@ class IntakeService:
                 sub.model_dump(exclude={"channel", "external_id"})
             )
             group = (region, sub.category)
-            if group not in candidates:
-                candidates[group] = await self._repeat_candidates(region, sub.category)
             fp = fingerprint(sub.title, sub.description)
-            repeat = best_match(fp, candidates[group])
+            # this batch's own reports are newer than the index's: first among equals
+            mine = matches(fp, reversed(batch.get(group, ())))
+            from_index = [(t, m) for t, m in ranked.get(index, ()) if t in still_open]
+            best = sorted([*mine, *from_index], key=lambda tm: -tm[1].score)
+            repeat = best[0][1] if best else None
             a = accept(
                 core,
                 channel=Channel.EXTERNAL,
@@ -303,7 +382,9 @@ class IntakeService:
                 channel_id=sub.channel,
                 external_id=sub.external_id,
             )
-            candidates[group].append(Candidate(a.tracking_id, fp, a.submitted.data.repeat_of))
+            batch.setdefault(group, []).append(
+                Candidate(a.tracking_id, fp, a.submitted.data.repeat_of)
+            )
             fresh[key] = a.tracking_id
             accepted.append(a)
             receipts.append(
@@ -317,6 +398,7 @@ class IntakeService:
             )
         extra = [OutMessage.of(topics.INTAKE_RECEIPTS, r.channel or "", r) for r in receipts]
         await self.store.add(accepted, extra)
+        self._remember(accepted)
         return ExternalOutcome(receipts, rejected, reasons)
 
     # -- the reporter's side -------------------------------------------------------------

@@ -21,7 +21,7 @@ from lapor_kit.runtime import Runtime
 from lapor_schemas import status as case_status
 
 from ..domain.model import Accepted
-from ..domain.repeats import Candidate
+from ..domain.repeats import Candidate, Indexed
 from ..ports import DuplicateExternalIdError
 from ..service import events_of
 
@@ -114,44 +114,40 @@ class MongoComplaintStore:
             raise
         self.rt.outbox.notify()
 
-    async def open_candidates(
-        self, region_code: str, category: str, since: datetime, limit: int = 500
-    ) -> list[Candidate]:
+    async def open_among(self, tracking_ids: Collection[str]) -> set[str]:
+        if not tracking_ids:
+            return set()
         docs = await self.complaints.find(
             {
-                "region_code": region_code,
-                "category": category,
+                "_id": {"$in": list(tracking_ids)},
                 "status": {"$nin": CLOSED},
                 "confidential": {"$ne": True},
-                "submitted_at": {"$gte": since},
             },
-            {"fp": 1, "repeat_of": 1},
-            sort=[("submitted_at", -1)],
-            limit=limit,
+            {"_id": 1},
         ).to_list()
-        return [Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")) for d in docs]
+        return {d["_id"] for d in docs}
 
-    async def open_candidates_many(
-        self, groups: Collection[tuple[str, str]], since: datetime, limit: int = 500
-    ) -> dict[tuple[str, str], list[Candidate]]:
-        out: dict[tuple[str, str], list[Candidate]] = {g: [] for g in groups}
-        if not groups:
-            return out
-        docs = await self.complaints.find(
+    async def recent_open(self, since: datetime) -> list[Indexed]:
+        out: list[Indexed] = []
+        async with self.complaints.find(
             {
-                "region_code": {"$in": sorted({r for r, _ in groups})},
-                "category": {"$in": sorted({c for _, c in groups})},
+                "submitted_at": {"$gte": since},
                 "status": {"$nin": CLOSED},
                 "confidential": {"$ne": True},
-                "submitted_at": {"$gte": since},
             },
-            {"fp": 1, "repeat_of": 1, "region_code": 1, "category": 1},
-            sort=[("submitted_at", -1)],
-        ).to_list()
-        for d in docs:
-            found = out.get((d["region_code"], d["category"]))
-            if found is not None and len(found) < limit:
-                found.append(Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")))
+            {"fp": 1, "repeat_of": 1, "region_code": 1, "category": 1, "submitted_at": 1},
+            batch_size=2000,
+        ) as cursor:
+            async for d in cursor:
+                out.append(
+                    Indexed(
+                        Candidate(d["_id"], d.get("fp") or [], d.get("repeat_of")),
+                        d["region_code"],
+                        d["category"],
+                        d["submitted_at"],
+                    )
+                )
+        out.sort(key=lambda e: e.submitted_at)
         return out
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
