@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from lapor_metrics.domain import reports
-from lapor_metrics.domain.counters import COUNTERS, Increment, agency_level, fold
+from lapor_metrics.domain.counters import COUNTERS, Bump, agency_level, fold
 from lapor_metrics.service import MetricsService
 from tests import metrics_scenario as scenario
 
@@ -21,6 +21,7 @@ class FakeStore:
         self.processed: set[str] = set()
         self.cases_: dict[str, dict[str, Any]] = {}
         self.values: dict[str, dict[str, Any]] = {}
+        self.updates = 0
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return set(event_ids) - self.processed
@@ -29,16 +30,16 @@ class FakeStore:
         return {t: dict(self.cases_[t]) for t in tracking_ids if t in self.cases_}
 
     async def apply(
-        self, event_ids: Sequence[str], cases: Sequence[dict[str, Any]], incs: Sequence[Increment]
+        self, event_ids: Sequence[str], cases: Sequence[dict[str, Any]], bumps: Sequence[Bump]
     ) -> None:
         self.processed.update(event_ids)
         for c in cases:
             self.cases_[c["_id"]] = dict(c)
-        for i in incs:
-            doc = self.values.setdefault(
-                i.key, {"metric": i.metric, "labels": dict(i.labels), "value": 0.0}
-            )
-            doc["value"] += i.amount
+        self.updates += len(bumps)
+        for b in bumps:
+            doc = self.values.setdefault(b.key, {"metric": b.metric, "labels": dict(b.labels)})
+            for field, amount in b.fields.items():
+                doc[field] = doc.get(field, 0.0) + amount
 
     async def counters(self) -> list[dict[str, Any]]:
         return list(self.values.values())
@@ -194,3 +195,37 @@ def test_a_hotspot_is_three_times_the_usual_week_of_one_category_in_one_region()
     weeks = reports.category_weeks(found, now)
     assert weeks[("63", "63.71", "air-bersih")] == (4, 2.0)
     assert ("63.04", "pendidikan") not in {k[1:] for k in weeks}
+
+
+async def test_a_histogram_observation_is_one_store_update_and_old_shapes_still_count() -> None:
+    events, _ = scenario.events()
+    verified = next(i for i, e in enumerate(events) if e.type == "case.verified")
+    store = FakeStore()
+    service = MetricsService(store, clock=lambda: scenario.NOW)
+    await service.handle(events[:verified])
+    before = store.updates
+    await service.handle([events[verified]])
+    # the verification: screened, verified, and the time-to-verify histogram (11 buckets, a
+    # sum and a count in one document)
+    assert store.updates - before == 3
+    await service.refresh()
+    now = scrape(service)
+    # a series stored one bucket per document (before this shape) adds to the new one
+    labels = dict(next(d["labels"] for d in store.values.values() if "count" in d))
+    legacy = [
+        {"metric": "lapor_time_to_verify_seconds_bucket", "labels": {**labels, "le": "+Inf"}},
+        {"metric": "lapor_time_to_verify_seconds_count", "labels": labels},
+    ]
+    for i, doc in enumerate(legacy):
+        store.values[f"legacy{i}"] = {**doc, "value": 2.0}
+    await service.refresh()
+    then = scrape(service)
+    for name in ("lapor_time_to_verify_seconds_bucket", "lapor_time_to_verify_seconds_count"):
+        key = next(
+            k
+            for k in now
+            if k[0] == name
+            and dict(k[1]).get("le", "+Inf") == "+Inf"
+            and dict(k[1])["regency"] == labels["regency"]
+        )
+        assert then[key] == now[key] + 2.0

@@ -19,7 +19,7 @@ from lapor_kit.idempotency import first_unseen
 from lapor_schemas.reference import regions
 
 from .domain import reports
-from .domain.counters import BUCKETS, COUNTERS, HISTOGRAMS, Increment, fold, merge, samples
+from .domain.counters import BUCKETS, COUNTERS, HISTOGRAMS, Bump, Increment, fold, merge, samples
 
 
 class MetricsStore(Protocol):
@@ -31,7 +31,7 @@ class MetricsStore(Protocol):
         self,
         event_ids: Sequence[str],
         cases: Sequence[dict[str, Any]],
-        incs: Sequence[Increment],
+        bumps: Sequence[Bump],
     ) -> None: ...
 
     async def counters(self) -> list[dict[str, Any]]: ...

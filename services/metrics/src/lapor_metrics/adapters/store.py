@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.runtime import Runtime
 
-from ..domain.counters import OPEN_STATUSES, Increment
+from ..domain.counters import OPEN_STATUSES, Bump
 
 
 class MongoMetricsStore:
@@ -44,7 +44,7 @@ class MongoMetricsStore:
         self,
         event_ids: Sequence[str],
         cases: Sequence[dict[str, Any]],
-        incs: Sequence[Increment],
+        bumps: Sequence[Bump],
     ) -> None:
         async def work(session: AsyncClientSession) -> None:
             await self.processed.mark(event_ids, session, time.time())
@@ -54,18 +54,18 @@ class MongoMetricsStore:
                     ordered=False,
                     session=session,
                 )
-            if incs:
+            if bumps:
                 await self.counters_.bulk_write(
                     [
                         UpdateOne(
-                            {"_id": i.key},
+                            {"_id": b.key},
                             {
-                                "$inc": {"value": i.amount},
-                                "$setOnInsert": {"metric": i.metric, "labels": dict(i.labels)},
+                                "$inc": dict(b.fields),
+                                "$setOnInsert": {"metric": b.metric, "labels": dict(b.labels)},
                             },
                             upsert=True,
                         )
-                        for i in incs
+                        for b in bumps
                     ],
                     ordered=False,
                     session=session,

@@ -118,9 +118,14 @@ STAGE_OF = case_status.STAGE_OF  # whose turn it is (as routing's lifecycle has 
 
 @dataclass(frozen=True, slots=True)
 class Increment:
+    """``amount`` added to ``field`` of the series' stored document (``value`` for a counter;
+    a histogram keeps its buckets, sum and count as fields of one document, so one
+    observation is one store update, not one per bucket)."""
+
     metric: str
     labels: tuple[tuple[str, str], ...]
     amount: float = 1.0
+    field: str = "value"
 
     @property
     def key(self) -> str:
@@ -134,19 +139,24 @@ def _inc(metric: str, **labels: Any) -> Increment:
 
 
 def observe(metric: str, value: float, **labels: str) -> list[Increment]:
-    """A histogram observation as increments of its cumulative buckets, sum and count."""
+    """A histogram observation as increments of its cumulative buckets, sum and count: fields
+    of the series' one document."""
     names = HISTOGRAMS[metric][1]
     assert set(labels) == set(names), (metric, labels)
     base = tuple((n, labels[n]) for n in names)
-    out = [Increment(f"{metric}_bucket", (*base, ("le", _le(b)))) for b in BUCKETS if value <= b]
-    out.append(Increment(f"{metric}_bucket", (*base, ("le", "+Inf"))))
-    out.append(Increment(f"{metric}_sum", base, value))
-    out.append(Increment(f"{metric}_count", base))
+    out = [Increment(metric, base, 1.0, _bucket_field(b)) for b in BUCKETS if value <= b]
+    out.append(Increment(metric, base, 1.0, _bucket_field(None)))
+    out.append(Increment(metric, base, value, "sum"))
+    out.append(Increment(metric, base, 1.0, "count"))
     return out
 
 
 def _le(bound: float) -> str:
     return repr(float(bound))
+
+
+def _bucket_field(bound: float | None) -> str:
+    return "le_inf" if bound is None else f"le_{int(bound)}"
 
 
 def agency_level(agency_id: str | None) -> str:
@@ -338,20 +348,52 @@ def fold(doc: dict[str, Any] | None, event: Any) -> tuple[dict[str, Any] | None,
     return doc, incs
 
 
-def merge(incs: Sequence[Increment]) -> dict[str, Increment]:
-    """Sum increments by counter key (one store update per counter per batch)."""
-    out: dict[str, Increment] = {}
+@dataclass(frozen=True, slots=True)
+class Bump:
+    """Everything a batch adds to one stored series: one store update."""
+
+    key: str
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    fields: dict[str, float]
+
+
+def merge(incs: Sequence[Increment]) -> dict[str, Bump]:
+    """Sum increments by series (one store update per series per batch)."""
+    out: dict[str, Bump] = {}
     for inc in incs:
-        prev = out.get(inc.key)
-        out[inc.key] = (
-            inc if prev is None else Increment(inc.metric, inc.labels, prev.amount + inc.amount)
-        )
+        bump = out.get(inc.key)
+        if bump is None:
+            bump = out[inc.key] = Bump(inc.key, inc.metric, inc.labels, {})
+        bump.fields[inc.field] = bump.fields.get(inc.field, 0.0) + inc.amount
     return out
 
 
 def samples(docs: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[dict[str, str], float]]]:
-    """Stored counter documents grouped by metric name."""
-    by_metric: dict[str, list[tuple[dict[str, str], float]]] = {}
+    """Stored series grouped by sample name (a histogram's document gives its ``_bucket``,
+    ``_sum`` and ``_count`` samples; documents of the older one-bucket-each shape still
+    count, and equal series are added up)."""
+    totals: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+    def add(name: str, labels: dict[str, str], value: float) -> None:
+        key = (name, tuple(sorted(labels.items())))
+        totals[key] = totals.get(key, 0.0) + value
+
     for doc in docs:
-        by_metric.setdefault(doc["metric"], []).append((dict(doc["labels"]), float(doc["value"])))
+        labels = dict(doc["labels"])
+        if doc["metric"] in HISTOGRAMS:
+            for bound in (*BUCKETS, None):
+                le = "+Inf" if bound is None else _le(bound)
+                add(
+                    f"{doc['metric']}_bucket",
+                    {**labels, "le": le},
+                    doc.get(_bucket_field(bound), 0),
+                )
+            add(f"{doc['metric']}_sum", labels, float(doc.get("sum", 0.0)))
+            add(f"{doc['metric']}_count", labels, float(doc.get("count", 0.0)))
+        else:
+            add(doc["metric"], labels, float(doc.get("value", 0.0)))
+    by_metric: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for (name, labels_items), value in totals.items():
+        by_metric.setdefault(name, []).append((dict(labels_items), value))
     return by_metric
