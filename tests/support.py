@@ -123,6 +123,7 @@ def fast_settings(cls: type[Any], stack: Any, **overrides: Any) -> Any:
         "kafka_heartbeat_interval_ms": 500,
         "kafka_fetch_max_wait_ms": 50,
         "outbox_idle_seconds": 0.2,
+        "kafka_background_linger_ms": 100,
         **overrides,
     }
     if "rate_limits" in cls.model_fields and "rate_limits" not in overrides:

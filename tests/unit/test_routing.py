@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,32 @@ def test_directory_problems_name_every_missing_coordinator_and_target() -> None:
     assert "No 'tidakada' agency" in text
     empty = kalsel.model_copy(update={"agencies": []})
     assert len(directory_problems(empty, regions=regions(), categories=categories())) >= 14
+
+
+class _CountingStore:
+    """Records which store methods the service calls; answers as an empty store."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            if name == "unseen":
+                return set(args[0])
+            return set() if name == "existing" else None
+
+        return call
+
+
+async def test_a_batch_of_routings_own_events_costs_no_store_round_trip() -> None:
+    from lapor_routing.service import RoutingService
+    from tests.factories import dispatched, submitted
+
+    store = _CountingStore()
+    service = RoutingService(store, DIRECTORY, clock=lambda: NOW)  # type: ignore[arg-type]
+    assert await service.handle([dispatched("LPR-0000000001"), dispatched("LPR-0000000002")]) == 0
+    assert store.calls == []
+    assert await service.handle([dispatched("LPR-0000000003"), submitted("LPR-0000000004")]) == 1
+    assert "unseen" in store.calls
+    assert "open_many" in store.calls

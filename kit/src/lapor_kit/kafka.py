@@ -26,7 +26,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
@@ -93,6 +93,16 @@ def batch_subscriber_options(
         "batch_timeout_ms": settings.kafka_batch_timeout_ms,
         "decoder": skip_decoding,
     }
+
+
+async def linger(settings: KitSettings, records: Sized) -> None:
+    """Called by a background consumer (see ``kafka_background_linger_ms``) after handling a
+    batch: when the batch was not full, wait, so that the records arriving meanwhile come as
+    one batch (aiokafka keeps fetching while the handler waits). Its offsets are committed
+    after the wait; a crash meanwhile redelivers a batch whose effects are already stored,
+    which the idempotent consumer skips."""
+    if len(records) < settings.kafka_max_records and settings.kafka_background_linger_ms > 0:
+        await asyncio.sleep(settings.kafka_background_linger_ms / 1000)
 
 
 async def skip_decoding(_msg: Any) -> None:

@@ -55,6 +55,13 @@ class KitSettings(BaseSettings):
         "fetch (about 120 ms a hop measured), so the local stack sets 50.",
     )
     kafka_batch_timeout_ms: int = 50
+    kafka_background_linger_ms: int = Field(
+        default=1000,
+        description="Consumers off the path from a report to its agency and reporter (metrics, "
+        "the reporter-facing views) wait this long after a batch that was not full, so that "
+        "the next one carries more: one store transaction for a second's events instead of "
+        "one per event at low load. At full load batches are full and nothing waits.",
+    )
     kafka_linger_ms: int = 5
     topic_partitions: int = 6
     topic_replication_factor: int = 1

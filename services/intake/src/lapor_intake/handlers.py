@@ -15,6 +15,7 @@ from lapor_kit.kafka import (
     batch_subscriber_options,
     bounds_problem,
     decode_case_events,
+    linger,
     process_isolated,
 )
 from lapor_kit.runtime import Runtime
@@ -113,6 +114,7 @@ def make_router(rt: Runtime, service: IntakeService, registry: Registry) -> Kafk
     )
     async def on_case_events(msg: KafkaMessage) -> None:
         await process_isolated(msg.raw_message, project, rt.dead_letters)
+        await linger(rt.settings, msg.raw_message)
 
     async def project(records: Sequence[Any]) -> None:
         events, bad = decode_case_events(records)

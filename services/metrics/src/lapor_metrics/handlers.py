@@ -12,6 +12,7 @@ from lapor_kit.kafka import (
     batch_subscriber_options,
     decode_batch,
     decode_case_events,
+    linger,
     process_isolated,
 )
 from lapor_kit.runtime import Runtime
@@ -31,6 +32,7 @@ def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
     )
     async def on_case_events(msg: KafkaMessage) -> None:
         await process_isolated(msg.raw_message, count_cases, rt.dead_letters)
+        await linger(rt.settings, msg.raw_message)
 
     async def count_cases(records: Sequence[Any]) -> None:
         events, bad = decode_case_events(records)
@@ -45,6 +47,7 @@ def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
     )
     async def on_notifications(msg: KafkaMessage) -> None:
         await process_isolated(msg.raw_message, count_notifications, rt.dead_letters)
+        await linger(rt.settings, msg.raw_message)
 
     async def count_notifications(records: Sequence[Any]) -> None:
         good, bad = decode_batch(records, NotificationEvent.model_validate_json)

@@ -136,7 +136,12 @@ class RoutingService:
     # -- events --------------------------------------------------------------------------
 
     async def handle(self, events: Sequence[CaseEvent]) -> int:
-        """Apply a batch of case-log events once each, in order."""
+        """Apply a batch of case-log events once each, in order. Most of the log is
+        routing's own events (verified, dispatched ...), which it does not act on: a batch of
+        only those costs no store round trip."""
+        events = [e for e in events if isinstance(e, (ComplaintSubmitted, *REPORTER_EVENTS))]
+        if not events:
+            return 0
         await self.refresh_directory()
         fresh = await self.store.unseen([e.id for e in events])
         done = 0
