@@ -33,6 +33,7 @@ class FakeStore:
     processed: set[str] = field(default_factory=set)
     outbox: list[OutMessage] = field(default_factory=list)
     quota: dict[str, list[str]] = field(default_factory=dict)
+    asked: list[tuple[list[str], list[str]]] = field(default_factory=list)
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return set(event_ids) - self.processed
@@ -45,11 +46,13 @@ class FakeStore:
         return {d for key, d in claims if d in self.quota[key][:cap]}
 
     async def facts_and_contacts(
-        self, tracking_ids: Sequence[str]
+        self, tracking_ids: Sequence[str], contact_ids: Sequence[str] | None = None
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        wanted = tracking_ids if contact_ids is None else contact_ids
+        self.asked.append((list(tracking_ids), list(wanted)))
         return (
             {t: dict(self.facts[t]) for t in tracking_ids if t in self.facts},
-            {t: dict(self.contacts[t]) for t in tracking_ids if t in self.contacts},
+            {t: dict(self.contacts[t]) for t in wanted if t in self.contacts},
         )
 
     async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -209,6 +212,22 @@ async def test_no_contact_no_wait_and_the_inbox_still_has_it() -> None:
     [inbox] = store.docs.values()
     assert inbox["channel"] == "inbox"
     assert "diterima" in inbox["subject"]
+
+
+async def test_planning_reads_back_only_what_the_batch_does_not_say() -> None:
+    store = FakeStore()
+    service, _ = make(store)
+    new = submitted(reporter_contactable=False, anonymous=True)
+    await service.handle_events([new, dispatched(email="pupr@banjarmasin.example")])
+    assert store.asked == [([], []), ([], [])]  # facts from the event, no contact to ask for
+    assert {d["role"] for d in store.docs.values()} == {"reporter", "agency"}
+    store.asked.clear()
+    other = submitted("LPR-0000000002", reporter_contactable=True)
+    await service.handle_events([other, dispatched("LPR-0000000002")])
+    assert store.asked[:2] == [([], []), ([], ["LPR-0000000002"])]  # (then: still waiting?)
+    store.asked.clear()
+    await service.handle_events([dispatched(agency_id="63.pupr", agency_name="PUPR Kalsel")])
+    assert store.asked == [([TID], []), ([], [])]  # a known case: its facts are read
 
 
 async def test_a_failed_send_waits_in_growing_retry_tiers_then_is_dead_lettered() -> None:

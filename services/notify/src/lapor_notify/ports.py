@@ -40,8 +40,11 @@ class NotifyStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
 
     async def facts_and_contacts(
-        self, tracking_ids: Sequence[str]
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]: ...
+        self, tracking_ids: Sequence[str], contact_ids: Sequence[str] | None = None
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The case facts of ``tracking_ids`` and the reporter contacts of ``contact_ids``
+        (default: the same ids); an empty list is not asked for."""
+        ...
 
     async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 

@@ -122,13 +122,25 @@ class NotifyService:
         if not todo:
             return 0
         tids = list(dict.fromkeys(e.subject for e in todo))
-        facts, contacts = await self.store.facts_and_contacts(tids)
+        # What the batch's own submissions say need not be read back; a contact is asked for
+        # only where the reporter may be reachable.
+        submitted = {e.subject: case_facts(e) for e in todo if isinstance(e, ComplaintSubmitted)}
+        facts, _ = await self.store.facts_and_contacts(
+            [t for t in tids if t not in submitted], contact_ids=[]
+        )
+        known = facts | submitted
+        _, contacts = await self.store.facts_and_contacts(
+            [],
+            contact_ids=[
+                t for t in tids if t not in known or known[t].get("reporter_contactable", True)
+            ],
+        )
         new_facts: list[dict[str, Any]] = []
         changes: list[tuple[str, dict[str, Any]]] = []
         told: list[Notice] = []
         for event in todo:
             if isinstance(event, ComplaintSubmitted):
-                f = case_facts(event)
+                f = submitted[event.subject]
                 new_facts.append(f)
                 facts[event.subject] = dict(f)
             told.extend(notices(event, facts.get(event.subject)))

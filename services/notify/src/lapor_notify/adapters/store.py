@@ -68,11 +68,17 @@ class MongoNotifyStore:
         return delivery_id in await self.claim_address_quotas([(key, delivery_id)], cap)
 
     async def facts_and_contacts(
-        self, tracking_ids: Sequence[str]
+        self, tracking_ids: Sequence[str], contact_ids: Sequence[str] | None = None
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        query = {"_id": {"$in": list(tracking_ids)}}
-        facts = {d["_id"]: d for d in await self.case_facts.find(query).to_list()}
-        contacts = {d["_id"]: d for d in await self.contacts.find(query).to_list()}
+        wanted = list(tracking_ids if contact_ids is None else contact_ids)
+        facts: dict[str, dict[str, Any]] = {}
+        contacts: dict[str, dict[str, Any]] = {}
+        if tracking_ids:
+            query = {"_id": {"$in": list(tracking_ids)}}
+            facts = {d["_id"]: d for d in await self.case_facts.find(query).to_list()}
+        if wanted:
+            query = {"_id": {"$in": wanted}}
+            contacts = {d["_id"]: d for d in await self.contacts.find(query).to_list()}
         return facts, contacts
 
     async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -93,14 +99,10 @@ class MongoNotifyStore:
     ) -> None:
         async def work(session: AsyncClientSession) -> None:
             await self.processed.mark(event_ids, session, time.time())
-            if facts:
+            if facts or changes:  # one command, in order: new facts, then the latest dispatch
                 await self.case_facts.bulk_write(
-                    [ReplaceOne({"_id": f["_id"]}, f, upsert=True) for f in facts],
-                    session=session,
-                )
-            if changes:  # in order: the latest dispatch wins
-                await self.case_facts.bulk_write(
-                    [UpdateOne({"_id": tid}, {"$set": u}, upsert=True) for tid, u in changes],
+                    [ReplaceOne({"_id": f["_id"]}, f, upsert=True) for f in facts]
+                    + [UpdateOne({"_id": tid}, {"$set": u}, upsert=True) for tid, u in changes],
                     session=session,
                 )
             if deliveries:
