@@ -347,3 +347,19 @@ async def test_the_same_event_twice_in_one_batch_neither_doubles_nor_blocks(
     )
     await reporter_event(routing, ReporterReplied, tid, text="Terima kasih.")
     await status_becomes(routing, tid, "closed")  # the partition was not left stuck
+
+
+async def test_a_submission_seen_again_opens_nothing_on_the_careful_path(routing: Ctx) -> None:
+    """Opening writes no processed-event record (the case's unique _id is the guard) and reads
+    nothing first: a copy of the submission meets the stored case, the transaction aborts, and
+    the batch is handled again after asking the store, which skips the copy."""
+    tid = await submit(routing)
+    event = factories.submitted(tid, time=routing.clock.now)
+    fresh = new_tracking_id()
+    other = factories.submitted(fresh, time=routing.clock.now)
+    again = factories.submitted(tid, time=routing.clock.now).model_copy(update={"id": event.id})
+    assert await routing.service.handle([again, other]) == 1  # only the new report opens
+    admin = routing.token("national_admin", "*")
+    case = (await routing.client.get(f"/api/v1/cases/{fresh}", headers=admin)).json()
+    assert case["status"] in {"dispatched", "submitted", "verified"}
+    assert await routing.service.handle([again]) == 0

@@ -62,7 +62,10 @@ class FakeStore:
         return None
 
     async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
+        stored = {(c["channel_id"], c["external_id"]) for c in self.complaints.values()}
         for a in accepted:
+            if a.external_key is not None and a.external_key in stored:  # the unique key
+                raise DuplicateExternalIdError(str(a.external_key))
             if a.external_key in self.race:  # another writer got there first
                 tid = self.race.pop(a.external_key)
                 self.complaints[tid] = {**a.complaint, "_id": tid}

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from lapor_kit import outbox
 from lapor_kit.kafka import decode_batch, decode_case_events, encode
 from lapor_kit.logging import redact
@@ -289,3 +291,31 @@ def test_a_rate_limit_refills_evenly_and_names_the_wait() -> None:
     assert limiter.check("submit", "a") is None
     assert parse_rates("submit=10/60, sms=0/1") == {"submit": Rate(10, 60), "sms": Rate(0, 1)}
     assert RateLimiter(parse_rates("sms=0/1")).check("sms", "x") is None  # 0: off
+
+
+async def test_optimistic_handling_falls_back_to_asking_only_after_a_duplicate_key() -> None:
+    from pymongo.errors import BulkWriteError, OperationFailure
+
+    from lapor_kit.idempotency import AlreadyStoredError, is_duplicate_key, optimistically
+
+    calls: list[bool] = []
+
+    async def handle(assume_new: bool) -> str:
+        calls.append(assume_new)
+        if assume_new and len(calls) == 1:
+            raise AlreadyStoredError("processed_events")
+        return "done"
+
+    assert await optimistically(handle) == "done"
+    assert calls == [True, False]
+    calls.clear()
+    assert await optimistically(handle) == "done"  # (the second call of this handle succeeds)
+
+    async def broken(assume_new: bool) -> None:
+        raise OperationFailure("store away", code=91)
+
+    with pytest.raises(OperationFailure):
+        await optimistically(broken)
+    assert is_duplicate_key(OperationFailure("E11000", code=11000))
+    assert is_duplicate_key(BulkWriteError({"writeErrors": [{"code": 11000}]}))
+    assert not is_duplicate_key(BulkWriteError({"writeErrors": [{"code": 121}]}))

@@ -10,6 +10,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from lapor_kit.idempotency import AlreadyStoredError
 from lapor_metrics.domain import reports
 from lapor_metrics.domain.counters import COUNTERS, Bump, agency_level, fold
 from lapor_metrics.service import MetricsService
@@ -32,6 +33,8 @@ class FakeStore:
     async def apply(
         self, event_ids: Sequence[str], cases: Sequence[dict[str, Any]], bumps: Sequence[Bump]
     ) -> None:
+        if self.processed & set(event_ids):
+            raise AlreadyStoredError("processed_events")
         self.processed.update(event_ids)
         for c in cases:
             self.cases_[c["_id"]] = dict(c)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from lapor_kit.idempotency import AlreadyStoredError
 from lapor_kit.outbox import OutMessage
 from lapor_notify.domain.jobs import SendJob
 from lapor_notify.domain.render import Renderer
@@ -59,6 +60,8 @@ class FakeStore:
         return {a: self.agencies[a] for a in agency_ids if a in self.agencies}
 
     async def record_plan(self, **kw: Any) -> None:
+        if self.processed & set(kw["event_ids"]):
+            raise AlreadyStoredError("processed_events")
         self.processed.update(kw["event_ids"])
         for f in kw["facts"]:
             self.facts[f["_id"]] = dict(f)

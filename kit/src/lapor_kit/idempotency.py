@@ -1,12 +1,52 @@
-"""Idempotent consumers: remember processed event ids in the same transaction as the effect."""
+"""Idempotent consumers: remember processed event ids in the same transaction as the effect.
+
+The unique ``_id`` of ``processed_events`` is the guarantee. Reading which ids are already
+there before acting is only an optimisation for redeliveries, which are rare: a consumer may
+instead act :func:`optimistically` (assume every event is new, and let the insert of the
+processed ids refuse a transaction that repeats one), and only after such a refusal take the
+careful path that asks first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+
+DUPLICATE_KEY = 11000
+
+
+class AlreadyStoredError(Exception):
+    """A write met a unique key already there (what unit-test fakes raise, like the store)."""
+
+
+def is_duplicate_key(exc: BaseException) -> bool:
+    """True for a unique-key violation, as the store or a fake reports it."""
+    if isinstance(exc, AlreadyStoredError | DuplicateKeyError):
+        return True
+    if isinstance(exc, BulkWriteError):
+        errors = (exc.details or {}).get("writeErrors", [])
+        return any(e.get("code") == DUPLICATE_KEY for e in errors)
+    return isinstance(exc, OperationFailure) and exc.code == DUPLICATE_KEY
+
+
+R = TypeVar("R")
+
+
+async def optimistically(handle: Callable[[bool], Awaitable[R]]) -> R:
+    """``handle(True)``: process as if no event of the batch had been processed before (no
+    read of the processed ids). If a write then meets a key already stored (an event
+    redelivered, a case already opened), the transaction was aborted whole: run
+    ``handle(False)``, which asks the store first, as a consumer always did."""
+    try:
+        return await handle(True)
+    except Exception as exc:
+        if not is_duplicate_key(exc):
+            raise
+    return await handle(False)
 
 
 class ProcessedEvents:

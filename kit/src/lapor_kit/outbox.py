@@ -155,7 +155,7 @@ class OutboxRelay:
         idle_seconds: float = 1.0,
         hold_seconds: float = 0.0,
         exit_after_publish: bool = False,
-        delete_delay: float = 0.2,
+        delete_delay: float = 1.0,
         sweep_seconds: float = 5.0,
         sweep_grace: float = 10.0,
         memory_limit: int = 20_000,

@@ -290,7 +290,9 @@ class IntakeService:
         makes the whole batch retry."""
         for attempt in range(attempts):
             try:
-                outcome = await self._submit_external_once(items)
+                # first as if every key were new (a known key makes the write refuse the
+                # whole batch), then asking the store which keys it knows
+                outcome = await self._submit_external_once(items, look_up=attempt > 0)
             except DuplicateExternalIdError:
                 if attempt == attempts - 1:
                     raise
@@ -303,14 +305,16 @@ class IntakeService:
             return outcome
         raise AssertionError("unreachable")
 
-    async def _submit_external_once(self, items: Sequence[ExternalItem]) -> ExternalOutcome:
+    async def _submit_external_once(
+        self, items: Sequence[ExternalItem], *, look_up: bool
+    ) -> ExternalOutcome:
         now = self.clock()
         keys = [
             (i.submission.channel, i.submission.external_id)
             for i in items
             if i.submission is not None
         ]
-        known = await self.store.external_ids(keys)
+        known = await self.store.external_ids(keys) if look_up else {}
         accepted: list[Accepted] = []
         receipts: list[IntakeReceipt] = []
         rejected: list[int] = []

@@ -15,7 +15,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from lapor_kit.idempotency import first_unseen
+from lapor_kit.idempotency import first_unseen, optimistically
 from lapor_schemas.reference import regions
 
 from .domain import reports
@@ -61,7 +61,11 @@ class MetricsService:
 
     async def handle(self, events: Sequence[Any]) -> int:
         """Fold each event once (events carry ``id``), in order, per case."""
-        fresh = await self.store.unseen([e.id for e in events])
+        return await optimistically(lambda assume_new: self._fold(events, assume_new))
+
+    async def _fold(self, events: Sequence[Any], assume_new: bool) -> int:
+        ids = [e.id for e in events]
+        fresh = set(ids) if assume_new else await self.store.unseen(ids)
         todo = first_unseen(events, fresh)
         if not todo:
             return 0

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from lapor_kit.idempotency import first_unseen
+from lapor_kit.idempotency import first_unseen, optimistically
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     CaseEvent,
@@ -117,7 +117,11 @@ class NotifyService:
 
     async def handle_events(self, events: Sequence[CaseEvent]) -> int:
         """Plan and record the deliveries of the events not seen before; returns how many."""
-        fresh = await self.store.unseen([e.id for e in events])
+        return await optimistically(lambda assume_new: self._plan(events, assume_new))
+
+    async def _plan(self, events: Sequence[CaseEvent], assume_new: bool) -> int:
+        ids = [e.id for e in events]
+        fresh = set(ids) if assume_new else await self.store.unseen(ids)
         todo = first_unseen(events, fresh)
         if not todo:
             return 0

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from lapor_kit.auth import Principal
-from lapor_kit.idempotency import first_unseen
+from lapor_kit.idempotency import first_unseen, optimistically
 from lapor_kit.kafka import is_infrastructure
 from lapor_schemas import (
     Actor,
@@ -139,19 +139,23 @@ class RoutingService:
         """Apply a batch of case-log events once each, in order. Most of the log is
         routing's own events (verified, dispatched ...), which it does not act on: a batch of
         only those costs no store round trip."""
-        events = [e for e in events if isinstance(e, (ComplaintSubmitted, *REPORTER_EVENTS))]
-        if not events:
+        relevant = [e for e in events if isinstance(e, (ComplaintSubmitted, *REPORTER_EVENTS))]
+        if not relevant:
             return 0
         await self.refresh_directory()
-        fresh = await self.store.unseen([e.id for e in events])
+        return await optimistically(lambda assume_new: self._handle(relevant, assume_new))
+
+    async def _handle(self, events: Sequence[CaseEvent], assume_new: bool) -> int:
+        """``assume_new``: no event seen and no case opened before (nothing is read first;
+        a write that meets a stored key aborts, and the batch is handled again, carefully)."""
+        ids = [e.id for e in events]
+        fresh = set(ids) if assume_new else await self.store.unseen(ids)
         done = 0
         skipped: list[str] = []
         todo = first_unseen(events, fresh)
-        existing = await self.store.existing(
-            [e.subject for e in todo if isinstance(e, ComplaintSubmitted)]
-        )
+        opening = [e.subject for e in todo if isinstance(e, ComplaintSubmitted)]
+        existing = set() if assume_new else await self.store.existing(opening)
         opened: list[tuple[dict[str, Any], Effects]] = []
-        opened_ids: list[str] = []
         for event in todo:
             if isinstance(event, ComplaintSubmitted):
                 if event.subject in existing:
@@ -168,12 +172,13 @@ class RoutingService:
                     if self.parked:
                         self.parked.count(event.tenant)
                 opened.append((case, effects))
-                opened_ids.append(event.id)
                 done += 1
         # New cases of the batch in one transaction (a case's later events come after its
-        # opening in the log, so they are applied after it, below).
+        # opening in the log, so they are applied after it, below). A case's _id is its
+        # tracking id: the store's unique key makes opening idempotent, so a submission needs
+        # no processed-event record of its own (one write less per report).
         if opened:
-            await self.store.open_many(opened, opened_ids)
+            await self.store.open_many(opened, [])
         for event in todo:
             if isinstance(event, ComplaintSubmitted):
                 continue

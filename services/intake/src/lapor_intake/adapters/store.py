@@ -14,8 +14,9 @@ from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
+from lapor_kit.idempotency import is_duplicate_key
 from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 from lapor_schemas import status as case_status
@@ -25,7 +26,6 @@ from ..domain.repeats import Candidate, Indexed
 from ..ports import DuplicateExternalIdError
 from ..service import events_of
 
-DUPLICATE_KEY = 11000
 CLOSED = sorted(case_status.FINISHED)  # finished reports are never repeat targets
 
 
@@ -109,7 +109,7 @@ class MongoComplaintStore:
         try:
             await self.rt.in_transaction(work)
         except OperationFailure as exc:
-            if _is_duplicate(exc):
+            if is_duplicate_key(exc):
                 raise DuplicateExternalIdError(str(exc)) from exc
             raise
         self.rt.outbox.notify()
@@ -199,10 +199,3 @@ def _key_doc(
     if digest:
         doc["request_sha256"] = digest
     return doc
-
-
-def _is_duplicate(exc: Exception) -> bool:
-    if isinstance(exc, DuplicateKeyError) or getattr(exc, "code", None) == DUPLICATE_KEY:
-        return True
-    details = getattr(exc, "details", None) or {}
-    return any(e.get("code") == DUPLICATE_KEY for e in details.get("writeErrors", []))
