@@ -54,7 +54,12 @@ async def until_quiet(metrics_url: str, timeout: float = 900.0) -> float:
         if time.monotonic() - start > timeout:
             raise TimeoutError("the services did not catch up")
         await asyncio.sleep(1.0)
-        calm = calm + 1 if consumer_lag(metrics_url) == 0 else 0
+        try:
+            lag = consumer_lag(metrics_url)
+        except OSError:  # (urllib's errors are OSErrors) a scrape past its deadline: again
+            calm = 0
+            continue
+        calm = calm + 1 if lag == 0 else 0
     return round(time.monotonic() - start, 1)
 
 

@@ -15,7 +15,7 @@ from lapor_kit.idempotency import AlreadyStoredError
 from lapor_kit.outbox import OutMessage
 from lapor_notify.domain.jobs import SendJob
 from lapor_notify.domain.render import Renderer
-from lapor_notify.domain.sending import RetryPolicy, TokenBucket, parse_rates
+from lapor_notify.domain.sending import RetryPolicy, TokenBucket, due_attempt, parse_rates
 from lapor_notify.ports import Outgoing, SendError
 from lapor_notify.service import NotifyService
 from lapor_schemas import ContactData, ReporterContact, topics
@@ -97,6 +97,15 @@ class FakeStore:
     async def mark_sending(self, ids: Sequence[str]) -> None:
         for i in ids:
             self.docs[i]["status"] = "sending"
+
+    async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+        due = {
+            i: dict(self.docs[i])
+            for i, attempt in wanted.items()
+            if i in self.docs and due_attempt(self.docs[i], attempt)
+        }
+        await self.mark_sending(list(due))
+        return due
 
     async def settle(self, updates: Any, messages: Sequence[OutMessage]) -> None:
         for i, sets in updates:

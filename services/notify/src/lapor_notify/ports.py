@@ -71,7 +71,11 @@ class NotifyStore(Protocol):
 
     async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
-    async def mark_sending(self, ids: Sequence[str]) -> None: ...
+    async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+        """The deliveries of ``wanted`` (delivery id -> the attempt a job is for) that are
+        due that attempt (:func:`~lapor_notify.domain.sending.due_attempt`), as they were,
+        now marked ``sending``. (One round trip for a single job.)"""
+        ...
 
     async def settle(
         self, updates: Sequence[tuple[str, dict[str, Any]]], messages: Sequence[OutMessage]

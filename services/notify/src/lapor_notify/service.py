@@ -54,7 +54,7 @@ from .domain.planning import (
     webhook_payload,
 )
 from .domain.render import Renderer
-from .domain.sending import TERMINAL, RetryPolicy, TokenBucket
+from .domain.sending import RetryPolicy, TokenBucket
 from .ports import Channel, NotifyStore, Outgoing, SendError
 
 log = logging.getLogger("lapor.notify")
@@ -303,14 +303,8 @@ class NotifyService:
         for job in jobs:
             if job.delivery_id not in latest or job.attempt > latest[job.delivery_id].attempt:
                 latest[job.delivery_id] = job
-        docs = await self.store.deliveries(list(latest))
-        todo = [
-            (job, doc)
-            for job in latest.values()
-            if (doc := docs.get(job.delivery_id)) is not None
-            and doc["status"] not in TERMINAL
-            and job.attempt == int(doc.get("attempts", 0)) + 1
-        ]
+        docs = await self.store.claim_for_sending({i: j.attempt for i, j in latest.items()})
+        todo = [(job, docs[i]) for i, job in latest.items() if i in docs]
         if not todo:
             return 0
         entries: dict[str, dict[str, Any]] = {}
@@ -318,7 +312,6 @@ class NotifyService:
             entries = await self.store.agency_entries(
                 list({d["agency_id"] for _, d in todo if d.get("agency_id")})
             )
-        await self.store.mark_sending([d["_id"] for _, d in todo])
         over_cap = await self._over_cap(channel, [d for _, d in todo])
         errors = await asyncio.gather(
             *(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Outcome = Literal["sent", "retrying", "failed", "dead_lettered"]
 TERMINAL = frozenset({"sent", "delivered", "failed", "dead_lettered"})
@@ -71,3 +72,9 @@ def parse_rates(spec: str) -> dict[str, float]:
         name, _, value = part.partition("=")
         out[name.strip()] = float(value)
     return out
+
+
+def due_attempt(doc: Mapping[str, Any], attempt: int) -> bool:
+    """A job for ``attempt`` acts on its delivery only if the delivery is not finished and
+    that attempt is the next one (a redelivered or duplicated job sends nothing twice)."""
+    return doc.get("status") not in TERMINAL and attempt == int(doc.get("attempts") or 0) + 1
