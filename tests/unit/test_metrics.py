@@ -23,11 +23,14 @@ class FakeStore:
         self.cases_: dict[str, dict[str, Any]] = {}
         self.values: dict[str, dict[str, Any]] = {}
         self.updates = 0
+        self.written: list[list[str]] = []
+        self.read: list[list[str]] = []
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return set(event_ids) - self.processed
 
     async def cases(self, tracking_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self.read.append(list(tracking_ids))
         return {t: dict(self.cases_[t]) for t in tracking_ids if t in self.cases_}
 
     async def apply(
@@ -36,6 +39,7 @@ class FakeStore:
         if self.processed & set(event_ids):
             raise AlreadyStoredError("processed_events")
         self.processed.update(event_ids)
+        self.written.append([c["_id"] for c in cases])
         for c in cases:
             self.cases_[c["_id"]] = dict(c)
         self.updates += len(bumps)
@@ -232,3 +236,29 @@ async def test_a_histogram_observation_is_one_store_update_and_old_shapes_still_
             and dict(k[1])["regency"] == labels["regency"]
         )
         assert then[key] == now[key] + 2.0
+
+
+async def test_a_batch_reads_back_no_case_it_opens_and_rewrites_no_unchanged_projection() -> None:
+    from lapor_schemas import ReporterReplied
+    from lapor_schemas.events import ReplyData
+
+    events, _ = scenario.events()
+    store = FakeStore()
+    service = MetricsService(store, clock=lambda: scenario.NOW)
+    first = events[0]
+    assert first.type == "complaint.submitted"
+    await service.handle([first])
+    assert store.read == [[]]  # opened by the batch itself
+    assert store.written == [[first.subject]]
+    reply = ReporterReplied(
+        source="lapor-intake",
+        tenant=first.tenant,
+        subject=first.subject,
+        correlation_id=first.subject,
+        data=ReplyData(
+            tracking_id=first.subject, text="Terima kasih", channel="web", replied_at=scenario.NOW
+        ),
+    )
+    await service.handle([reply])
+    assert store.read[-1] == [first.subject]
+    assert store.written[-1] == []  # the reply changes nothing metrics keeps

@@ -242,6 +242,24 @@ async def test_planning_reads_back_only_what_the_batch_does_not_say() -> None:
     assert store.asked == [([TID], []), ([], [])]  # a known case: its facts are read
 
 
+async def test_an_event_that_tells_no_one_is_neither_planned_nor_recorded() -> None:
+    from lapor_schemas import CaseVerified
+    from lapor_schemas.events import Actor, TransitionData
+
+    store = FakeStore()
+    service, _ = make(store)
+    verified = CaseVerified(
+        source="lapor-routing",
+        tenant="63",
+        subject=TID,
+        correlation_id=TID,
+        data=TransitionData(tracking_id=TID, status="verified", at=NOW, actor=Actor(kind="system")),
+    )
+    assert await service.handle_events([verified]) == 0
+    assert store.asked == []
+    assert store.processed == set()
+
+
 async def test_a_failed_send_waits_in_growing_retry_tiers_then_is_dead_lettered() -> None:
     store = FakeStore()
     down = FakeChannel(failures=[SendError("503", retryable=True)] * 3)

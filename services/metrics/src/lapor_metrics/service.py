@@ -69,14 +69,23 @@ class MetricsService:
         todo = first_unseen(events, fresh)
         if not todo:
             return 0
-        tids = list({e.subject for e in todo if e.type != "notification.outcome"})
-        cases = await self.store.cases(tids)
+        # a case the batch itself opens is not read back; a projection an event leaves as
+        # it was is not written again
+        opened = set()
+        tids: list[str] = []
+        for e in todo:
+            if e.type == "complaint.submitted":
+                opened.add(e.subject)
+            elif e.type != "notification.outcome" and e.subject not in opened:
+                tids.append(e.subject)
+        cases = await self.store.cases(list(dict.fromkeys(tids)))
         changed: dict[str, dict[str, Any]] = {}
         incs: list[Increment] = []
         for event in todo:
-            doc, more = fold(cases.get(event.subject), event)
+            before = cases.get(event.subject)
+            doc, more = fold(before, event)
             incs.extend(more)
-            if doc is not None and event.type != "notification.outcome":
+            if doc is not None and event.type != "notification.outcome" and doc != before:
                 cases[event.subject] = changed[event.subject] = doc
         await self.store.apply(
             [e.id for e in todo], list(changed.values()), list(merge(incs).values())

@@ -41,6 +41,7 @@ from lapor_schemas import (
 
 from .domain.jobs import SendJob
 from .domain.planning import (
+    TOLD,
     Notice,
     Route,
     agency_routes,
@@ -116,8 +117,13 @@ class NotifyService:
     # -- 1. planning ------------------------------------------------------------------------
 
     async def handle_events(self, events: Sequence[CaseEvent]) -> int:
-        """Plan and record the deliveries of the events not seen before; returns how many."""
-        return await optimistically(lambda assume_new: self._plan(events, assume_new))
+        """Plan and record the deliveries of the events not seen before; returns how many.
+        An event that tells no one (case.verified, a reporter's reply ...) is not recorded at
+        all: handling it again would do nothing either."""
+        telling = [e for e in events if e.type in TOLD]
+        if not telling:
+            return 0
+        return await optimistically(lambda assume_new: self._plan(telling, assume_new))
 
     async def _plan(self, events: Sequence[CaseEvent], assume_new: bool) -> int:
         ids = [e.id for e in events]
