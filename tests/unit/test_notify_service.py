@@ -35,6 +35,7 @@ class FakeStore:
     outbox: list[OutMessage] = field(default_factory=list)
     quota: dict[str, list[str]] = field(default_factory=dict)
     asked: list[tuple[list[str], list[str]]] = field(default_factory=list)
+    agency_reads: int = 0
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return set(event_ids) - self.processed
@@ -57,6 +58,7 @@ class FakeStore:
         )
 
     async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self.agency_reads += 1
         return {a: self.agencies[a] for a in agency_ids if a in self.agencies}
 
     async def record_plan(self, **kw: Any) -> None:
@@ -258,6 +260,24 @@ async def test_an_event_that_tells_no_one_is_neither_planned_nor_recorded() -> N
     assert await service.handle_events([verified]) == 0
     assert store.asked == []
     assert store.processed == set()
+
+
+async def test_agency_entries_are_kept_briefly_and_a_local_change_is_seen_at_once() -> None:
+    store = FakeStore()
+    clock = [100.0]
+    service = NotifyService(store, {"email": FakeChannel()}, Renderer(), clock=lambda: NOW)
+    service.monotonic = lambda: clock[0]
+    for n in range(3):
+        tid = f"LPR-000000010{n}"
+        await service.handle_events([submitted(tid), dispatched(tid)])
+    assert store.agency_reads == 1  # three dispatches to the same agency, one read
+    await service.set_contacts("63.71.pupr", [{"role": "operator", "email": "op@pupr.example"}])
+    await service.handle_events([submitted("LPR-0000000200"), dispatched("LPR-0000000200")])
+    assert store.agency_reads == 2
+    assert any(d["address"] == "op@pupr.example" for d in store.docs.values())
+    clock[0] += 3.0  # past the TTL: another process's change would be read now
+    await service.handle_events([submitted("LPR-0000000300"), dispatched("LPR-0000000300")])
+    assert store.agency_reads == 3
 
 
 async def test_a_failed_send_waits_in_growing_retry_tiers_then_is_dead_lettered() -> None:

@@ -100,6 +100,7 @@ class NotifyService:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         address_daily_cap: int = 20,
+        agency_ttl: float = 2.0,
     ) -> None:
         self.address_daily_cap = address_daily_cap
         self.store = store
@@ -113,6 +114,8 @@ class NotifyService:
         self.send_timeout = send_timeout
         self.monotonic = monotonic
         self.sleep = sleep
+        self.agency_ttl = agency_ttl
+        self._agencies: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     # -- 1. planning ------------------------------------------------------------------------
 
@@ -158,7 +161,7 @@ class NotifyService:
             if update is not None:
                 changes.append((event.subject, update))
                 facts.setdefault(event.subject, {"_id": event.subject}).update(update)
-        agencies = await self.store.agency_entries(list({n.agency_id for n in told if n.agency_id}))
+        agencies = await self._agency_entries({n.agency_id for n in told if n.agency_id})
         deliveries: list[dict[str, Any]] = []
         messages: list[OutMessage] = []
         waiting: list[dict[str, Any]] = []
@@ -537,6 +540,23 @@ class NotifyService:
     async def agency_settings(self, agency_id: str) -> dict[str, Any]:
         return await self.store.agency_entry(agency_id) or {"_id": agency_id}
 
+    async def _agency_entries(self, agency_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Agencies' registered contacts and webhooks for planning, kept ``agency_ttl``
+        seconds (they change seldom; a change through this process is seen at once, through
+        another within the TTL). Sending reads the webhook afresh."""
+        now = self.monotonic()
+        wanted = list(dict.fromkeys(agency_ids))
+        stale = [
+            a
+            for a in wanted
+            if a not in self._agencies or now - self._agencies[a][0] > self.agency_ttl
+        ]
+        if stale:
+            found = await self.store.agency_entries(stale)
+            for a in stale:
+                self._agencies[a] = (now, found.get(a))
+        return {a: e for a in wanted if (e := self._agencies[a][1]) is not None}
+
     async def register_webhook(self, agency_id: str, url: str) -> str:
         """Register (or replace) the agency's webhook; returns its new signing secret."""
         secret = secrets.token_urlsafe(32)
@@ -544,13 +564,16 @@ class NotifyService:
             agency_id,
             {"webhook": {"url": url, "secret": secret, "registered_at": self.clock()}},
         )
+        self._agencies.pop(agency_id, None)
         return secret
 
     async def remove_webhook(self, agency_id: str) -> None:
         await self.store.save_agency_entry(agency_id, {"webhook": None})
+        self._agencies.pop(agency_id, None)
 
     async def set_contacts(self, agency_id: str, contacts: Sequence[Mapping[str, Any]]) -> None:
         await self.store.save_agency_entry(agency_id, {"contacts": [dict(c) for c in contacts]})
+        self._agencies.pop(agency_id, None)
 
 
 def _reason(error: Exception) -> str:
