@@ -3,6 +3,7 @@ exact values for every indicator, in Prometheus and in the reports."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ class FakeStore:
         self.cases_: dict[str, dict[str, Any]] = {}
         self.values: dict[str, dict[str, Any]] = {}
         self.updates = 0
+        self.counter_reads = 0
         self.written: list[list[str]] = []
         self.read: list[list[str]] = []
 
@@ -49,7 +51,8 @@ class FakeStore:
                 doc[field] = doc.get(field, 0.0) + amount
 
     async def counters(self) -> list[dict[str, Any]]:
-        return list(self.values.values())
+        self.counter_reads += 1
+        return [dict(v) for v in self.values.values()]
 
     async def open_cases(self) -> list[dict[str, Any]]:
         return [c for c in self.cases_.values() if reports.is_open(c)]
@@ -262,3 +265,25 @@ async def test_a_batch_reads_back_no_case_it_opens_and_rewrites_no_unchanged_pro
     await service.handle([reply])
     assert store.read[-1] == [first.subject]
     assert store.written[-1] == []  # the reply changes nothing metrics keeps
+
+
+async def test_scrapes_share_one_reading_of_the_store_within_the_refresh_interval() -> None:
+    events, _ = scenario.events()
+    store = FakeStore()
+    clock = [0.0]
+    service = MetricsService(
+        store, clock=lambda: scenario.NOW, refresh_seconds=5.0, monotonic=lambda: clock[0]
+    )
+    await service.handle(events[:1])
+    await asyncio.gather(*(service.refresh() for _ in range(5)))  # five scrapes at once
+    assert store.counter_reads == 1
+    first = scrape(service)
+    await service.handle(events[1:])
+    clock[0] += 4.0
+    await service.refresh()
+    assert store.counter_reads == 1
+    assert scrape(service) == first  # the last reading, until the interval has passed
+    clock[0] += 1.5
+    await service.refresh()
+    assert store.counter_reads == 2
+    assert scrape(service) != first

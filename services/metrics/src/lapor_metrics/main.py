@@ -24,7 +24,7 @@ def build(
     rt = Runtime(settings, "metrics")
     store = MongoMetricsStore(rt)
     rt.on_startup(store.ensure_indexes)
-    service = MetricsService(store, clock)
+    service = MetricsService(store, clock, refresh_seconds=settings.refresh_seconds)
     health = PipelineHealth(settings.kafka_bootstrap)
     rt.on_startup(health.start)
     rt.on_shutdown(health.stop)

@@ -3,6 +3,8 @@ them to Prometheus, and answer the evaluation reports."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -50,9 +52,19 @@ class MetricsStore(Protocol):
 
 
 class MetricsService:
-    def __init__(self, store: MetricsStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: MetricsStore,
+        clock: Callable[[], datetime],
+        refresh_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
+        self._refreshed: float | None = None
+        self._refreshing = asyncio.Lock()
         self._counters: list[dict[str, Any]] = []
         self._backlog: dict[tuple[str, str, str], tuple[int, int]] = {}
         self._volume: dict[str, int] = {}
@@ -93,7 +105,18 @@ class MetricsService:
         return len(todo)
 
     async def refresh(self) -> None:
-        """Before a scrape: the counters, the backlog now and the last 365 days' volume."""
+        """Before a scrape: the counters, the backlog now and the last 365 days' volume. They
+        are read at most once every ``refresh_seconds`` (scrapes in between, from every
+        Prometheus and the bench, share the last reading: what the store is asked no longer
+        grows with how often, or by how many, the service is scraped)."""
+        async with self._refreshing:
+            at = self.monotonic()
+            if self._refreshed is not None and at - self._refreshed < self.refresh_seconds:
+                return
+            await self._read()
+            self._refreshed = at
+
+    async def _read(self) -> None:
         now = self.clock()
         self._counters = await self.store.counters()
         self._backlog = reports.backlog(await self.store.open_cases(), now)

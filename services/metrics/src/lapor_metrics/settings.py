@@ -7,3 +7,9 @@ from lapor_kit.settings import KitSettings
 
 class MetricsSettings(KitSettings):
     port: int = Field(default=8004, validation_alias="LAPOR_METRICS_PORT")
+    refresh_seconds: float = Field(
+        default=5.0,
+        validation_alias="LAPOR_METRICS_REFRESH_SECONDS",
+        description="The counters, backlog and volumes are read from the store at most this "
+        "often; scrapes in between answer with the last reading.",
+    )
