@@ -74,7 +74,7 @@ class NotifyStore(Protocol):
     async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
         """The deliveries of ``wanted`` (delivery id -> the attempt a job is for) that are
         due that attempt (:func:`~lapor_notify.domain.sending.due_attempt`), as they were,
-        now marked ``sending``. (One round trip for a single job.)"""
+        now marked ``sending``."""
         ...
 
     async def settle(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError
 
@@ -22,7 +22,7 @@ from lapor_kit.idempotency import ProcessedEvents
 from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 
-from ..domain.sending import TERMINAL, due_attempt
+from ..domain.sending import due_attempt
 
 
 class MongoNotifyStore:
@@ -164,18 +164,8 @@ class MongoNotifyStore:
         return {d["_id"]: d for d in docs}
 
     async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
-        if len(wanted) == 1:  # the usual case at low load: read and mark in one command
-            [(delivery_id, attempt)] = wanted.items()
-            doc = await self.deliveries_.find_one_and_update(
-                {
-                    "_id": delivery_id,
-                    "status": {"$nin": sorted(TERMINAL)},
-                    "attempts": {"$in": [attempt - 1, None]} if attempt == 1 else attempt - 1,
-                },
-                {"$set": {"status": "sending"}},
-                return_document=ReturnDocument.BEFORE,
-            )
-            return {delivery_id: doc} if doc is not None else {}
+        # A find and an update by _id (2 + 4 ms): SecantusDB answers a find-and-modify by
+        # scanning the collection (175 ms at 8,000 deliveries, whatever the filter).
         docs = await self.deliveries_.find({"_id": {"$in": list(wanted)}}).to_list()
         due = {d["_id"]: d for d in docs if due_attempt(d, wanted[d["_id"]])}
         if due:
