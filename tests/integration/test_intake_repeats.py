@@ -35,6 +35,7 @@ def report(place: str, variant: int) -> dict[str, Any]:
         "description": texts[variant],
         "category": "infrastruktur",
         "region_code": "63.09",
+        "anonymous": True,
     }
 
 
@@ -57,7 +58,9 @@ async def test_two_intake_processes_find_each_others_repeats(
             )
             services.append(app.state.service)
         a, b = clients
-        first = (await a.post("/api/v1/complaints", json=report(place, 0))).json()
+        answer = await a.post("/api/v1/complaints", json=report(place, 0))
+        assert answer.status_code == 202, answer.text
+        first = answer.json()
         tid = first["tracking_id"]
 
         async def b_knows() -> bool:
@@ -89,8 +92,9 @@ async def test_two_intake_processes_find_each_others_repeats(
 
         await eventually(both_forgot, timeout=20)
 
-    # a process started now loads the open reports from the store
-    app, _ = build(settings)
+    # a process started now loads the open reports from the store (consumer groups of its
+    # own: joining the two that just left waits out their rebalance on Tansu)
+    app, _ = build(settings.model_copy(update={"kafka_group_suffix": f"-{place}"}))
     async with app.router.lifespan_context(app):
         restarted: IntakeService = app.state.service
         assert second["tracking_id"] in restarted.repeats

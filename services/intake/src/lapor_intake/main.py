@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 
 from fastapi import FastAPI
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from lapor_kit.auth import SecretMinter
 from lapor_kit.kafka import TopicTail
@@ -65,6 +65,17 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         client_id="lapor-intake-repeats",
     )
 
+    Gauge(
+        "lapor_intake_repeat_index_reports",
+        "Open reports in this process's repeat index (the candidates for repeats).",
+        registry=rt.registry,
+    ).set_function(lambda: len(service.repeats))
+    load_seconds = Gauge(
+        "lapor_intake_repeat_index_load_seconds",
+        "How long this process took at start to load the repeat index from the store.",
+        registry=rt.registry,
+    )
+
     async def start_repeat_index() -> None:
         """Offsets first, then the open reports, then the log from those offsets: nothing
         accepted by another process meanwhile is missed."""
@@ -72,7 +83,9 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         await tail.open()
         held = await service.load_repeats()
         tail.follow()
-        log.info("repeat index: %d open reports loaded in %.1fs", held, time.monotonic() - began)
+        seconds = time.monotonic() - began
+        load_seconds.set(seconds)
+        log.info("repeat index: %d open reports loaded in %.1fs", held, seconds)
 
     rt.on_startup(start_repeat_index)
     rt.on_shutdown(tail.stop)
