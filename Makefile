@@ -95,7 +95,7 @@ lighthouse: chromium
 bench: setup
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# The same figures and last line in about 10 minutes here: fewer complaints, an 8,000 backlog
+# The same figures and last line in about 14 minutes here: fewer complaints, an 8,000 backlog
 # for drain_flatness, two workers per service on the same run.
 BENCH_QUICK_ARGS ?= --complaints 1000 --backlog 8000 --drain 1000 --workers 2 --light-seconds 15
 bench-quick: setup
