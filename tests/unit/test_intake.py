@@ -552,3 +552,19 @@ async def test_finding_repeats_reads_nothing_from_the_store_when_nothing_matches
     [receipt] = (await fresh.submit_external([copy])).receipts
     assert store.complaints[receipt.tracking_id or ""]["repeat_of"] is not None
     assert len(store.asked_open) == 1  # one question for the batch, about its matches only
+
+
+def test_the_repeat_feed_skips_a_poisoned_record_and_takes_the_ones_behind_it() -> None:
+    from lapor_intake.handlers import repeat_feed
+
+    service = _service(FakeStore())
+    good = submitted(
+        "LPR-0000000077", title="Jembatan retak", description="Jembatan desa retak parah"
+    )
+    bad_shape = {"type": "complaint.submitted", "data": {"tracking_id": 5}}
+    not_a_case = {"type": "case.closed", "data": "x", "subject": None}
+    feed = repeat_feed(service)
+    feed([bad_shape, not_a_case, json.loads(good.model_dump_json())])
+    assert "LPR-0000000077" in service.repeats
+    feed([{"type": "case.closed", "subject": "LPR-0000000077", "data": {"status": "closed"}}])
+    assert "LPR-0000000077" not in service.repeats

@@ -323,11 +323,13 @@ class IntakeService:
         # Repeat candidates come from the in-memory index; the store is asked only whether
         # the reports that matched are still open (one query for the batch, none if none).
         ranked: dict[int, list[tuple[str, Match]]] = {}
+        prints: dict[int, list[str]] = {}  # each report's fingerprint, computed once
         for index, item in enumerate(items):
             if item.submission is not None and not item.errors:
                 located, _ = self.catalogue.locate(item.submission)
                 if located is not None:
                     fp = fingerprint(item.submission.title, item.submission.description)
+                    prints[index] = fp
                     ranked[index] = self._index_matches(fp, located, item.submission.category)
         still_open = await self._still_open(list(ranked.values()))
         batch: dict[tuple[str, str], list[Candidate]] = {}  # accepted in this batch
@@ -369,7 +371,7 @@ class IntakeService:
                 sub.model_dump(exclude={"channel", "external_id"})
             )
             group = (region, sub.category)
-            fp = fingerprint(sub.title, sub.description)
+            fp = prints.get(index) or fingerprint(sub.title, sub.description)
             # this batch's own reports are newer than the index's: first among equals
             mine = matches(fp, reversed(batch.get(group, ())))
             from_index = [(t, m) for t, m in ranked.get(index, ()) if t in still_open]
