@@ -84,6 +84,6 @@ def per_complaint(
         }
         busiest = sorted(((v, k) for k, v in delta.items() if k[0] == metric), reverse=True)
         out[f"busiest_{label}_per_complaint"] = {
-            f"{s}:{c}:{coll}": round(v / n, digits) for v, (_, s, c, coll) in busiest[:16]
+            f"{s}:{c}:{coll}": round(v / n, digits) for v, (_, s, c, coll) in busiest[:40]
         }
     return out

@@ -16,9 +16,16 @@ from lapor_kit.outbox import OutMessage
 from lapor_notify.domain.jobs import SendJob
 from lapor_notify.domain.render import Renderer
 from lapor_notify.domain.sending import RetryPolicy, TokenBucket, due_attempt, parse_rates
-from lapor_notify.ports import Outgoing, SendError
+from lapor_notify.ports import Outgoing, PlannedEvent, SendError
 from lapor_notify.service import NotifyService
-from lapor_schemas import ContactData, ReporterContact, topics
+from lapor_schemas import (
+    CaseEvent,
+    CaseFollowedUp,
+    ContactData,
+    ReporterContact,
+    topics,
+)
+from lapor_schemas.events import Actor, TransitionData
 from tests.factories import TID, dispatched, submitted
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -36,9 +43,11 @@ class FakeStore:
     quota: dict[str, list[str]] = field(default_factory=dict)
     asked: list[tuple[list[str], list[str]]] = field(default_factory=list)
     agency_reads: int = 0
+    agency_checks: int = 0
+    agency_version: int = 0
 
-    async def unseen(self, event_ids: Sequence[str]) -> set[str]:
-        return set(event_ids) - self.processed
+    async def unseen(self, events: Mapping[str, str]) -> set[str]:
+        return set(events) - self.processed
 
     async def claim_address_quotas(self, claims: Sequence[tuple[str, str]], cap: int) -> set[str]:
         for key, delivery_id in claims:
@@ -58,17 +67,33 @@ class FakeStore:
         )
 
     async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {a: dict(self.agencies[a]) for a in agency_ids if a in self.agencies}
+
+    async def agency_entries_since(
+        self, version: int | None
+    ) -> tuple[int, dict[str, dict[str, Any]] | None]:
+        self.agency_checks += 1
+        if version == self.agency_version:
+            return version, None
         self.agency_reads += 1
-        return {a: self.agencies[a] for a in agency_ids if a in self.agencies}
+        return self.agency_version, {a: dict(e) for a, e in self.agencies.items()}
 
     async def record_plan(self, **kw: Any) -> None:
-        if self.processed & set(kw["event_ids"]):
-            raise AlreadyStoredError("processed_events")
-        self.processed.update(kw["event_ids"])
-        for f in kw["facts"]:
-            self.facts[f["_id"]] = dict(f)
-        for tid, update in kw["changes"]:
-            self.facts.setdefault(tid, {"_id": tid}).update(update)
+        events: list[PlannedEvent] = kw["events"]
+        if self.processed & {e.event_id for e in events}:
+            raise AlreadyStoredError("case_facts")
+        versions = {
+            e.tracking_id: self.facts.get(e.tracking_id, {}).get("_version", 0) for e in events
+        }
+        for e in events:
+            if versions[e.tracking_id] != e.version:
+                raise AlreadyStoredError("case_facts")  # changed since the plan read them
+            versions[e.tracking_id] += 1
+        self.processed.update(e.event_id for e in events)
+        for e in events:
+            doc = self.facts.setdefault(e.tracking_id, {"_id": e.tracking_id})
+            doc.update(e.facts)
+            doc["_version"] = doc.get("_version", 0) + 1
         for d in kw["deliveries"]:
             assert d["_id"] not in self.docs, "a delivery was planned twice"
             self.docs[d["_id"]] = dict(d)
@@ -96,18 +121,12 @@ class FakeStore:
     async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         return {i: dict(self.docs[i]) for i in ids if i in self.docs}
 
-    async def mark_sending(self, ids: Sequence[str]) -> None:
-        for i in ids:
-            self.docs[i]["status"] = "sending"
-
-    async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
-        due = {
+    async def due_deliveries(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+        return {
             i: dict(self.docs[i])
             for i, attempt in wanted.items()
             if i in self.docs and due_attempt(self.docs[i], attempt)
         }
-        await self.mark_sending(list(due))
-        return due
 
     async def settle(self, updates: Any, messages: Sequence[OutMessage]) -> None:
         for i, sets in updates:
@@ -125,6 +144,7 @@ class FakeStore:
 
     async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None:
         self.agencies.setdefault(agency_id, {"_id": agency_id}).update(changes)
+        self.agency_version += 1
 
     def taken(self, topic: str) -> list[dict[str, Any]]:
         """Messages for ``topic`` (decoded), and forget them."""
@@ -198,11 +218,20 @@ async def test_a_job_redelivered_after_a_crash_mid_send_repeats_the_same_deliver
     await service.handle_contacts([contact(phone="+6281234567890")])
     await service.handle_events([submitted(reporter_contactable=True)])
     [job] = jobs(store, "sms")
-    # the process died after marking the delivery "sending", before recording the outcome
-    await store.mark_sending([job.delivery_id])
-    assert await service.handle_jobs("sms", [job]) == 1
-    [sms] = chans["sms"].sent
-    assert sms.id == job.delivery_id  # providers drop a repeat by this idempotency key
+    settle = store.settle
+
+    async def crash(*_: Any) -> None:
+        raise ConnectionError("the process died before the outcome was recorded")
+
+    store.settle = crash  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await service.handle_jobs("sms", [job])
+    store.settle = settle  # type: ignore[method-assign]
+    assert await service.handle_jobs("sms", [job]) == 1  # the job comes again
+    first, again = chans["sms"].sent
+    assert first.id == again.id == job.delivery_id  # providers drop a repeat by this key
+    assert store.docs[job.delivery_id]["status"] == "sent"
+    assert await service.handle_jobs("sms", [job]) == 0  # now settled: nothing sent again
 
 
 async def test_the_contact_may_come_after_the_event() -> None:
@@ -241,7 +270,38 @@ async def test_planning_reads_back_only_what_the_batch_does_not_say() -> None:
     assert store.asked[:2] == [([], []), ([], ["LPR-0000000002"])]  # (then: still waiting?)
     store.asked.clear()
     await service.handle_events([dispatched(agency_id="63.pupr", agency_name="PUPR Kalsel")])
-    assert store.asked == [([TID], []), ([], [])]  # a known case: its facts are read
+    assert store.asked == [([], []), ([], [])]  # facts this process planned are kept
+    restarted, _ = make(store)
+    store.asked.clear()
+    await restarted.handle_events([dispatched(agency_id="63.71.pupr")])
+    assert store.asked == [([TID], []), ([], [])]  # a case it does not know: facts are read
+
+
+def followed_up(tid: str = TID) -> CaseEvent:
+    return CaseFollowedUp(
+        source="lapor-routing",
+        tenant="63",
+        subject=tid,
+        correlation_id=tid,
+        data=TransitionData(
+            tracking_id=tid, status="followed_up", at=NOW, actor=Actor(kind="system")
+        ),
+    )
+
+
+async def test_facts_kept_in_memory_that_another_process_changed_are_read_again() -> None:
+    store = FakeStore()
+    here, _ = make(store)
+    there, _ = make(store)  # another notify process, after a rebalance
+    await here.handle_events([submitted(), dispatched(agency_name="Dinas PUPR Kota Banjarmasin")])
+    await there.handle_events([dispatched(agency_id="63.71.dpkp", agency_name="Dinas Perkim")])
+    store.asked.clear()
+    await here.handle_events([followed_up()])  # its kept facts name the first agency
+    assert store.asked[0][0] == []  # planned from the kept facts first
+    assert ([TID], []) in store.asked[1:]  # refused (their version moved), then read again
+    [note] = [d for d in store.docs.values() if d["cause_event_type"] == "case.followed_up"]
+    assert "Dinas Perkim" in note["body"]
+    assert "Banjarmasin" not in note["body"]
 
 
 async def test_an_event_that_tells_no_one_is_neither_planned_nor_recorded() -> None:
@@ -262,7 +322,7 @@ async def test_an_event_that_tells_no_one_is_neither_planned_nor_recorded() -> N
     assert store.processed == set()
 
 
-async def test_agency_entries_are_kept_briefly_and_a_local_change_is_seen_at_once() -> None:
+async def test_agency_entries_are_kept_and_reread_only_when_their_version_moves() -> None:
     store = FakeStore()
     clock = [100.0]
     service = NotifyService(store, {"email": FakeChannel()}, Renderer(), clock=lambda: NOW)
@@ -270,14 +330,23 @@ async def test_agency_entries_are_kept_briefly_and_a_local_change_is_seen_at_onc
     for n in range(3):
         tid = f"LPR-000000010{n}"
         await service.handle_events([submitted(tid), dispatched(tid)])
-    assert store.agency_reads == 1  # three dispatches to the same agency, one read
+    assert (store.agency_checks, store.agency_reads) == (1, 1)  # three dispatches, one read
     await service.set_contacts("63.71.pupr", [{"role": "operator", "email": "op@pupr.example"}])
     await service.handle_events([submitted("LPR-0000000200"), dispatched("LPR-0000000200")])
-    assert store.agency_reads == 2
+    assert store.agency_reads == 2  # a change through this process is seen at once
     assert any(d["address"] == "op@pupr.example" for d in store.docs.values())
-    clock[0] += 3.0  # past the TTL: another process's change would be read now
+    clock[0] += 3.0  # past the TTL: the version is checked, it has not moved, nothing is read
     await service.handle_events([submitted("LPR-0000000300"), dispatched("LPR-0000000300")])
+    assert (store.agency_checks, store.agency_reads) == (3, 2)
+    # another process changes the agency's contacts: seen after the TTL, not before
+    store.agencies["63.71.pupr"]["contacts"] = [{"role": "operator", "email": "new@pupr.example"}]
+    store.agency_version += 1
+    await service.handle_events([submitted("LPR-0000000400"), dispatched("LPR-0000000400")])
+    assert not any(d["address"] == "new@pupr.example" for d in store.docs.values())
+    clock[0] += 3.0
+    await service.handle_events([submitted("LPR-0000000500"), dispatched("LPR-0000000500")])
     assert store.agency_reads == 3
+    assert any(d["address"] == "new@pupr.example" for d in store.docs.values())
 
 
 async def test_a_failed_send_waits_in_growing_retry_tiers_then_is_dead_lettered() -> None:

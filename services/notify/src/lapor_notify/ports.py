@@ -30,6 +30,23 @@ class Outgoing:
     secret: str | None = None  # webhooks: the agency's signing secret
 
 
+FACTS_VERSION = "_version"  # in a case's facts: how many events changed them (0: none yet)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEvent:
+    """An event a plan handles: the case facts it sets (a submission's facts, a dispatch's
+    agency; often none) and its id, kept with the case's facts as handled. That record is
+    the consumer's idempotency guard: recording the same event twice is refused, like a
+    processed-id record would be, without a document of its own. ``version`` is the version
+    of the facts the plan was based on: a plan whose facts changed meanwhile is refused too."""
+
+    tracking_id: str
+    event_id: str
+    facts: Mapping[str, Any]
+    version: int = 0
+
+
 class Channel(Protocol):
     """Sends one message; raises :class:`SendError` (anything else counts as retryable)."""
 
@@ -37,27 +54,39 @@ class Channel(Protocol):
 
 
 class NotifyStore(Protocol):
-    async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
+    async def unseen(self, events: Mapping[str, str]) -> set[str]:
+        """Of ``events`` (event id -> tracking id), the ids not handled before."""
+        ...
 
     async def facts_and_contacts(
         self, tracking_ids: Sequence[str], contact_ids: Sequence[str] | None = None
     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        """The case facts of ``tracking_ids`` and the reporter contacts of ``contact_ids``
-        (default: the same ids); an empty list is not asked for."""
+        """The case facts of ``tracking_ids`` (with their ``FACTS_VERSION``) and the reporter
+        contacts of ``contact_ids`` (default: the same ids); an empty list is not asked for."""
         ...
 
     async def agency_entries(self, agency_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
+    async def agency_entries_since(
+        self, version: int | None
+    ) -> tuple[int, dict[str, dict[str, Any]] | None]:
+        """The version of the agencies' entries (it grows with each change) and, unless it
+        is still ``version``, every entry."""
+        ...
+
     async def record_plan(
         self,
         *,
-        event_ids: Sequence[str],
-        facts: Sequence[dict[str, Any]],
-        changes: Sequence[tuple[str, dict[str, Any]]],
+        events: Sequence[PlannedEvent],
         deliveries: Sequence[dict[str, Any]],
         waiting: Sequence[dict[str, Any]],
         messages: Sequence[OutMessage],
-    ) -> None: ...
+    ) -> None:
+        """In one transaction: each event's facts, in order, with the event marked handled
+        and the facts' version raised by one (raises a duplicate-key error, whole, if one
+        was handled already or its facts are no longer at its ``version``), the
+        deliveries, the parked notices and the send jobs."""
+        ...
 
     async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None: ...
 
@@ -71,10 +100,9 @@ class NotifyStore(Protocol):
 
     async def deliveries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
-    async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    async def due_deliveries(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
         """The deliveries of ``wanted`` (delivery id -> the attempt a job is for) that are
-        due that attempt (:func:`~lapor_notify.domain.sending.due_attempt`), as they were,
-        now marked ``sending``."""
+        due that attempt (:func:`~lapor_notify.domain.sending.due_attempt`)."""
         ...
 
     async def settle(
@@ -95,4 +123,6 @@ class NotifyStore(Protocol):
         repeated attempt counts once)."""
         ...
 
-    async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None: ...
+    async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None:
+        """Change an agency's entry and the entries' version, together."""
+        ...

@@ -1,16 +1,18 @@
 """Notify's service layer.
 
 1. **Plan** (``lapor.cases.v1``): each new event becomes notices and deliveries, rendered now
-   and stored with the event's id marked processed, and one send job per delivery goes to its
-   channel's queue through the outbox, all in one transaction. In-app inbox deliveries are
-   delivered right there. A reporter whose contact has not arrived yet (it comes on its own
-   topic) has the notice parked until it does.
+   and stored with the event's id kept (with the case's facts) as handled, and one send job
+   per delivery goes to its channel's queue through the outbox, all in one transaction.
+   In-app inbox deliveries are delivered right there. A reporter whose contact has not
+   arrived yet (it comes on its own topic) has the notice parked until it does.
 2. **Send** (``lapor.notify.send.<channel>.v1``): a job is acted on only if its delivery is
    not finished and the job is for the next attempt (so redelivered or duplicated jobs send
-   nothing twice). The delivery is marked ``sending`` first; a job redelivered after a crash
-   mid-send repeats the attempt with the same delivery id, which providers take as an
-   idempotency key. The outcome, the next job (to a retry tier) or the dead letter, and the
-   outcome event are written in one transaction before the batch is acknowledged.
+   nothing twice). A job redelivered after a crash mid-send repeats the attempt with the
+   same delivery id, which providers take as an idempotency key. Nothing is written before
+   the send (a ``sending`` mark cost a store command per batch and guarded nothing: the
+   attempt count written with the outcome decides whether a job is due). The outcome, the
+   next job (to a retry tier) or the dead letter, and the outcome event are written in one
+   transaction before the batch is acknowledged.
 3. **Wait** (``lapor.notify.retry.<tier>.v1``): a retry job waits until it is due, then goes
    back to its channel's queue.
 """
@@ -22,6 +24,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -56,7 +59,7 @@ from .domain.planning import (
 )
 from .domain.render import Renderer
 from .domain.sending import RetryPolicy, TokenBucket
-from .ports import Channel, NotifyStore, Outgoing, SendError
+from .ports import FACTS_VERSION, Channel, NotifyStore, Outgoing, PlannedEvent, SendError
 
 log = logging.getLogger("lapor.notify")
 SOURCE = "lapor-notify"
@@ -101,7 +104,10 @@ class NotifyService:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         address_daily_cap: int = 20,
         agency_ttl: float = 2.0,
+        facts_kept: int = 10_000,
     ) -> None:
+        self.facts_kept = facts_kept
+        self._facts: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.address_daily_cap = address_daily_cap
         self.store = store
         self.channels = dict(channels)
@@ -115,7 +121,9 @@ class NotifyService:
         self.monotonic = monotonic
         self.sleep = sleep
         self.agency_ttl = agency_ttl
-        self._agencies: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._agencies: dict[str, dict[str, Any]] = {}
+        self._agencies_version: int | None = None
+        self._agencies_checked: float | None = None
 
     # -- 1. planning ------------------------------------------------------------------------
 
@@ -129,18 +137,28 @@ class NotifyService:
         return await optimistically(lambda assume_new: self._plan(telling, assume_new))
 
     async def _plan(self, events: Sequence[CaseEvent], assume_new: bool) -> int:
-        ids = [e.id for e in events]
-        fresh = set(ids) if assume_new else await self.store.unseen(ids)
+        fresh = (
+            {e.id for e in events}
+            if assume_new
+            else await self.store.unseen({e.id: e.subject for e in events})
+        )
         todo = first_unseen(events, fresh)
         if not todo:
             return 0
         tids = list(dict.fromkeys(e.subject for e in todo))
-        # What the batch's own submissions say need not be read back; a contact is asked for
-        # only where the reporter may be reachable.
+        if not assume_new:  # the careful way trusts nothing kept in memory
+            for t in tids:
+                self._facts.pop(t, None)
+        # What the batch's own submissions say need not be read back, nor what this process
+        # planned for the case lately; a contact is asked for only where the reporter may be
+        # reachable.
         submitted = {e.subject: case_facts(e) for e in todo if isinstance(e, ComplaintSubmitted)}
+        kept = {t: dict(self._facts[t]) for t in tids if t in self._facts}
         facts, _ = await self.store.facts_and_contacts(
-            [t for t in tids if t not in submitted], contact_ids=[]
+            [t for t in tids if t not in kept and (t not in submitted or not assume_new)],
+            contact_ids=[],
         )
+        facts |= kept
         known = facts | submitted
         _, contacts = await self.store.facts_and_contacts(
             [],
@@ -148,19 +166,23 @@ class NotifyService:
                 t for t in tids if t not in known or known[t].get("reporter_contactable", True)
             ],
         )
-        new_facts: list[dict[str, Any]] = []
-        changes: list[tuple[str, dict[str, Any]]] = []
+        # the version of each case's facts the plan is based on (0: none stored yet)
+        versions = {t: int(facts.get(t, {}).get(FACTS_VERSION) or 0) for t in tids}
+        planned: list[PlannedEvent] = []
         told: list[Notice] = []
         for event in todo:
+            sets: dict[str, Any] = {}
             if isinstance(event, ComplaintSubmitted):
                 f = submitted[event.subject]
-                new_facts.append(f)
+                sets.update((k, v) for k, v in f.items() if k != "_id")
                 facts[event.subject] = dict(f)
             told.extend(notices(event, facts.get(event.subject)))
             update = facts_update(event)
             if update is not None:
-                changes.append((event.subject, update))
+                sets.update(update)
                 facts.setdefault(event.subject, {"_id": event.subject}).update(update)
+            planned.append(PlannedEvent(event.subject, event.id, sets, versions[event.subject]))
+            versions[event.subject] += 1
         agencies = await self._agency_entries({n.agency_id for n in told if n.agency_id})
         deliveries: list[dict[str, Any]] = []
         messages: list[OutMessage] = []
@@ -184,17 +206,33 @@ class NotifyService:
                         }
                     )
             self._build(notice, routes, case, contact, deliveries, messages)
-        await self.store.record_plan(
-            event_ids=[e.id for e in todo],
-            facts=new_facts,
-            changes=changes,
-            deliveries=deliveries,
-            waiting=waiting,
-            messages=messages,
-        )
+        try:
+            await self.store.record_plan(
+                events=planned,
+                deliveries=deliveries,
+                waiting=waiting,
+                messages=messages,
+            )
+        except BaseException:
+            for t in tids:
+                self._facts.pop(t, None)
+            raise
+        self._keep_facts({t: facts.get(t, {"_id": t}) | {FACTS_VERSION: versions[t]} for t in tids})
         if waiting:  # the contact may have come in while we planned
             await self._expand([w["tracking_id"] for w in waiting])
         return len(deliveries)
+
+    def _keep_facts(self, planned: Mapping[str, dict[str, Any]]) -> None:
+        """Keep the facts a plan stored, with their version, for the case's next events
+        (its dispatch comes about 80 ms after its submission, on the same partition, so to
+        the same process). A plan based on them writes only if the stored version is still
+        the same: facts another process changed meanwhile (after a rebalance) refuse the
+        write, and the batch is planned again from the store."""
+        for t, f in planned.items():
+            self._facts.pop(t, None)
+            self._facts[t] = f
+        while len(self._facts) > self.facts_kept:
+            self._facts.popitem(last=False)
 
     async def handle_contacts(self, contacts: Sequence[ReporterContact]) -> int:
         docs = [
@@ -292,7 +330,7 @@ class NotifyService:
         facts: Mapping[str, Any],
         contact: Mapping[str, Any] | None,
     ) -> Any:
-        context: dict[str, Any] = {k: v for k, v in facts.items() if k != "_id"}
+        context: dict[str, Any] = {k: v for k, v in facts.items() if not k.startswith("_")}
         context.update(notice.context)
         context["tracking_id"] = notice.tracking_id
         lang = "id"
@@ -312,7 +350,7 @@ class NotifyService:
         for job in jobs:
             if job.delivery_id not in latest or job.attempt > latest[job.delivery_id].attempt:
                 latest[job.delivery_id] = job
-        docs = await self.store.claim_for_sending({i: j.attempt for i, j in latest.items()})
+        docs = await self.store.due_deliveries({i: j.attempt for i, j in latest.items()})
         todo = [(job, docs[i]) for i, job in latest.items() if i in docs]
         if not todo:
             return 0
@@ -541,21 +579,24 @@ class NotifyService:
         return await self.store.agency_entry(agency_id) or {"_id": agency_id}
 
     async def _agency_entries(self, agency_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Agencies' registered contacts and webhooks for planning, kept ``agency_ttl``
-        seconds (they change seldom; a change through this process is seen at once, through
-        another within the TTL). Sending reads the webhook afresh."""
-        now = self.monotonic()
+        """Agencies' registered contacts and webhooks for planning. All entries are kept in
+        memory (one per agency that registered any: a small collection) and checked at most
+        every ``agency_ttl`` seconds against the store's version of them, one small read; they
+        are read again only when that version moved. So a change through this process is
+        seen at once, through another within the TTL. Sending reads the webhook afresh."""
         wanted = list(dict.fromkeys(agency_ids))
-        stale = [
-            a
-            for a in wanted
-            if a not in self._agencies or now - self._agencies[a][0] > self.agency_ttl
-        ]
-        if stale:
-            found = await self.store.agency_entries(stale)
-            for a in stale:
-                self._agencies[a] = (now, found.get(a))
-        return {a: e for a in wanted if (e := self._agencies[a][1]) is not None}
+        if not wanted:
+            return {}
+        now = self.monotonic()
+        if self._agencies_checked is None or now - self._agencies_checked > self.agency_ttl:
+            version, entries = await self.store.agency_entries_since(self._agencies_version)
+            if entries is not None:
+                self._agencies = entries
+            self._agencies_version, self._agencies_checked = version, now
+        return {a: e for a in wanted if (e := self._agencies.get(a))}
+
+    def _agencies_changed(self) -> None:
+        self._agencies_version = self._agencies_checked = None
 
     async def register_webhook(self, agency_id: str, url: str) -> str:
         """Register (or replace) the agency's webhook; returns its new signing secret."""
@@ -564,16 +605,16 @@ class NotifyService:
             agency_id,
             {"webhook": {"url": url, "secret": secret, "registered_at": self.clock()}},
         )
-        self._agencies.pop(agency_id, None)
+        self._agencies_changed()
         return secret
 
     async def remove_webhook(self, agency_id: str) -> None:
         await self.store.save_agency_entry(agency_id, {"webhook": None})
-        self._agencies.pop(agency_id, None)
+        self._agencies_changed()
 
     async def set_contacts(self, agency_id: str, contacts: Sequence[Mapping[str, Any]]) -> None:
         await self.store.save_agency_entry(agency_id, {"contacts": [dict(c) for c in contacts]})
-        self._agencies.pop(agency_id, None)
+        self._agencies_changed()
 
 
 def _reason(error: Exception) -> str:

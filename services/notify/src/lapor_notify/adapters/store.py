@@ -2,9 +2,13 @@
 
 Collections: ``deliveries`` (``_id`` = event:recipient:channel, so a redelivered event cannot
 create a second delivery; the rendered message, the address and the status), ``contacts``
-(reporter contacts, only here), ``case_facts`` (what messages may quote; no identity),
+(reporter contacts, only here), ``case_facts`` (what messages may quote, no identity, and
+``handled``: the ids of the case's events already planned, the consumer's idempotency
+record),
 ``waiting`` (reporter notices parked until the contact arrives), ``agency_channels``
-(agencies' contacts by role and webhook registrations), ``processed_events``, ``outbox``.
+(agencies' contacts by role and webhook registrations), ``agency_channels_version`` (one
+counter, raised with every change of an agency's entry), ``outbox``; ``processed_events``
+is only read, for events handled before ``handled`` was kept.
 """
 
 from __future__ import annotations
@@ -23,6 +27,28 @@ from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 
 from ..domain.sending import due_attempt
+from ..ports import FACTS_VERSION, PlannedEvent
+
+VERSION_ID = "agency_channels"
+HANDLED = "handled"
+HANDLED_KEPT = 500  # a case's latest event ids kept: far more than a case's events
+
+
+def _handled(event: PlannedEvent) -> UpdateOne:
+    """Set the event's facts, keep its id and raise the facts' version, unless the id is
+    kept already or the facts are no longer at the version the plan read: then the filter
+    misses, the upsert tries to insert a second document with the case's ``_id``, and the
+    store refuses it with a duplicate key, which aborts the plan's transaction."""
+    version = event.version or {"$exists": False}
+    return UpdateOne(
+        {"_id": event.tracking_id, HANDLED: {"$ne": event.event_id}, FACTS_VERSION: version},
+        {
+            "$set": dict(event.facts),
+            "$inc": {FACTS_VERSION: 1},
+            "$push": {HANDLED: {"$each": [event.event_id], "$slice": -HANDLED_KEPT}},
+        },
+        upsert=True,
+    )
 
 
 class MongoNotifyStore:
@@ -34,6 +60,7 @@ class MongoNotifyStore:
         self.waiting = runtime.db["waiting"]
         self.agency_channels = runtime.db["agency_channels"]
         self.address_quota = runtime.db["address_quota"]
+        self.agency_version = runtime.db["agency_channels_version"]
         self.processed = ProcessedEvents(runtime.db["processed_events"])
 
     async def ensure_indexes(self) -> None:
@@ -42,8 +69,15 @@ class MongoNotifyStore:
         await self.waiting.create_index("tracking_id")
         await self.address_quota.create_index([("key", 1), ("at", 1)])
 
-    async def unseen(self, event_ids: Sequence[str]) -> set[str]:
-        return await self.processed.unseen(event_ids)
+    async def unseen(self, events: Mapping[str, str]) -> set[str]:
+        if not events:
+            return set()
+        docs = await self.case_facts.find(
+            {"_id": {"$in": list(set(events.values()))}}, {HANDLED: 1}
+        ).to_list()
+        handled = {i for d in docs for i in d.get(HANDLED) or ()}
+        fresh = {i for i in events if i not in handled}
+        return await self.processed.unseen(fresh) if fresh else fresh
 
     async def claim_address_quotas(self, claims: Sequence[tuple[str, str]], cap: int) -> set[str]:
         """One document per (address-day, delivery), ordered by when it was first claimed
@@ -77,7 +111,8 @@ class MongoNotifyStore:
         contacts: dict[str, dict[str, Any]] = {}
         if tracking_ids:
             query = {"_id": {"$in": list(tracking_ids)}}
-            facts = {d["_id"]: d for d in await self.case_facts.find(query).to_list()}
+            docs = await self.case_facts.find(query, {HANDLED: 0}).to_list()
+            facts = {d["_id"]: d for d in docs}
         if wanted:
             query = {"_id": {"$in": wanted}}
             contacts = {d["_id"]: d for d in await self.contacts.find(query).to_list()}
@@ -89,24 +124,28 @@ class MongoNotifyStore:
         docs = await self.agency_channels.find({"_id": {"$in": list(agency_ids)}}).to_list()
         return {d["_id"]: d for d in docs}
 
+    async def agency_entries_since(
+        self, version: int | None
+    ) -> tuple[int, dict[str, dict[str, Any]] | None]:
+        doc = await self.agency_version.find_one({"_id": VERSION_ID})
+        now = int((doc or {}).get("n", 0))
+        if now == version:
+            return now, None
+        # the version is read first: a change landing meanwhile makes the next check reload
+        docs = await self.agency_channels.find({}).to_list()
+        return now, {d["_id"]: d for d in docs}
+
     async def record_plan(
         self,
         *,
-        event_ids: Sequence[str],
-        facts: Sequence[dict[str, Any]],
-        changes: Sequence[tuple[str, dict[str, Any]]],
+        events: Sequence[PlannedEvent],
         deliveries: Sequence[dict[str, Any]],
         waiting: Sequence[dict[str, Any]],
         messages: Sequence[OutMessage],
     ) -> None:
         async def work(session: AsyncClientSession) -> None:
-            await self.processed.mark(event_ids, session, time.time())
-            if facts or changes:  # one command, in order: new facts, then the latest dispatch
-                await self.case_facts.bulk_write(
-                    [ReplaceOne({"_id": f["_id"]}, f, upsert=True) for f in facts]
-                    + [UpdateOne({"_id": tid}, {"$set": u}, upsert=True) for tid, u in changes],
-                    session=session,
-                )
+            if events:  # one command, in order; an event handled before makes it refuse
+                await self.case_facts.bulk_write([_handled(e) for e in events], session=session)
             if deliveries:
                 await self.deliveries_.insert_many(list(deliveries), session=session)
             if waiting:
@@ -163,16 +202,9 @@ class MongoNotifyStore:
         docs = await self.deliveries_.find({"_id": {"$in": list(ids)}}).to_list()
         return {d["_id"]: d for d in docs}
 
-    async def claim_for_sending(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
-        # A find and an update by _id (2 + 4 ms): SecantusDB answers a find-and-modify by
-        # scanning the collection (175 ms at 8,000 deliveries, whatever the filter).
+    async def due_deliveries(self, wanted: Mapping[str, int]) -> dict[str, dict[str, Any]]:
         docs = await self.deliveries_.find({"_id": {"$in": list(wanted)}}).to_list()
-        due = {d["_id"]: d for d in docs if due_attempt(d, wanted[d["_id"]])}
-        if due:
-            await self.deliveries_.update_many(
-                {"_id": {"$in": list(due)}}, {"$set": {"status": "sending"}}
-            )
-        return due
+        return {d["_id"]: d for d in docs if due_attempt(d, wanted[d["_id"]])}
 
     async def settle(
         self, updates: Sequence[tuple[str, dict[str, Any]]], messages: Sequence[OutMessage]
@@ -209,6 +241,12 @@ class MongoNotifyStore:
         return await self.agency_channels.find_one({"_id": agency_id})
 
     async def save_agency_entry(self, agency_id: str, changes: Mapping[str, Any]) -> None:
-        await self.agency_channels.update_one(
-            {"_id": agency_id}, {"$set": dict(changes)}, upsert=True
-        )
+        async def work(session: AsyncClientSession) -> None:
+            await self.agency_channels.update_one(
+                {"_id": agency_id}, {"$set": dict(changes)}, upsert=True, session=session
+            )
+            await self.agency_version.update_one(
+                {"_id": VERSION_ID}, {"$inc": {"n": 1}}, upsert=True, session=session
+            )
+
+        await self.rt.in_transaction(work)
