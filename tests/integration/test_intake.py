@@ -11,6 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from pymongo.errors import DuplicateKeyError
 
 from lapor_devstack.settings import StackSettings
 from lapor_intake.adapters.store import MongoComplaintStore
@@ -169,7 +170,7 @@ async def test_case_log_events_update_the_status_view_once(
     assert missing.status_code == 404
 
 
-async def test_channel_keys_of_reports_stored_before_the_key_registry_are_backfilled(
+async def test_channel_keys_of_reports_stored_before_they_carried_them_are_backfilled(
     stack_settings: StackSettings, infra: object
 ) -> None:
     rt = Runtime(fast_settings(IntakeSettings, stack_settings), "intake")
@@ -185,7 +186,12 @@ async def test_channel_keys_of_reports_stored_before_the_key_registry_are_backfi
         await store.ensure_indexes()
         known = await store.external_ids([("baruga-sulsel", "B-1"), ("baruga-sulsel", "B-2")])
         assert known == {("baruga-sulsel", "B-1"): "LPR-OLD0000001"}
-        assert await rt.db["external_keys"].count_documents({}) == 1
+        assert await rt.db["migrations"].count_documents({"_id": "channel_key"}) == 1
+        # the key is unique now: the same report again is refused by the store
+        with pytest.raises(DuplicateKeyError):
+            await rt.db["complaints"].insert_one(
+                {"_id": "LPR-NEW0000001", "channel_key": "baruga-sulsel|B-1"}
+            )
     finally:
         await rt.mongo.drop_database(rt.db.name)
         await rt.mongo.close()

@@ -319,3 +319,13 @@ async def test_optimistic_handling_falls_back_to_asking_only_after_a_duplicate_k
     assert is_duplicate_key(OperationFailure("E11000", code=11000))
     assert is_duplicate_key(BulkWriteError({"writeErrors": [{"code": 11000}]}))
     assert not is_duplicate_key(BulkWriteError({"writeErrors": [{"code": 121}]}))
+
+
+def test_published_outbox_documents_must_be_deleted_before_they_could_be_swept() -> None:
+    from pydantic import ValidationError
+
+    from lapor_kit.settings import KitSettings
+
+    assert KitSettings(outbox_delete_delay_seconds=3, outbox_sweep_grace_seconds=10)
+    with pytest.raises(ValidationError, match="DELETE_DELAY"):
+        KitSettings(outbox_delete_delay_seconds=10, outbox_sweep_grace_seconds=10)

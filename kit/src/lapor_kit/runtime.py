@@ -68,6 +68,7 @@ class Runtime:
             exit_after_publish=settings.outbox_exit_after_publish,
             sweep_seconds=settings.outbox_sweep_seconds,
             sweep_grace=settings.outbox_sweep_grace_seconds,
+            delete_delay=settings.outbox_delete_delay_seconds,
         )
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_STATUS_SECRET_KEY = "lapor-dev-status-key-change-me"  # noqa: S105 (public)
@@ -88,6 +88,12 @@ class KitSettings(BaseSettings):
         default=10.0,
         description="A document is swept (published by any process) once it is this old.",
     )
+    outbox_delete_delay_seconds: float = Field(
+        default=3.0,
+        description="Published outbox documents are deleted together, in one command, this "
+        "long after the first of them was published (or sooner, once a batch is full). Keep "
+        "it well under the sweep grace: another process's sweep would publish them again.",
+    )
     mongo_timeout_ms: int = Field(
         default=5000,
         description="Server selection timeout: how long a request waits for the "
@@ -130,6 +136,15 @@ class KitSettings(BaseSettings):
             if self.auth_trust_dev_key is None
             else bool(self.auth_trust_dev_key)
         )
+
+    @model_validator(mode="after")
+    def _deleted_before_swept(self) -> KitSettings:
+        if self.outbox_delete_delay_seconds >= self.outbox_sweep_grace_seconds:
+            raise ValueError(
+                "LAPOR_OUTBOX_DELETE_DELAY_SECONDS must be under "
+                "LAPOR_OUTBOX_SWEEP_GRACE_SECONDS (published documents would be swept again)"
+            )
+        return self
 
     def production_problems(self) -> list[str]:
         """What would make this process unsafe in production (services add their own)."""

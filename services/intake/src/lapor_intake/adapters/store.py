@@ -1,20 +1,22 @@
 """MongoDB adapter for intake (database ``lapor_intake``).
 
-Collections: ``complaints`` (the report and its reporter-facing view, no identity),
-``reporters`` (identity, stored apart), ``external_keys`` (``_id`` = channel|external id ->
-tracking id: the channels' idempotency keys, written with the complaint), ``outbox``.
+Collections: ``complaints`` (the report and its reporter-facing view, no identity; a
+channel's report carries ``channel_key`` = channel|external id, the channel's idempotency
+key, under a unique index), ``reporters`` (identity, stored apart), ``outbox``,
+``migrations`` (one-off data changes done). ``external_keys`` (the keys in a collection of
+their own, one more document and command per report) is only read, by the migration that
+moved the keys into the reports.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import OperationFailure
 
 from lapor_kit.idempotency import is_duplicate_key
 from lapor_kit.outbox import OutMessage
@@ -26,6 +28,7 @@ from ..domain.repeats import Candidate, Indexed
 from ..ports import DuplicateExternalIdError
 from ..service import events_of
 
+CHANNEL_KEY = "channel_key"
 CLOSED = sorted(case_status.FINISHED)  # finished reports are never repeat targets
 
 
@@ -34,12 +37,16 @@ class MongoComplaintStore:
         self.rt = runtime
         self.complaints = runtime.db["complaints"]
         self.reporters = runtime.db["reporters"]
-        # A point lookup by _id: a query on the partial unique index below is planned as a
-        # collection scan by SecantusDB (116 ms at 6,000 reports, growing), so the keys are
-        # looked up here; the index stays as a second guard.
-        self.external_keys = runtime.db["external_keys"]
+        self.external_keys = runtime.db["external_keys"]  # legacy, see the module's doc
+        self.migrations = runtime.db["migrations"]
 
     async def ensure_indexes(self) -> None:
+        # A single-field unique index: SecantusDB answers a lookup by it as a point lookup,
+        # while a query on the partial compound index below is planned as a collection scan
+        # (116 ms at 6,000 reports, growing). Sparse: reports from the web have no key.
+        await self.complaints.create_index(CHANNEL_KEY, unique=True, sparse=True, name=CHANNEL_KEY)
+        # The older guard, kept: a process of the previous version may still be writing
+        # reports without ``channel_key`` while the new one starts (a rolling upgrade).
         await self.complaints.create_index(
             [("channel_id", 1), ("external_id", 1)],
             unique=True,
@@ -52,38 +59,42 @@ class MongoComplaintStore:
         await self.complaints.create_index(
             [("tenant", 1), ("confidential", 1), ("submitted_at", -1)]
         )
-        await self._backfill_external_keys()
+        await self._backfill_channel_keys()
 
-    async def _backfill_external_keys(self) -> None:
-        """Reports stored before ``external_keys`` existed get their keys (once)."""
-        if await self.external_keys.estimated_document_count() > 0:
+    async def _backfill_channel_keys(self) -> None:
+        """Reports stored before ``channel_key`` existed get it (once; several processes
+        doing it at once write the same values)."""
+        if await self.migrations.find_one({"_id": CHANNEL_KEY}) is not None:
             return
-        keys: list[dict[str, str]] = []
+        updates: list[UpdateOne] = []
         async with self.complaints.find(
-            {"external_id": {"$type": "string"}}, {"channel_id": 1, "external_id": 1}
+            {"external_id": {"$type": "string"}, CHANNEL_KEY: {"$exists": False}},
+            {"channel_id": 1, "external_id": 1},
         ) as cursor:
             async for d in cursor:
                 if d.get("channel_id"):
-                    keys.append(_key_doc(d["channel_id"], d["external_id"], d["_id"]))
-                if len(keys) >= 1000:
-                    await self._insert_keys(keys)
-                    keys = []
-        await self._insert_keys(keys)
-
-    async def _insert_keys(self, keys: list[dict[str, str]]) -> None:
-        if keys:
-            with contextlib.suppress(BulkWriteError):  # another process backfilled meanwhile
-                await self.external_keys.insert_many(keys, ordered=False)
+                    key = _key(d["channel_id"], d["external_id"])
+                    updates.append(UpdateOne({"_id": d["_id"]}, {"$set": {CHANNEL_KEY: key}}))
+                if len(updates) >= 1000:
+                    await self.complaints.bulk_write(updates, ordered=False)
+                    updates = []
+        if updates:
+            await self.complaints.bulk_write(updates, ordered=False)
+        await self.migrations.update_one(
+            {"_id": CHANNEL_KEY}, {"$set": {"done": True}}, upsert=True
+        )
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not keys:
             return {}
         wanted = {_key(c, e): (c, e) for c, e in keys}
-        found = await self.external_keys.find({"_id": {"$in": list(wanted)}}).to_list()
-        return {wanted[d["_id"]]: d["tracking_id"] for d in found}
+        found = await self.complaints.find(
+            {CHANNEL_KEY: {"$in": list(wanted)}}, {CHANNEL_KEY: 1}
+        ).to_list()
+        return {wanted[d[CHANNEL_KEY]]: d["_id"] for d in found}
 
     async def request_digest(self, key: tuple[str, str]) -> str | None:
-        doc = await self.external_keys.find_one({"_id": _key(*key)}, {"request_sha256": 1})
+        doc = await self.complaints.find_one({CHANNEL_KEY: _key(*key)}, {"request_sha256": 1})
         return str(doc["request_sha256"]) if doc and doc.get("request_sha256") else None
 
     async def add(self, accepted: Sequence[Accepted], extra: Sequence[OutMessage]) -> None:
@@ -92,15 +103,8 @@ class MongoComplaintStore:
         async def work(session: AsyncClientSession) -> None:
             if accepted:
                 await self.complaints.insert_many(
-                    [a.complaint for a in accepted], ordered=False, session=session
+                    [_with_key(a.complaint) for a in accepted], ordered=False, session=session
                 )
-                keys = [
-                    _key_doc(c["channel_id"], c["external_id"], c["_id"], c.get("request_sha256"))
-                    for c in (a.complaint for a in accepted)
-                    if c.get("channel_id") and isinstance(c.get("external_id"), str)
-                ]
-                if keys:
-                    await self.external_keys.insert_many(keys, ordered=False, session=session)
                 identities = [a.identity for a in accepted if a.identity is not None]
                 if identities:
                     await self.reporters.insert_many(identities, ordered=False, session=session)
@@ -192,10 +196,8 @@ def _key(channel_id: str, external_id: str) -> str:
     return f"{channel_id}|{external_id}"
 
 
-def _key_doc(
-    channel_id: str, external_id: str, tracking_id: str, digest: str | None = None
-) -> dict[str, str]:
-    doc = {"_id": _key(channel_id, external_id), "tracking_id": tracking_id}
-    if digest:
-        doc["request_sha256"] = digest
-    return doc
+def _with_key(complaint: dict[str, Any]) -> dict[str, Any]:
+    channel, external = complaint.get("channel_id"), complaint.get("external_id")
+    if channel and isinstance(external, str):
+        return complaint | {CHANNEL_KEY: _key(channel, external)}
+    return complaint

@@ -173,7 +173,7 @@ def _history_entry(
     return {"event_id": event_id, "type": event_type, "status": status, "at": at, **extra}
 
 
-PRIVATE_FIELDS = ("fp", "external_id", "entered_by", "channel_id", "request_sha256")
+PRIVATE_FIELDS = ("fp", "external_id", "entered_by", "channel_id", "channel_key", "request_sha256")
 
 
 def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
