@@ -68,6 +68,7 @@ async def test_processed_events_are_remembered_with_the_effect(kit_settings: Kit
     rt = Runtime(kit_settings, "idemtest")
     processed = ProcessedEvents(rt.db["processed_events"])
     try:
+        await processed.ensure()
         assert await processed.unseen(["a", "b"]) == {"a", "b"}
 
         async def mark(session: AsyncClientSession) -> None:
@@ -78,6 +79,39 @@ async def test_processed_events_are_remembered_with_the_effect(kit_settings: Kit
         with pytest.raises(OperationFailure, match=r"duplicate key|E11000"):
             await rt.in_transaction(mark)  # a second writer of the same event loses
     finally:
+        await rt.mongo.close()
+
+
+async def test_a_batch_of_processed_ids_is_one_document_and_older_ones_are_kept(
+    kit_settings: KitSettings,
+) -> None:
+    rt = Runtime(kit_settings, f"idem{uuid.uuid4().hex[:6]}")
+    coll = rt.db["processed_events"]
+    processed = ProcessedEvents(coll)
+    try:
+        # ids stored one document each, by the older version
+        await coll.insert_many([{"_id": "old-1", "at": 0.0}, {"_id": "old-2", "at": 0.0}])
+        await processed.ensure()
+        await processed.ensure()  # once is enough; again is harmless
+
+        async def mark(ids: list[str]) -> None:
+            async def work(session: AsyncClientSession) -> None:
+                await processed.mark(ids, session, 1.0)
+
+            await rt.in_transaction(work)
+
+        await mark(["a", "b", "c", "a"])
+        assert await coll.count_documents({"ids": "a"}) == 1
+        assert await coll.count_documents({}) == 3  # one for the batch, the two older ones
+        for repeat in (["c", "d"], ["d", "old-1"]):  # any id seen before refuses the batch
+            with pytest.raises(OperationFailure, match=r"duplicate key|E11000"):
+                await mark(repeat)
+        assert await processed.unseen(["a", "d", "old-2", "e"]) == {"d", "e"}
+        # a process of the older version, still running, writes the older shape
+        await coll.insert_one({"_id": "older-writer", "at": 2.0})
+        assert await processed.unseen(["older-writer", "f"]) == {"f"}
+    finally:
+        await rt.mongo.drop_database(rt.db.name)
         await rt.mongo.close()
 
 

@@ -30,6 +30,7 @@ class MongoMetricsStore:
     async def ensure_indexes(self) -> None:
         await self.cases_.create_index([("province", 1), ("submitted_at", 1)])
         await self.cases_.create_index([("status", 1)])
+        await self.processed.ensure()
 
     async def unseen(self, event_ids: Sequence[str]) -> set[str]:
         return await self.processed.unseen(event_ids)

@@ -68,6 +68,7 @@ class MongoNotifyStore:
         await self.deliveries_.create_index([("agency_id", 1), ("created_at", -1)])
         await self.waiting.create_index("tracking_id")
         await self.address_quota.create_index([("key", 1), ("at", 1)])
+        await self.processed.ensure()
 
     async def unseen(self, events: Mapping[str, str]) -> set[str]:
         if not events:

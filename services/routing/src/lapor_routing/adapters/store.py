@@ -44,6 +44,7 @@ class MongoCaseStore:
         await self.directory_versions.create_index([("tenant", 1), ("revision", -1)])
         await self.timers.create_index([("fired", 1), ("due_at", 1)])
         await self.timers.create_index([("tracking_id", 1), ("fired", 1)])
+        await self.processed.ensure()
 
     # -- directory ---------------------------------------------------------------------------
 
