@@ -130,6 +130,8 @@ def fast_settings(cls: type[Any], stack: Any, **overrides: Any) -> Any:
         values["rate_limits"] = "submit=6000/60,read=60000/60,upload=6000/60,sms=6000/60"
     if "refresh_seconds" in cls.model_fields:
         values.setdefault("refresh_seconds", 0.0)
+    if "linger_ms" in cls.model_fields:
+        values.setdefault("linger_ms", 100)
     if "notify_address_daily_cap" in cls.model_fields:
         values.setdefault("notify_address_daily_cap", 5000)
     return cls(**values)

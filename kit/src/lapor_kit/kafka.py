@@ -95,14 +95,16 @@ def batch_subscriber_options(
     }
 
 
-async def linger(settings: KitSettings, records: Sized) -> None:
+async def linger(settings: KitSettings, records: Sized, ms: int | None = None) -> None:
     """Called by a background consumer (see ``kafka_background_linger_ms``) after handling a
     batch: when the batch was not full, wait, so that the records arriving meanwhile come as
     one batch (aiokafka keeps fetching while the handler waits). Its offsets are committed
     after the wait; a crash meanwhile redelivers a batch whose effects are already stored,
-    which the idempotent consumer skips."""
-    if len(records) < settings.kafka_max_records and settings.kafka_background_linger_ms > 0:
-        await asyncio.sleep(settings.kafka_background_linger_ms / 1000)
+    which the idempotent consumer skips. ``ms``: the consumer's own wait, instead of
+    ``kafka_background_linger_ms``."""
+    wait = settings.kafka_background_linger_ms if ms is None else ms
+    if len(records) < settings.kafka_max_records and wait > 0:
+        await asyncio.sleep(wait / 1000)
 
 
 async def skip_decoding(_msg: Any) -> None:

@@ -21,7 +21,7 @@ from lapor_schemas import NotificationEvent, topics
 from .service import MetricsService
 
 
-def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
+def make_router(rt: Runtime, service: MetricsService, linger_ms: int | None = None) -> KafkaRouter:
     router = KafkaRouter()
 
     @router.subscriber(
@@ -32,7 +32,7 @@ def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
     )
     async def on_case_events(msg: KafkaMessage) -> None:
         await process_isolated(msg.raw_message, count_cases, rt.dead_letters)
-        await linger(rt.settings, msg.raw_message)
+        await linger(rt.settings, msg.raw_message, linger_ms)
 
     async def count_cases(records: Sequence[Any]) -> None:
         events, bad = decode_case_events(records)
@@ -47,7 +47,7 @@ def make_router(rt: Runtime, service: MetricsService) -> KafkaRouter:
     )
     async def on_notifications(msg: KafkaMessage) -> None:
         await process_isolated(msg.raw_message, count_notifications, rt.dead_letters)
-        await linger(rt.settings, msg.raw_message)
+        await linger(rt.settings, msg.raw_message, linger_ms)
 
     async def count_notifications(records: Sequence[Any]) -> None:
         good, bad = decode_batch(records, NotificationEvent.model_validate_json)

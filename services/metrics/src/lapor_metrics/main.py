@@ -32,7 +32,7 @@ def build(
     rt.registry.register(service.collector())
     rt.before_scrape(service.refresh)
     rt.before_scrape(health.refresh)
-    rt.include(handlers.make_router(rt, service))
+    rt.include(handlers.make_router(rt, service, settings.linger_ms))
     app = rt.fastapi(
         title="Lapor metrics",
         description="Performance counters and the provinces' evaluation indicators.",
