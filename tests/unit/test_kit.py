@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -329,3 +330,79 @@ def test_published_outbox_documents_must_be_deleted_before_they_could_be_swept()
     assert KitSettings(outbox_delete_delay_seconds=3, outbox_sweep_grace_seconds=10)
     with pytest.raises(ValidationError, match="DELETE_DELAY"):
         KitSettings(outbox_delete_delay_seconds=10, outbox_sweep_grace_seconds=10)
+
+
+def test_a_setting_can_come_from_a_file_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lapor_intake.settings import IntakeSettings
+    from lapor_portal.settings import PortalSettings
+
+    key = tmp_path / "key"
+    key.write_text("k" * 40 + "\n")
+    monkeypatch.setenv("LAPOR_STATUS_SECRET_KEY_FILE", str(key))
+    monkeypatch.setenv("LAPOR_MONGO_URL_FILE", str(key))
+    assert IntakeSettings().status_secret_key == "k" * 40  # the trailing newline dropped
+    assert PortalSettings().mongo_url == "k" * 40
+    monkeypatch.setenv("LAPOR_STATUS_SECRET_KEY", "e" * 40)
+    assert IntakeSettings().status_secret_key == "e" * 40
+    monkeypatch.setenv("LAPOR_TOTP_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="LAPOR_TOTP_KEY_FILE: cannot read"):
+        PortalSettings()
+    monkeypatch.delenv("LAPOR_TOTP_KEY_FILE")
+    monkeypatch.setenv("LAPOR_INTAKE_PORT_FILE", str(key))  # an aliased setting too
+    with pytest.raises(ValueError, match="LAPOR_INTAKE_PORT"):
+        IntakeSettings()
+
+
+def test_kafka_clients_all_get_the_same_security() -> None:
+    from pydantic import ValidationError
+
+    from lapor_kit.kafka import kafka_client_options, kafka_security
+    from lapor_kit.settings import KitSettings
+
+    plain = KitSettings(kafka_bootstrap="k:9092")
+    assert kafka_security(plain) is None
+    assert kafka_client_options(plain) == {"bootstrap_servers": "k:9092"}
+    scram = KitSettings(
+        kafka_bootstrap="k:9093",
+        kafka_security_protocol="SASL_SSL",
+        kafka_username="lapor-intake",
+        kafka_password="p" * 32,
+    )
+    options = kafka_client_options(scram)
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == (
+        "lapor-intake",
+        "p" * 32,
+    )
+    assert options["ssl_context"] is not None
+    assert "p" * 32 not in repr(scram)  # the password is not in the settings' repr (logs)
+    with pytest.raises(ValidationError, match="LAPOR_KAFKA_USERNAME"):
+        KitSettings(kafka_security_protocol="SASL_SSL")
+
+
+async def test_declared_topics_are_not_created_and_liveness_asks_nothing() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from prometheus_client import CollectorRegistry
+
+    from lapor_kit.kafka import ensure_topics
+    from lapor_kit.settings import KitSettings
+    from lapor_kit.web import install_observability
+
+    # no broker there: creating topics would fail after its one attempt
+    off = KitSettings(kafka_bootstrap="127.0.0.1:9", kafka_create_topics=False)
+    await ensure_topics(off, attempts=1)
+    with pytest.raises(Exception):  # noqa: B017,PT011 (aiokafka's connection error)
+        await ensure_topics(KitSettings(kafka_bootstrap="127.0.0.1:9"), attempts=1)
+
+    async def down() -> bool:
+        return False
+
+    app = FastAPI()
+    install_observability(app, service="t", registry=CollectorRegistry(), checks={"store": down})
+    client = TestClient(app)
+    assert client.get("/health").status_code == 503
+    assert client.get("/health/live").json() == {"service": "t", "status": "alive"}

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +38,14 @@ from bson.errors import InvalidDocument
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.security import parse_security
 from faststream.middlewares import AckPolicy
+from faststream.security import (
+    BaseSecurity,
+    SASLPlaintext,
+    SASLScram256,
+    SASLScram512,
+)
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
@@ -51,6 +59,35 @@ log = logging.getLogger("lapor.kafka")
 T = TypeVar("T")
 
 
+def kafka_security(settings: KitSettings) -> BaseSecurity | None:
+    """FastStream's security object for the settings (None: plaintext, the local stack)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = None
+    if protocol in ("SSL", "SASL_SSL"):
+        ca = str(settings.kafka_ca_file) if settings.kafka_ca_file else None
+        context = ssl.create_default_context(cafile=ca)
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    sasl = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
+    return sasl[settings.kafka_sasl_mechanism](
+        str(settings.kafka_username),
+        str(settings.kafka_password),
+        ssl_context=context,
+        use_ssl=protocol == "SASL_SSL",
+    )
+
+
+def kafka_client_options(settings: KitSettings) -> dict[str, Any]:
+    """Keyword arguments for a plain aiokafka client (admin, tail, lag reader): the same
+    bootstrap servers and security as the broker's."""
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        **parse_security(kafka_security(settings)),
+    }
+
+
 def make_broker(
     settings: KitSettings,
     *,
@@ -61,6 +98,7 @@ def make_broker(
     """A broker whose per-message logs are DEBUG, with FastStream's Prometheus middleware."""
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=kafka_security(settings),
         client_id=f"lapor-{service}",
         acks="all",
         linger_ms=settings.kafka_linger_ms,
@@ -118,10 +156,13 @@ async def skip_decoding(_msg: Any) -> None:
 async def ensure_topics(
     settings: KitSettings, names: Iterable[str] = topics.ALL, *, attempts: int = 30
 ) -> None:
-    """Create the topics with the configured partition count (idempotent, retried)."""
+    """Create the topics with the configured partition count (idempotent, retried). Nothing
+    where ``kafka_create_topics`` is off (the topics are declared, e.g. Strimzi's KafkaTopic)."""
+    if not settings.kafka_create_topics:
+        return
     wanted = list(dict.fromkeys(names))
     for attempt in range(attempts):
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(**kafka_client_options(settings))
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -398,7 +439,7 @@ class TopicTail:
 
     def __init__(
         self,
-        bootstrap: str,
+        bootstrap: str | dict[str, Any],
         topic: str,
         handle: Callable[[list[dict[str, Any]]], Any],
         *,
@@ -417,8 +458,13 @@ class TopicTail:
     async def open(self, attempts: int = 50) -> None:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
+        options = (
+            dict(self.bootstrap)
+            if isinstance(self.bootstrap, dict)
+            else {"bootstrap_servers": self.bootstrap}
+        )
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **options,
             enable_auto_commit=False,
             client_id=self.client_id,
             fetch_max_wait_ms=self.fetch_max_wait_ms,

@@ -28,7 +28,7 @@ from .auth import DEV_SIGNING_KEY, KeySet, TokenVerifier
 from .kafka import DeadLetters, ensure_topics, make_broker
 from .limits import BodyLimit
 from .outbox import Outbox, OutboxRelay
-from .settings import KitSettings
+from .settings import KitSettings, mongo_tls
 from .storestats import StoreCommandStats
 from .web import (
     RequestDeadline,
@@ -54,6 +54,7 @@ class Runtime:
             tz_aware=True,
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,
             appname=f"lapor-{service}",
+            **mongo_tls(settings.mongo_ca_file),
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[f"{settings.mongo_db_prefix}_{service}"]
         self.outbox = Outbox(self.db["outbox"])

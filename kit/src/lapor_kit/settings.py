@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEV_STATUS_SECRET_KEY = "lapor-dev-status-key-change-me"  # noqa: S105 (public)
 MIN_SECRET_LENGTH = 32
+
+
+def mongo_tls(ca_file: Path | None) -> dict[str, Any]:
+    """The MongoDB client's TLS options for a replica set with a CA of its own."""
+    return {"tls": True, "tlsCAFile": str(ca_file)} if ca_file else {}
 
 
 class UnsafeSettingsError(RuntimeError):
@@ -20,7 +32,53 @@ class UnsafeSettingsError(RuntimeError):
         self.problems = problems
 
 
-class KitSettings(BaseSettings):
+class FileValues(PydanticBaseSettingsSource):
+    """``LAPOR_<SETTING>_FILE=/path``: the setting's value is that file's content (one trailing
+    newline dropped). So a secret comes from a mounted file (a Kubernetes Secret, a Docker
+    secret) and never sits in the environment, where a crash dump or ``/proc`` would show it.
+    A value set directly in the environment wins."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # (unused: __call__ reads every field at once)
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = str(self.config.get("env_prefix") or "")
+        out: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            alias = field.validation_alias if isinstance(field.validation_alias, str) else None
+            env = (alias or f"{prefix}{name}").upper()
+            path = os.environ.get(f"{env}_FILE")
+            if path and env not in os.environ:
+                try:
+                    text = Path(path).read_text(encoding="utf-8")
+                except OSError as exc:
+                    raise ValueError(f"{env}_FILE: cannot read {path}: {exc.strerror}") from exc
+                out[alias or name] = text[:-1] if text.endswith("\n") else text
+        return out
+
+
+class FileValuesMixin(BaseSettings):
+    """Adds :class:`FileValues` after the environment (and before ``.env`` files)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            FileValues(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
+
+
+class KitSettings(FileValuesMixin):
     """Connection and tuning settings common to all services.
 
     ``LAPOR_KAFKA_BOOTSTRAP``  Kafka bootstrap servers (comma-separated)
@@ -35,6 +93,26 @@ class KitSettings(BaseSettings):
         "credentials file (the production deployment sets it).",
     )
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT"] = Field(
+        default="PLAINTEXT",
+        description="SASL_SSL in production (Strimzi's TLS listener with SCRAM users).",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: str | None = Field(
+        default=None, description="Best from a file: LAPOR_KAFKA_PASSWORD_FILE.", repr=False
+    )
+    kafka_ca_file: Path | None = Field(
+        default=None, description="The brokers' CA (PEM); empty: the system's CAs."
+    )
+    kafka_create_topics: bool = Field(
+        default=True,
+        description="Create missing topics at start. Off where topics are declared (Strimzi's "
+        "KafkaTopic): the services' Kafka users may not create topics there.",
+    )
+    mongo_ca_file: Path | None = Field(
+        default=None, description="The replica set's CA (PEM) when it speaks TLS."
+    )
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     mongo_db_prefix: str = Field(
         default="lapor", description="Databases are <prefix>_<service>, e.g. lapor_intake."
@@ -136,6 +214,17 @@ class KitSettings(BaseSettings):
             if self.auth_trust_dev_key is None
             else bool(self.auth_trust_dev_key)
         )
+
+    @model_validator(mode="after")
+    def _sasl_has_a_user(self) -> KitSettings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_username and self.kafka_password
+        ):
+            raise ValueError(
+                "LAPOR_KAFKA_SECURITY_PROTOCOL=SASL_* needs LAPOR_KAFKA_USERNAME and "
+                "LAPOR_KAFKA_PASSWORD (or LAPOR_KAFKA_PASSWORD_FILE)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _deleted_before_swept(self) -> KitSettings:

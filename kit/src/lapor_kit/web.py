@@ -29,6 +29,12 @@ def install_observability(
     before_scrape: Sequence[Callable[[], Awaitable[object]]] = (),
     timeout: float = 2.0,
 ) -> None:
+    @app.get("/health/live", tags=["ops"], summary="Liveness: the process answers")
+    async def live() -> dict[str, str]:
+        """For a liveness probe: restarting a process cannot bring a broker or a store back,
+        so this asks nothing of them (``/health`` does, for readiness)."""
+        return {"service": service, "status": "alive"}
+
     @app.get("/health", tags=["ops"], summary="Readiness: broker and store reachable")
     async def health() -> JSONResponse:
         results: dict[str, str] = {}

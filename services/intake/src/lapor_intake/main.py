@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Gauge
 
 from lapor_kit.auth import SecretMinter
-from lapor_kit.kafka import TopicTail
+from lapor_kit.kafka import TopicTail, kafka_client_options
 from lapor_kit.limits import RateLimiter, install_rate_limits, parse_rates
 from lapor_kit.runtime import Runtime, serve
 from lapor_schemas import MAX_ATTACHMENT_BYTES, topics
@@ -58,7 +58,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     )
     rt.include(handlers.make_router(rt, service, registry))
     tail = TopicTail(
-        settings.kafka_bootstrap,
+        kafka_client_options(settings),
         topics.CASES,
         handlers.repeat_feed(service),
         fetch_max_wait_ms=500,  # off the report's path: costs the broker nothing while idle

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from lapor_kit.kafka import kafka_client_options
 from lapor_kit.runtime import Runtime, serve
 
 from . import api, handlers
@@ -25,7 +26,7 @@ def build(
     store = MongoMetricsStore(rt)
     rt.on_startup(store.ensure_indexes)
     service = MetricsService(store, clock, refresh_seconds=settings.refresh_seconds)
-    health = PipelineHealth(settings.kafka_bootstrap)
+    health = PipelineHealth(kafka_client_options(settings))
     rt.on_startup(health.start)
     rt.on_shutdown(health.stop)
     service.extra_collect.append(health.collect)

@@ -79,7 +79,10 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         raise UnsafeSettingsError(problems)
     api = backend or Backend(settings)
     store = PortalStore(
-        settings.mongo_url, f"{settings.mongo_db_prefix}_portal", settings.mongo_timeout_ms
+        settings.mongo_url,
+        f"{settings.mongo_db_prefix}_portal",
+        settings.mongo_timeout_ms,
+        ca_file=settings.mongo_ca_file,
     )
     keys = Keys.load(settings.signing_keys, settings.token_ttl_seconds)
     cookies = Cookies(settings.portal_secret, secure=settings.secure_cookies)
@@ -170,6 +173,10 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"service": "lapor-portal", "status": "ok"}
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"service": "lapor-portal", "status": "alive"}
 
     vendor = {
         "htmx.min.js": ("htmx.org/dist/htmx.min.js", "text/javascript"),

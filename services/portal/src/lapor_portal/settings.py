@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from lapor_kit.settings import FileValuesMixin
 
 DEV_PORTAL_SECRET = "lapor-dev-portal-secret-change-me"  # noqa: S105 (public on purpose)
 DEV_TOTP_KEY = "lapor-dev-totp-key-change-me-in-production"
 ASSETS = Path(__file__).resolve().parents[2] / "node_modules"
 
 
-class PortalSettings(BaseSettings):
+class PortalSettings(FileValuesMixin):
     model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "production"] = "development"
@@ -28,6 +30,9 @@ class PortalSettings(BaseSettings):
         default="lapor", description="The portal's database: <prefix>_portal"
     )
     mongo_timeout_ms: int = 5000
+    mongo_ca_file: Path | None = Field(
+        default=None, description="The replica set's CA (PEM) when it speaks TLS."
+    )
     signing_keys: str = Field(
         default="",
         description="Comma-separated PEM files of the Ed25519 keys that sign staff tokens; "

@@ -15,11 +15,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from lapor_kit.settings import mongo_tls
 
 from .identity import Account, Attempts, AuditEntry
 
@@ -41,9 +44,15 @@ class AccountExistsError(Exception):
 
 
 class PortalStore:
-    def __init__(self, url: str, db_name: str, timeout_ms: int = 5000) -> None:
+    def __init__(
+        self, url: str, db_name: str, timeout_ms: int = 5000, ca_file: Path | None = None
+    ) -> None:
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            url, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, appname="lapor-portal"
+            url,
+            tz_aware=True,
+            serverSelectionTimeoutMS=timeout_ms,
+            appname="lapor-portal",
+            **mongo_tls(ca_file),
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[db_name]
         self.accounts = self.db["accounts"]

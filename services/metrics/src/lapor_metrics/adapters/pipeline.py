@@ -18,8 +18,11 @@ log = logging.getLogger("lapor.metrics.pipeline")
 
 
 class PipelineHealth:
-    def __init__(self, bootstrap: str, timeout: float = 3.0) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, bootstrap: str | dict[str, Any], timeout: float = 3.0) -> None:
+        # the client options (servers and security), or just the servers
+        self.options: dict[str, Any] = (
+            dict(bootstrap) if isinstance(bootstrap, dict) else {"bootstrap_servers": bootstrap}
+        )
         self.timeout = timeout
         self.admin: AIOKafkaAdminClient | None = None
         self.consumer: AIOKafkaConsumer | None = None
@@ -32,8 +35,8 @@ class PipelineHealth:
         self.sweep_every = 20
 
     async def start(self) -> None:
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        self.admin = AIOKafkaAdminClient(**self.options)
+        self.consumer = AIOKafkaConsumer(**self.options, enable_auto_commit=False)
         await self.admin.start()
         await self.consumer.start()
 
@@ -94,9 +97,7 @@ class PipelineHealth:
                 await self._restart_admin()
         reader = self.readers.get(group)
         if reader is None:
-            reader = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False
-            )
+            reader = AIOKafkaConsumer(**self.options, group_id=group, enable_auto_commit=False)
             await reader.start()
             self.readers[group] = reader
         assert self.consumer is not None
@@ -120,7 +121,7 @@ class PipelineHealth:
     async def _restart_admin(self) -> None:
         if self.admin is not None:
             await self.admin.close()
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        self.admin = AIOKafkaAdminClient(**self.options)
         await self.admin.start()
 
     def collect(self) -> Iterator[Any]:
