@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test fuzz chaos chromium lighthouse bench bench-quick lint typecheck schemas rules promtool fmt asyncapi clean
+.PHONY: setup run down status demo test fuzz chaos chromium lighthouse bench bench-quick lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -67,8 +67,32 @@ rules: promtool
 	promtool test rules deploy/prometheus/tests/*.yml
 
 # The tests start their own broker, store and SMTP sink on free ports and stop them.
-test: setup lint typecheck schemas rules chromium
+test: setup lint typecheck schemas rules chromium k8s-tools
 	$(BIN)/pytest
+
+# The Kubernetes manifests' checks (tests/unit/test_k8s.py) need kubectl (Debian's
+# kubernetes-client when missing) and checkov, in a tool environment of its own from the
+# hash-pinned deploy/k8s/tools/checkov/requirements.txt (its dependencies would clash with
+# the workspace's lock).
+K8S_TOOLS := .tools/k8s/bin/checkov
+k8s-tools: $(UV) $(K8S_TOOLS)
+	@command -v kubectl >/dev/null || { \
+	  echo "installing Debian's kubernetes-client for kubectl"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends kubernetes-client >/dev/null \
+	  || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends kubernetes-client >/dev/null; }; }
+
+$(K8S_TOOLS): deploy/k8s/tools/checkov/requirements.txt
+	$(UV) venv -q --allow-existing --python 3.11 .tools/k8s
+	VIRTUAL_ENV=.tools/k8s $(UV) pip install -q --require-hashes -r deploy/k8s/tools/checkov/requirements.txt
+	@touch $@
+
+# Regenerates the manifests that have one source (topics, users, rules, dashboards), then
+# renders both overlays.
+k8s: setup k8s-tools
+	$(BIN)/python deploy/k8s/tools/generate.py
+	kubectl kustomize deploy/k8s/overlays/staging >/dev/null
+	kubectl kustomize deploy/k8s/overlays/production >/dev/null
 
 # Schemathesis against the four services on their own local stack: no server error for any
 # generated request (make test runs the same with a few examples per operation).
