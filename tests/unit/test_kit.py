@@ -384,8 +384,8 @@ def test_kafka_clients_all_get_the_same_security() -> None:
 
 
 async def test_declared_topics_are_not_created_and_liveness_asks_nothing() -> None:
+    import httpx
     from fastapi import FastAPI
-    from fastapi.testclient import TestClient
     from prometheus_client import CollectorRegistry
 
     from lapor_kit.kafka import ensure_topics
@@ -403,6 +403,8 @@ async def test_declared_topics_are_not_created_and_liveness_asks_nothing() -> No
 
     app = FastAPI()
     install_observability(app, service="t", registry=CollectorRegistry(), checks={"store": down})
-    client = TestClient(app)
-    assert client.get("/health").status_code == 503
-    assert client.get("/health/live").json() == {"service": "t", "status": "alive"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/health")).status_code == 503
+        live = await client.get("/health/live")
+        assert live.json() == {"service": "t", "status": "alive"}
