@@ -25,6 +25,7 @@ from lapor_notify.settings import NotifySettings
 from lapor_portal.settings import PortalSettings
 from lapor_routing.settings import RoutingSettings
 from lapor_schemas import topics
+from tests.unit.test_deploy import env_names as settings_env_names
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -68,12 +69,9 @@ def of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
 
 
 def env_names(cls: type[Any]) -> set[str]:
-    names = set()
-    for name, field in cls.model_fields.items():
-        alias = field.validation_alias if isinstance(field.validation_alias, str) else None
-        env = alias or f"LAPOR_{name.upper()}"
-        names |= {env, f"{env}_FILE"}
-    return names
+    """The settings' environment names, each also as ``<NAME>_FILE`` (read from a file)."""
+    names = settings_env_names(cls)
+    return names | {f"{n}_FILE" for n in names}
 
 
 def container_env(docs: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, str]:

@@ -9,14 +9,14 @@ careful path that asks first.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+
+from .migrations import backfill_once
 
 DUPLICATE_KEY = 11000
 IDS = "ids"
@@ -72,24 +72,13 @@ class ProcessedEvents:
         without the index, nothing would refuse a second writer."""
         await self.collection.create_index(IDS, unique=True, sparse=True, name=IDS)
         self.ensured = True
-        migrations = self.collection.database["migrations"]
-        done = f"{self.collection.name}.{IDS}"
-        if await migrations.find_one({"_id": done}) is not None:
-            return
-        updates: list[UpdateOne] = []
-        async with self.collection.find({IDS: {"$exists": False}}, {"_id": 1}) as cursor:
-            async for d in cursor:
-                updates.append(UpdateOne({"_id": d["_id"]}, {"$set": {IDS: [d["_id"]]}}))
-                if len(updates) >= 1000:
-                    await self._convert(updates)
-                    updates = []
-        await self._convert(updates)
-        await migrations.update_one({"_id": done}, {"$set": {"done": True}}, upsert=True)
-
-    async def _convert(self, updates: list[UpdateOne]) -> None:
-        if updates:
-            with contextlib.suppress(BulkWriteError):  # an id marked twice: recorded anyway
-                await self.collection.bulk_write(updates, ordered=False)
+        await backfill_once(
+            self.collection,
+            f"{self.collection.name}.{IDS}",
+            {IDS: {"$exists": False}},
+            {"_id": 1},
+            lambda d: {IDS: [d["_id"]]},
+        )
 
     async def unseen(
         self, event_ids: Iterable[str], session: AsyncClientSession | None = None

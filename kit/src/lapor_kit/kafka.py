@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
@@ -439,14 +439,14 @@ class TopicTail:
 
     def __init__(
         self,
-        bootstrap: str | dict[str, Any],
+        options: Mapping[str, Any],
         topic: str,
         handle: Callable[[list[dict[str, Any]]], Any],
         *,
         fetch_max_wait_ms: int = 500,
         client_id: str = "lapor-tail",
     ) -> None:
-        self.bootstrap = bootstrap
+        self.options = dict(options)  # kafka_client_options(): servers and security
         self.topic = topic
         self.handle = handle
         self.fetch_max_wait_ms = fetch_max_wait_ms
@@ -458,13 +458,8 @@ class TopicTail:
     async def open(self, attempts: int = 50) -> None:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        options = (
-            dict(self.bootstrap)
-            if isinstance(self.bootstrap, dict)
-            else {"bootstrap_servers": self.bootstrap}
-        )
         consumer = AIOKafkaConsumer(
-            **options,
+            **self.options,
             enable_auto_commit=False,
             client_id=self.client_id,
             fetch_max_wait_ms=self.fetch_max_wait_ms,

@@ -4,8 +4,8 @@ Collections: ``complaints`` (the report and its reporter-facing view, no identit
 channel's report carries ``channel_key`` = channel|external id, the channel's idempotency
 key, under a unique index), ``reporters`` (identity, stored apart), ``outbox``,
 ``migrations`` (one-off data changes done). ``external_keys`` (the keys in a collection of
-their own, one more document and command per report) is only read, by the migration that
-moved the keys into the reports.
+their own, one more document and command per report) is no longer used: the backfill takes
+the keys from the reports themselves, so a deployment may drop it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import OperationFailure
 
 from lapor_kit.idempotency import is_duplicate_key
+from lapor_kit.migrations import backfill_once
 from lapor_kit.outbox import OutMessage
 from lapor_kit.runtime import Runtime
 from lapor_schemas import status as case_status
@@ -37,8 +38,6 @@ class MongoComplaintStore:
         self.rt = runtime
         self.complaints = runtime.db["complaints"]
         self.reporters = runtime.db["reporters"]
-        self.external_keys = runtime.db["external_keys"]  # legacy, see the module's doc
-        self.migrations = runtime.db["migrations"]
 
     async def ensure_indexes(self) -> None:
         # A single-field unique index: SecantusDB answers a lookup by it as a point lookup,
@@ -64,24 +63,16 @@ class MongoComplaintStore:
     async def _backfill_channel_keys(self) -> None:
         """Reports stored before ``channel_key`` existed get it (once; several processes
         doing it at once write the same values)."""
-        if await self.migrations.find_one({"_id": CHANNEL_KEY}) is not None:
-            return
-        updates: list[UpdateOne] = []
-        async with self.complaints.find(
+        await backfill_once(
+            self.complaints,
+            CHANNEL_KEY,
             {"external_id": {"$type": "string"}, CHANNEL_KEY: {"$exists": False}},
             {"channel_id": 1, "external_id": 1},
-        ) as cursor:
-            async for d in cursor:
-                if d.get("channel_id"):
-                    key = _key(d["channel_id"], d["external_id"])
-                    updates.append(UpdateOne({"_id": d["_id"]}, {"$set": {CHANNEL_KEY: key}}))
-                if len(updates) >= 1000:
-                    await self.complaints.bulk_write(updates, ordered=False)
-                    updates = []
-        if updates:
-            await self.complaints.bulk_write(updates, ordered=False)
-        await self.migrations.update_one(
-            {"_id": CHANNEL_KEY}, {"$set": {"done": True}}, upsert=True
+            lambda d: (
+                {CHANNEL_KEY: _key(d["channel_id"], d["external_id"])}
+                if d.get("channel_id")
+                else None
+            ),
         )
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -18,11 +18,8 @@ log = logging.getLogger("lapor.metrics.pipeline")
 
 
 class PipelineHealth:
-    def __init__(self, bootstrap: str | dict[str, Any], timeout: float = 3.0) -> None:
-        # the client options (servers and security), or just the servers
-        self.options: dict[str, Any] = (
-            dict(bootstrap) if isinstance(bootstrap, dict) else {"bootstrap_servers": bootstrap}
-        )
+    def __init__(self, options: Mapping[str, Any], timeout: float = 3.0) -> None:
+        self.options = dict(options)  # kafka_client_options(): servers and security
         self.timeout = timeout
         self.admin: AIOKafkaAdminClient | None = None
         self.consumer: AIOKafkaConsumer | None = None
