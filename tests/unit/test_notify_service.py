@@ -247,6 +247,36 @@ async def test_the_contact_may_come_after_the_event() -> None:
     assert [m.address for m in chans["email"].sent] == ["late@warga.example"]
 
 
+async def test_a_contact_that_came_during_a_plan_cut_short_is_used_on_redelivery() -> None:
+    """The contact arrives while the plan is being stored (the contacts consumer finds no
+    parked notice yet and is done), then the process dies before the plan's own expansion:
+    the redelivered batch, already handled, still turns the parked notice into its SMS."""
+    store = FakeStore()
+    service, _ = make(store)
+    event = submitted(reporter_contactable=True)
+    record_plan, waiting_for = store.record_plan, store.waiting_for
+
+    async def contact_arrives_meanwhile(**kw: Any) -> None:
+        assert await service.handle_contacts([contact(phone="+6281234567890")]) == 0
+        await record_plan(**kw)
+        store.waiting_for = dies  # type: ignore[method-assign]
+
+    async def dies(tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
+        raise ConnectionError("the process died after storing the plan")
+
+    store.record_plan = contact_arrives_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await service.handle_events([event])
+    store.record_plan, store.waiting_for = record_plan, waiting_for  # type: ignore[method-assign]
+    assert len(store.waiting) == 1
+    fresh, chans = make(store)  # the restarted process
+    assert await fresh.handle_events([event]) == 0  # nothing planned again ...
+    assert store.waiting == {}  # ... but the parked notice is expanded
+    [job] = jobs(store, "sms")
+    assert await fresh.handle_jobs("sms", [job]) == 1
+    assert [m.address for m in chans["sms"].sent] == ["+6281234567890"]
+
+
 async def test_no_contact_no_wait_and_the_inbox_still_has_it() -> None:
     store = FakeStore()
     service, _ = make(store)

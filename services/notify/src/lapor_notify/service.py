@@ -143,7 +143,14 @@ class NotifyService:
             else await self.store.unseen({e.id: e.subject for e in events})
         )
         todo = first_unseen(events, fresh)
+        # A case whose event was handled before may still have its reporter's notice parked:
+        # the contact arrived while that plan was being stored, and the process died before
+        # the expansion below, so the contacts consumer (done already) will not try again.
+        # The careful way is taken only for a batch seen before, so this read is rare.
+        recheck: list[str] = [] if assume_new else [e.subject for e in events if e.id not in fresh]
         if not todo:
+            if recheck:
+                await self._expand(list(dict.fromkeys(recheck)))
             return 0
         tids = list(dict.fromkeys(e.subject for e in todo))
         if not assume_new:  # the careful way trusts nothing kept in memory
@@ -218,8 +225,9 @@ class NotifyService:
                 self._facts.pop(t, None)
             raise
         self._keep_facts({t: facts.get(t, {"_id": t}) | {FACTS_VERSION: versions[t]} for t in tids})
-        if waiting:  # the contact may have come in while we planned
-            await self._expand([w["tracking_id"] for w in waiting])
+        recheck += [w["tracking_id"] for w in waiting]  # the contact may have come meanwhile
+        if recheck:
+            await self._expand(list(dict.fromkeys(recheck)))
         return len(deliveries)
 
     def _keep_facts(self, planned: Mapping[str, dict[str, Any]]) -> None:
