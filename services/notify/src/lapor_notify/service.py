@@ -149,8 +149,7 @@ class NotifyService:
         # The careful way is taken only for a batch seen before, so this read is rare.
         recheck: list[str] = [] if assume_new else [e.subject for e in events if e.id not in fresh]
         if not todo:
-            if recheck:
-                await self._expand(list(dict.fromkeys(recheck)))
+            await self._expand(recheck)
             return 0
         tids = list(dict.fromkeys(e.subject for e in todo))
         if not assume_new:  # the careful way trusts nothing kept in memory
@@ -225,9 +224,8 @@ class NotifyService:
                 self._facts.pop(t, None)
             raise
         self._keep_facts({t: facts.get(t, {"_id": t}) | {FACTS_VERSION: versions[t]} for t in tids})
-        recheck += [w["tracking_id"] for w in waiting]  # the contact may have come meanwhile
-        if recheck:
-            await self._expand(list(dict.fromkeys(recheck)))
+        # the contact may have come in while we planned
+        await self._expand(recheck + [w["tracking_id"] for w in waiting])
         return len(deliveries)
 
     def _keep_facts(self, planned: Mapping[str, dict[str, Any]]) -> None:
@@ -255,8 +253,11 @@ class NotifyService:
         return await self._expand([d["_id"] for d in docs])
 
     async def _expand(self, tracking_ids: Sequence[str]) -> int:
-        """Turn parked reporter notices whose contact is now known into deliveries."""
-        waits = await self.store.waiting_for(tracking_ids)
+        """Turn parked reporter notices whose contact is now known into deliveries (no
+        store read for no cases)."""
+        if not tracking_ids:
+            return 0
+        waits = await self.store.waiting_for(list(dict.fromkeys(tracking_ids)))
         if not waits:
             return 0
         facts, contacts = await self.store.facts_and_contacts(
