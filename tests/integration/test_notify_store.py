@@ -1,10 +1,14 @@
 """Notify's store adapter on the real store (SecantusDB): the handled-event record kept with
-a case's facts is the planning consumer's idempotency guard, and the agencies' entries are
-read again only when their version moves."""
+a case's facts is the planning consumer's idempotency guard, a batch seen before still
+expands the reporter notices it parked, and the agencies' entries are read again only when
+their version moves."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pymongo.errors import BulkWriteError
@@ -13,9 +17,13 @@ from lapor_devstack.settings import StackSettings
 from lapor_intake.domain.model import new_tracking_id
 from lapor_kit.idempotency import is_duplicate_key
 from lapor_notify.adapters.store import MongoNotifyStore
+from lapor_notify.domain.render import Renderer
 from lapor_notify.main import build
-from lapor_notify.ports import PlannedEvent
+from lapor_notify.ports import Outgoing, PlannedEvent
+from lapor_notify.service import NotifyService
 from lapor_notify.settings import NotifySettings
+from lapor_schemas import ContactData, ReporterContact
+from tests.factories import submitted
 from tests.support import fast_settings
 
 pytestmark = pytest.mark.integration
@@ -112,3 +120,54 @@ async def test_agency_entries_are_read_again_only_when_their_version_moves(
         assert moved > version
         assert again is not None
         assert again[agency]["webhook"] is None
+
+
+class Unsent:
+    async def send(self, message: Outgoing) -> None:
+        raise AssertionError("planning sends nothing")
+
+
+async def test_a_parked_notice_left_by_a_plan_cut_short_is_expanded_when_the_batch_comes_again(
+    infra: object, stack_settings: StackSettings
+) -> None:
+    """The contact is stored while the plan is (the contacts consumer finds nothing parked
+    yet), and the process dies right after the plan's commit: the redelivered event, handled
+    already, still turns the parked notice into the reporter's SMS."""
+    settings: NotifySettings = fast_settings(NotifySettings, stack_settings)
+    app, rt = build(settings)
+    async with app.router.lifespan_context(app):
+        tid = new_tracking_id()
+        event = submitted(tid, reporter_contactable=True)
+        phone = ReporterContact(
+            source="lapor-intake",
+            tenant="63",
+            subject=tid,
+            correlation_id=tid,
+            data=ContactData(tracking_id=tid, anonymous=False, phone="+6281234567890"),
+        )
+
+        def service(store: MongoNotifyStore) -> NotifyService:
+            return NotifyService(
+                store, {"sms": Unsent()}, Renderer(), clock=lambda: datetime.now(UTC)
+            )
+
+        class DiesAfterThePlan(MongoNotifyStore):
+            async def record_plan(self, **kw: Any) -> None:
+                assert await service(MongoNotifyStore(rt)).handle_contacts([phone]) == 0
+                await super().record_plan(**kw)
+                self.died = True
+
+            async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
+                if getattr(self, "died", False):
+                    raise ConnectionError("the process died after storing the plan")
+                return await super().waiting_for(tracking_ids)
+
+        with pytest.raises(ConnectionError):
+            await service(DiesAfterThePlan(rt)).handle_events([event])
+        store = MongoNotifyStore(rt)
+        assert len(await store.waiting_for([tid])) == 1
+
+        assert await service(store).handle_events([event]) == 0  # planned once only ...
+        assert await store.waiting_for([tid]) == []  # ... and the notice is expanded
+        found = await store.list_deliveries({"tracking_id": tid}, 10)
+        assert sorted(d["channel"] for d in found) == ["inbox", "sms"]
