@@ -107,14 +107,15 @@ async def test_a_huge_body_is_refused_by_size_before_it_is_parsed(
 
 async def test_an_upload_must_be_what_it_says_it_is(client: httpx.AsyncClient) -> None:
     exe = b"MZ\x90\x00\x03" + b"\x00" * 4096  # a Windows executable
+    session = {"X-Lapor-Upload-Key": "sesi-unggah-0123456789"}
     disguised = await client.post(
-        "/api/v1/attachments", files={"file": ("foto.png", exe, "image/png")}
+        "/api/v1/attachments", files={"file": ("foto.png", exe, "image/png")}, headers=session
     )
     assert disguised.status_code == 415
     assert disguised.json()["errors"][0]["code"] == "attachment_content"
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 1024
     real = await client.post(
-        "/api/v1/attachments", files={"file": ("foto.jpg", jpeg, "image/jpeg")}
+        "/api/v1/attachments", files={"file": ("foto.jpg", jpeg, "image/jpeg")}, headers=session
     )
     assert real.status_code == 201
 

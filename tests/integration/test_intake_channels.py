@@ -355,6 +355,24 @@ async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) ->
     )
     assert again.json()["tracking_id"] == tid
     assert again.json()["duplicate"] is True
+    # the slip is the office's own: the same slip with other content is refused, and
+    # another office's slip of the same number is another report
+    other_text = await client.post(
+        "/api/v1/staff/complaints",
+        json={**body, "description": "Slip lain dengan nomor yang sama, isi yang berbeda."},
+        headers=token("province_coordinator", "63"),
+    )
+    assert other_text.status_code == 409
+    assert other_text.json()["errors"][0]["field"] == "reference"
+    assert tid not in other_text.text
+    office = await client.post(
+        "/api/v1/staff/complaints",
+        json=body,
+        headers=token("agency_staff", "63", agency_id="63.71.pupr"),
+    )
+    assert office.status_code == 202
+    assert office.json()["tracking_id"] != tid
+    assert office.json()["duplicate"] is False
     stored = await rt.db["complaints"].find_one({"_id": tid})
     assert stored["channel"] == "walk_in"
     assert stored["entered_by"] == "petugas-01"
@@ -370,29 +388,63 @@ async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) ->
 # -- attachments, secrets, public listing ----------------------------------------------------
 
 
-async def test_attachments_are_stored_and_referenced(intake: Ctx) -> None:
+async def test_attachments_are_stored_and_attached_by_their_handle(intake: Ctx) -> None:
     rt, client = intake.rt, intake.client
+    session = {"X-Lapor-Upload-Key": uuid.uuid4().hex}
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
-    up = await client.post("/api/v1/attachments", files={"file": ("lubang.png", png, "image/png")})
+    up = await client.post(
+        "/api/v1/attachments", files={"file": ("lubang.png", png, "image/png")}, headers=session
+    )
     assert up.status_code == 201, up.text
     meta = up.json()
     assert meta["sha256"] == hashlib.sha256(png).hexdigest()
     assert meta["size"] == len(png)
-    assert meta["ref"].startswith("gridfs:")
-    created = await client.post("/api/v1/complaints", json={**BODY, "attachments": [meta]})
-    assert created.status_code == 202
-    stored = await rt.db["complaints"].find_one({"_id": created.json()["tracking_id"]})
-    assert stored["attachments"][0]["ref"] == meta["ref"]
+    assert "ref" not in meta
+    assert "gridfs" not in up.text
+    created = await client.post(
+        "/api/v1/complaints",
+        json={**BODY, "attachments": [{"handle": meta["handle"]}]},
+        headers=session,
+    )
+    assert created.status_code == 202, created.text
+    tid, secret = created.json()["tracking_id"], created.json()["secret"]
+    stored = await rt.db["complaints"].find_one({"_id": tid})
+    assert stored["attachments"][0]["ref"].startswith("gridfs:")
+    assert stored["attachments"][0]["sha256"] == meta["sha256"]
+    # the reporter gets the file back through the report, and nobody else does
+    mine = await client.get(
+        f"/api/v1/complaints/{tid}/attachments/0", headers={"X-Lapor-Secret": secret}
+    )
+    assert mine.status_code == 200
+    assert mine.content == png
+    assert mine.headers["cache-control"] == "private, no-store"
+    assert (await client.get(f"/api/v1/complaints/{tid}/attachments/0")).status_code == 404
+    view = await client.get(f"/api/v1/complaints/{tid}", headers={"X-Lapor-Secret": secret})
+    assert view.json()["attachments"] == [
+        {"name": "lubang.png", "content_type": "image/png", "size": len(png)}
+    ]
     exe = await client.post(
-        "/api/v1/attachments", files={"file": ("x.exe", b"MZ...", "application/x-msdownload")}
+        "/api/v1/attachments",
+        files={"file": ("x.exe", b"MZ...", "application/x-msdownload")},
+        headers=session,
     )
     assert exe.status_code == 415
     big = await client.post(
         "/api/v1/attachments",
         files={"file": ("big.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "application/pdf")},
+        headers=session,
     )
     assert big.status_code == 413
-    too_many = await client.post("/api/v1/complaints", json={**BODY, "attachments": [meta] * 6})
+    no_session = await client.post(
+        "/api/v1/attachments", files={"file": ("lubang.png", png, "image/png")}
+    )
+    assert no_session.status_code == 400
+    assert "X-Lapor-Upload-Key" in no_session.json()["detail_en"]
+    too_many = await client.post(
+        "/api/v1/complaints",
+        json={**BODY, "attachments": [{"handle": meta["handle"]}] * 6},
+        headers=session,
+    )
     assert too_many.status_code == 422
     assert too_many.json()["errors"][0]["field"] == "attachments"
 

@@ -238,10 +238,17 @@ async def test_inbox_needs_the_reports_secret_or_a_staff_token(
         assert {i["recipient_role"] for i in items} == {"reporter"}
         assert any("diteruskan" in (i["subject"] or "") for i in items)
         wrong = await api.get(
-            "/api/v1/notifications", params={"tracking_id": tid, "secret": "nope"}
+            "/api/v1/notifications",
+            params={"tracking_id": tid},
+            headers={"X-Lapor-Secret": "nope"},
         )
         assert wrong.status_code == 401
         assert "X-Lapor-Secret" in wrong.json()["detail"]
+        in_url = await api.get(
+            "/api/v1/notifications", params={"tracking_id": tid, "secret": secret}
+        )
+        assert in_url.status_code == 400  # a secret never goes in a URL
+        assert "X-Lapor-Secret" in in_url.json()["detail"]
         nobody = await api.get("/api/v1/notifications", params={"tracking_id": tid})
         assert nobody.status_code == 401
         other_province = await api.get(

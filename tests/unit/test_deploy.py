@@ -108,6 +108,7 @@ def test_dashboards_and_rules_name_only_metrics_that_exist() -> None:
         "lapor_routing_parked_total",
         "lapor_category_complaints_7d",
         "lapor_category_complaints_weekly_avg_8w",
+        "lapor_signin_attempts_total",  # the portal's (tests/security scrape it)
     }
     rules = Path("deploy/prometheus/rules/lapor.rules.yml").read_text()
     recorded = set(re.findall(r"record: (lapor:[\w:]+)", rules))
@@ -167,7 +168,7 @@ def test_production_mode_refuses_every_development_secret_naming_the_setting(
     with pytest.raises(UnsafeSettingsError) as refused:
         IntakeSettings(env="production").refuse_unsafe_production()
     text = str(refused.value)
-    for name in ("LAPOR_STATUS_SECRET_KEY", "LAPOR_INTAKE_CREDENTIALS_FILE"):
+    for name in ("LAPOR_STATUS_SECRET_KEY", "LAPOR_UPLOAD_KEY", "LAPOR_INTAKE_CREDENTIALS_FILE"):
         assert name in text
     with pytest.raises(UnsafeSettingsError, match="LAPOR_AUTH_TRUST_DEV_KEY"):
         IntakeSettings(env="production", auth_trust_dev_key=True).refuse_unsafe_production()
@@ -179,7 +180,7 @@ def test_production_mode_refuses_every_development_secret_naming_the_setting(
     copied = tmp_path / "creds.json"
     dev = json.loads(DEV_CREDENTIALS.read_text())
     copied.write_text(json.dumps({"channels": dev["channels"][:1]}))
-    strong = {"status_secret_key": "b" * 40}
+    strong = {"status_secret_key": "b" * 40, "upload_key": "u" * 40}
     with pytest.raises(UnsafeSettingsError, match="contains a development secret"):
         IntakeSettings(
             env="production", credentials_file=copied, **strong
@@ -189,6 +190,21 @@ def test_production_mode_refuses_every_development_secret_naming_the_setting(
     IntakeSettings(env="production", credentials_file=own, **strong).refuse_unsafe_production()
     # development mode still starts on the development values
     IntakeSettings().refuse_unsafe_production()
+    # each service is asked only for the secrets it uses (routing and metrics hand out no
+    # status secrets: a deployment that gives them none must still start)
+    from lapor_metrics.settings import MetricsSettings
+    from lapor_notify.settings import NotifySettings
+    from lapor_routing.settings import RoutingSettings
+
+    with pytest.raises(UnsafeSettingsError) as routing:
+        RoutingSettings(env="production").refuse_unsafe_production()
+    assert "LAPOR_UPLOAD_KEY" in str(routing.value)
+    assert "LAPOR_STATUS_SECRET_KEY" not in str(routing.value)
+    RoutingSettings(env="production", upload_key="u" * 40).refuse_unsafe_production()
+    MetricsSettings(env="production").refuse_unsafe_production()
+    with pytest.raises(UnsafeSettingsError, match="LAPOR_STATUS_SECRET_KEY") as notify:
+        NotifySettings(env="production").refuse_unsafe_production()
+    assert "LAPOR_UPLOAD_KEY" not in str(notify.value)
 
 
 def test_the_production_deployment_is_in_production_mode_and_names_every_secret() -> None:
@@ -197,8 +213,8 @@ def test_the_production_deployment_is_in_production_mode_and_names_every_secret(
     for name in SETTINGS:
         env = services[name]["environment"]
         assert env["LAPOR_ENV"] == "production"
-        secret = "LAPOR_STATUS_SECRET_KEY"
-        assert str(env[secret]).startswith("${" + secret + ":?"), (name, secret)
+        for secret in ("LAPOR_STATUS_SECRET_KEY", "LAPOR_UPLOAD_KEY"):
+            assert str(env[secret]).startswith("${" + secret + ":?"), (name, secret)
         assert env["LAPOR_AUTH_JWKS_URL"] == "http://portal:8000/.well-known/jwks.json"
         assert "LAPOR_AUTH_SECRET" not in env  # no shared signing secret any more
     intake = services["intake"]

@@ -162,6 +162,23 @@ class KeySet:
     def merged(self, other: KeySet) -> KeySet:
         return KeySet({**self.keys, **other.keys})
 
+    def without(self, refused: KeySet) -> KeySet:
+        """These keys but any whose public half is one of ``refused``'s, whatever its ``kid``:
+        a key is refused for what it is, not for what it is called."""
+        banned = {_raw(k) for k in refused.keys.values()}
+        return KeySet({kid: k for kid, k in self.keys.items() if _raw(k) not in banned})
+
+    def holds(self, key: SigningKey) -> bool:
+        """Whether ``key``'s public half is among these keys (under any ``kid``)."""
+        mine = _raw(key.private.public_key())
+        return any(_raw(k) == mine for k in self.keys.values())
+
+
+def is_development_key(key: SigningKey) -> bool:
+    """Whether ``key`` is the public development key, however it was supplied (a PEM file of
+    it has another ``kid`` but the same public half)."""
+    return _raw(key.private.public_key()) == _raw(DEV_SIGNING_KEY.private.public_key())
+
 
 def issue(
     key: SigningKey,
@@ -222,13 +239,18 @@ class TokenVerifier:
     ``jwks_url`` and cached. An unknown ``kid`` refetches (a key was added: rotation), at
     most every ``min_refresh`` seconds, so random ``kid`` values cannot make a service hammer
     the portal; the cache is refreshed anyway after ``max_age`` seconds (a key was
-    withdrawn). When the portal cannot be reached the cached keys keep verifying."""
+    withdrawn). When the portal cannot be reached the cached keys keep verifying.
+
+    ``refused`` keys are never trusted, even when the JWKS document publishes them: in
+    production that is the public development key, so a portal misconfigured to sign with a
+    copy of it (a PEM file) cannot make a service accept tokens anyone can mint."""
 
     def __init__(
         self,
         jwks_url: str | None,
         *,
         trusted: KeySet | None = None,
+        refused: KeySet | None = None,
         min_refresh: float = 10.0,
         max_age: float = 300.0,
         timeout: float = 2.0,
@@ -236,6 +258,7 @@ class TokenVerifier:
     ) -> None:
         self.jwks_url = jwks_url
         self.trusted = trusted or KeySet({})
+        self.refused = refused or KeySet({})
         self.min_refresh = min_refresh
         self.max_age = max_age
         self.timeout = timeout
@@ -261,7 +284,15 @@ class TokenVerifier:
                 self._client = httpx.AsyncClient(timeout=self.timeout)
             resp = await self._client.get(self.jwks_url)
             resp.raise_for_status()
-            self._fetched = KeySet.from_jwks(resp.json())
+            fetched = KeySet.from_jwks(resp.json())
+            kept = fetched.without(self.refused)
+            if len(kept.keys) < len(fetched.keys):
+                log.error(
+                    "the identity owner publishes the development signing key: tokens it "
+                    "signs with that key are refused (%s)",
+                    self.jwks_url,
+                )
+            self._fetched = kept
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("could not fetch signing keys from %s: %s", self.jwks_url, exc)
         finally:

@@ -4,6 +4,8 @@ requests by client with token buckets.
 * :class:`BodyLimit` is an ASGI middleware: a declared ``Content-Length`` over the limit is
   answered ``413`` at once; a body without one (chunked) is counted while it streams and cut
   off at the limit. Nothing over the limit is ever handed to a JSON or form parser.
+* :func:`client_ip` is the client's address, through trusted proxies only
+  (``LAPOR_TRUSTED_PROXIES``): behind an ingress, one client's limits never block everyone.
 * :class:`RateLimiter` keeps one token bucket per (door, client) in the process — a report
   form per IP address, SMS per sender number, Open311 per API key, uploads per IP. A refused
   request gets ``429`` with ``Retry-After`` and is counted in
@@ -13,10 +15,11 @@ requests by client with token buckets.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,14 +195,71 @@ def too_many_requests(wait: float) -> JSONResponse:
     )
 
 
-def client_ip(request: Request, trust_forwarded_for: bool = False) -> str:
-    """The client's address; ``X-Forwarded-For`` only behind a proxy that sets it (its
-    last entry is the one the proxy saw)."""
-    if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.client.host if request.client else "unknown"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 127.0.0.1"`` -> networks (a bare address is a /32 or /128). Raises
+    ``ValueError`` naming the entry that is not an address or a CIDR."""
+    out: list[Network] = []
+    for part in text.split(","):
+        entry = part.strip()
+        if not entry:
+            continue
+        try:
+            out.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"not an address or CIDR: {entry!r}") from exc
+    return tuple(out)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        found = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(found, ipaddress.IPv6Address) and found.ipv4_mapped is not None:
+        return found.ipv4_mapped
+    return found
+
+
+def _trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, nets: Sequence[Network]
+) -> bool:
+    return any(address.version == net.version and address in net for net in nets)
+
+
+def client_address(peer: str | None, forwarded: str | None, trusted: Sequence[Network]) -> str:
+    """The client's address behind zero or more trusted proxies.
+
+    ``X-Forwarded-For`` is read only when the connection itself comes from a trusted proxy,
+    and only as far as trusted hops go: walking the header from the right (the entry the
+    nearest proxy appended), every trusted address is skipped and the first untrusted one is
+    the client. Whatever a client writes into the header itself sits further left and is
+    never reached unless every hop to its right is trusted. A malformed entry ends the walk
+    at the last trusted hop."""
+    if not peer:
+        return "unknown"
+    last = _address(peer)
+    if last is None or not trusted or not _trusted(last, trusted):
+        return peer
+    for hop in reversed([h for h in (forwarded or "").split(",") if h.strip()]):
+        address = _address(hop)
+        if address is None:
+            break
+        last = address
+        if not _trusted(address, trusted):
+            return str(address)
+    return str(last)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address of a request, through the app's trusted proxies
+    (``app.state.trusted_proxies``, from ``LAPOR_TRUSTED_PROXIES``; none: the socket's
+    peer, whatever ``X-Forwarded-For`` says)."""
+    trusted: Sequence[Network] = getattr(request.app.state, "trusted_proxies", ())
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)
 
 
 class RateLimitedError(Exception):
@@ -210,10 +270,10 @@ class RateLimitedError(Exception):
         self.wait = wait
 
 
-def install_rate_limits(app: FastAPI, limiter: RateLimiter, *, trust_forwarded_for: bool) -> None:
-    """Keep ``limiter`` on the app for :func:`per_client` and answer its refusals."""
+def install_rate_limits(app: FastAPI, limiter: RateLimiter) -> None:
+    """Keep ``limiter`` on the app for :func:`per_client` and answer its refusals (clients
+    are told apart by :func:`client_ip`)."""
     app.state.limiter = limiter
-    app.state.trust_forwarded_for = trust_forwarded_for
 
     @app.exception_handler(RateLimitedError)
     async def on_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
@@ -225,7 +285,7 @@ def take(request: Request, door: str, client: str | None = None) -> None:
     limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
     if limiter is None:
         return
-    who = client or client_ip(request, getattr(request.app.state, "trust_forwarded_for", False))
+    who = client or client_ip(request)
     wait = limiter.check(door, who)
     if wait is not None:
         raise RateLimitedError(wait)

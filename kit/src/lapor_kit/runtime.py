@@ -26,12 +26,14 @@ from lapor_schemas import topics
 from . import logging as lapor_logging
 from .auth import DEV_SIGNING_KEY, KeySet, TokenVerifier
 from .kafka import DeadLetters, ensure_topics, make_broker
-from .limits import BodyLimit
+from .limits import BodyLimit, parse_networks
 from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings, mongo_tls
 from .storestats import StoreCommandStats
 from .web import (
     RequestDeadline,
+    ResponseHeaders,
+    SecretsNotInUrls,
     install_auth,
     install_observability,
     install_store_errors,
@@ -74,9 +76,11 @@ class Runtime:
         self.dead_letters = DeadLetters(self.broker, service=service, registry=self.registry)
         self._startup: list[Callable[[], Awaitable[Any]]] = [self.outbox.ensure_indexes]
         self._shutdown: list[Callable[[], Awaitable[Any]]] = []
+        dev = KeySet.of(DEV_SIGNING_KEY)
         self.tokens = TokenVerifier(
             settings.auth_jwks_url or None,
-            trusted=KeySet.of(DEV_SIGNING_KEY) if settings.trusts_dev_key else None,
+            trusted=dev if settings.trusts_dev_key else None,
+            refused=None if settings.trusts_dev_key else dev,
         )
         self._shutdown.append(self.tokens.close)
         self._before_scrape: list[Callable[[], Awaitable[Any]]] = []
@@ -179,7 +183,10 @@ class Runtime:
         install_validation_errors(app)
         install_store_errors(app)
         install_auth(app, self.tokens)
+        app.state.trusted_proxies = parse_networks(self.settings.trusted_proxies)
         app.add_middleware(RequestDeadline, seconds=self.settings.request_deadline_seconds)
+        app.add_middleware(SecretsNotInUrls)
+        app.add_middleware(ResponseHeaders, hsts=self.settings.env == "production")
         app.add_middleware(
             BodyLimit, default=self.settings.max_body_bytes, by_prefix=dict(body_limits or {})
         )
@@ -211,6 +218,7 @@ def serve(app_path: str, settings: KitSettings, port: int) -> None:
         access_log=False,
         log_config=None,
         lifespan="on",
+        server_header=False,  # no banner naming the server software
     )
 
 

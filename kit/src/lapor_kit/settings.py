@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 DEV_STATUS_SECRET_KEY = "lapor-dev-status-key-change-me"  # noqa: S105 (public)
+DEV_UPLOAD_KEY = "lapor-dev-upload-key-change-me"  # public on purpose, like every dev secret
 MIN_SECRET_LENGTH = 32
 
 
@@ -87,6 +88,12 @@ class KitSettings(FileValuesMixin):
 
     model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore", populate_by_name=True)
 
+    uses_status_secret: ClassVar[bool] = False
+    """Whether this service hands out or checks reporters' status secrets (intake, notify):
+    only those must be given a real ``LAPOR_STATUS_SECRET_KEY`` in production."""
+    uses_upload_key: ClassVar[bool] = False
+    """Whether this service issues or checks upload handles (intake, routing)."""
+
     env: Literal["development", "production"] = Field(
         default="development",
         description="production: refuse to start with any development secret, key or "
@@ -149,10 +156,11 @@ class KitSettings(FileValuesMixin):
         description="Largest request body a service reads (413 before parsing); a service "
         "may allow more on a path (intake's attachments, routing's directory).",
     )
-    trust_forwarded_for: bool = Field(
-        default=False,
-        description="Take the client's address from X-Forwarded-For (only behind a proxy "
-        "that sets it) for per-client rate limits.",
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDRs of the proxies in front of this "
+        "service (an ingress controller, the portal). The client's address is taken from "
+        "X-Forwarded-For only through these hops; empty: the connection's own address.",
     )
     host: str = "127.0.0.1"
     outbox_batch: int = 500
@@ -196,6 +204,12 @@ class KitSettings(FileValuesMixin):
         description="Key of the reporters' status secrets (HMAC of the tracking id); intake "
         "hands them out, notify checks them for the reporter's inbox. Set a real one.",
     )
+    upload_key: str = Field(
+        default=DEV_UPLOAD_KEY,
+        description="Signs the handles intake's upload doors answer (lapor_kit.uploads); "
+        "shared by intake, which issues them, and routing, which checks a follow-up's. Set "
+        "a real one.",
+    )
     auth_jwks_url: str = Field(
         default="http://127.0.0.1:8000/.well-known/jwks.json",
         description="Where the identity owner (the portal) publishes the public keys of staff "
@@ -214,6 +228,16 @@ class KitSettings(FileValuesMixin):
             if self.auth_trust_dev_key is None
             else bool(self.auth_trust_dev_key)
         )
+
+    @model_validator(mode="after")
+    def _proxies_are_networks(self) -> KitSettings:
+        from .limits import parse_networks
+
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"LAPOR_TRUSTED_PROXIES: {exc}") from exc
+        return self
 
     @model_validator(mode="after")
     def _sasl_has_a_user(self) -> KitSettings:
@@ -238,13 +262,18 @@ class KitSettings(FileValuesMixin):
     def production_problems(self) -> list[str]:
         """What would make this process unsafe in production (services add their own)."""
         problems = []
-        value = self.status_secret_key
-        if value == DEV_STATUS_SECRET_KEY:
-            problems.append("LAPOR_STATUS_SECRET_KEY is the public development value")
-        elif len(value) < MIN_SECRET_LENGTH:
-            problems.append(
-                f"LAPOR_STATUS_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters"
+        secrets = []
+        if self.uses_status_secret:
+            secrets.append(
+                ("LAPOR_STATUS_SECRET_KEY", self.status_secret_key, DEV_STATUS_SECRET_KEY)
             )
+        if self.uses_upload_key:
+            secrets.append(("LAPOR_UPLOAD_KEY", self.upload_key, DEV_UPLOAD_KEY))
+        for name, value, dev in secrets:
+            if value == dev:
+                problems.append(f"{name} is the public development value")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
         if self.auth_trust_dev_key:
             problems.append("LAPOR_AUTH_TRUST_DEV_KEY: the development signing key is public")
         if not self.auth_jwks_url:

@@ -192,6 +192,71 @@ class RequestDeadline:
             )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+SECRET_PARAMETERS = frozenset({"secret", "x-lapor-secret", "x_lapor_secret"})
+SECRET_IN_URL = (
+    "secret_in_url",
+    "Kode rahasia laporan tidak boleh ada di alamat (URL), karena alamat tercatat di log dan "
+    "riwayat peramban. Kirim kode itu di header X-Lapor-Secret.",
+    "A report's secret may not be part of the URL, which logs and browser histories keep. "
+    "Send it in the X-Lapor-Secret header.",
+)
+
+
+class SecretsNotInUrls:
+    """ASGI middleware: a request with a report's secret in its query string (``?secret=``)
+    is refused with ``400`` and a reason that says where the secret goes, before any route
+    sees it. A secret in a URL ends up in access logs, proxies and browser histories."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            from urllib.parse import parse_qsl
+
+            query = scope["query_string"].decode("latin-1")
+            names = {k.lower() for k, _ in parse_qsl(query, keep_blank_values=True)}
+            if names & SECRET_PARAMETERS:
+                await send_error(send, 400, error_body(*SECRET_IN_URL))
+                return
+        await self.app(scope, receive, send)
+
+
+class ResponseHeaders:
+    """ASGI middleware: headers every answer of a service carries.
+
+    * ``Cache-Control: no-store`` unless the route set its own: answers carry reporters'
+      secrets, identities and staff views, and no shared cache or browser history may keep
+      one (a route that may be cached, like a public reference list, says so itself);
+    * ``X-Content-Type-Options: nosniff``;
+    * ``Strict-Transport-Security`` in production (served behind TLS only)."""
+
+    def __init__(self, app: Any, *, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {name.lower() for name, _ in headers}
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if self.hsts and b"strict-transport-security" not in names:
+                    headers.append((b"strict-transport-security", HSTS.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
     """The one way a service learns who is calling: the bearer token verified with the
     identity owner's public keys (:class:`~lapor_kit.auth.TokenVerifier`); a missing, forged,

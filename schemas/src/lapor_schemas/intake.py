@@ -141,8 +141,11 @@ class Location(BaseModel):
 
 
 class Attachment(BaseModel):
-    """Metadata of a file attached to a report; the bytes live where ``ref`` points
-    (``gridfs:<id>`` after an upload to intake, or an https URL of the channel's own store)."""
+    """Metadata of a file attached to a report, as the report and the case log keep it; the
+    bytes live where ``ref`` points (``gridfs:<id>`` for a file uploaded to intake, or an https
+    URL of a registered regional system's own store). ``ref`` is internal: no API answer
+    shows it, and no client names one (web, app and staff clients attach an upload's handle,
+    :class:`AttachmentClaim`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
@@ -163,8 +166,31 @@ class Attachment(BaseModel):
         return self
 
 
-class ComplaintSubmission(BaseModel):
-    """A report as the reporter sends it (JSON API body; also the core of channel messages)."""
+class LinkedAttachment(Attachment):
+    """A file in a registered regional system's own store, named by its https URL (what
+    ``lapor.intake.v1`` carries). Never a file stored by Lapor: only uploads' handles attach
+    those."""
+
+    ref: str = Field(min_length=9, max_length=500, pattern=r"^https://\S+$")
+
+
+class AttachmentClaim(BaseModel):
+    """A file uploaded to intake's upload door, attached by the handle the upload answered.
+    The handle is signed, expires after a while and works only for the upload session it was
+    issued to (``X-Lapor-Upload-Key``, or the staff member who uploaded it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    handle: str = Field(
+        min_length=16,
+        max_length=2000,
+        pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$",
+        description="The `handle` of the upload's answer.",
+    )
+
+
+class SubmissionCore(BaseModel):
+    """What every report carries, whatever its door (attachments differ by door)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -178,13 +204,12 @@ class ComplaintSubmission(BaseModel):
         default=None, description="Kemendagri code; may be omitted when location has lat/lon."
     )
     location: Location | None = None
-    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     reporter: Reporter | None = None
     anonymous: bool = False
     confidential: bool = False
 
     @model_validator(mode="after")
-    def _reporter_reachable(self) -> ComplaintSubmission:
+    def _reporter_reachable(self) -> SubmissionCore:
         if self.region_code is None and (self.location is None or self.location.lat is None):
             raise PydanticCustomError(
                 "location_required", "region_code or location.lat/lon is required"
@@ -204,9 +229,20 @@ class ComplaintSubmission(BaseModel):
         return self
 
 
-class ExternalSubmission(ComplaintSubmission):
+class ComplaintSubmission(SubmissionCore):
+    """A report as the reporter sends it (JSON API body, staff entry, SMS, Open311)."""
+
+    attachments: list[AttachmentClaim] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description="Files uploaded first to POST /api/v1/attachments, by their handles.",
+    )
+
+
+class ExternalSubmission(SubmissionCore):
     """What a registered regional system publishes to ``lapor.intake.v1`` (JSON)."""
 
+    attachments: list[LinkedAttachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     channel: str = Field(
         min_length=2,
         max_length=64,

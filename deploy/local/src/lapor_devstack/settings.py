@@ -32,6 +32,9 @@ class StackSettings(BaseSettings):
     notify_address_daily_cap: int = 5000  # the samples and tests reuse a few addresses
     # provinces' own sign-on for the portal (JSON list; the tests start a mock provider)
     oidc_providers: str = ""
+    # the portal passes the citizen's address to intake, as in production (everything runs
+    # on loopback here, so a local client could claim any address: development only)
+    trusted_proxies: str = "127.0.0.1/32,::1/128"
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **overrides: Any) -> StackSettings:
@@ -82,6 +85,7 @@ class StackSettings(BaseSettings):
             "LAPOR_SIGNING_KEYS": str(self.signing_key_file.resolve()),
             "LAPOR_SEED_DEV_ACCOUNTS": "true",
             "LAPOR_OIDC_PROVIDERS": self.oidc_providers,
+            "LAPOR_TRUSTED_PROXIES": self.trusted_proxies,
         }
 
     @property

@@ -15,6 +15,7 @@ from lapor_kit.auth import SecretMinter
 from lapor_kit.kafka import TopicTail, kafka_client_options
 from lapor_kit.limits import RateLimiter, install_rate_limits, parse_rates
 from lapor_kit.runtime import Runtime, serve
+from lapor_kit.uploads import UploadHandles
 from lapor_schemas import MAX_ATTACHMENT_BYTES, topics
 from lapor_schemas.reference import categories, regions
 
@@ -48,6 +49,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     store = MongoComplaintStore(rt)
     rt.on_startup(store.ensure_indexes)
     registry = Registry.load(settings.credentials_file)
+    handles = UploadHandles(settings.upload_key.encode())
     service = IntakeService(
         store,
         Catalogue(categories(), regions()),
@@ -55,6 +57,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         registry=registry,
         minter=SecretMinter(settings.status_secret_key.encode()),
         outcomes=PrometheusOutcomes(rt),
+        uploads=handles,
     )
     rt.include(handlers.make_router(rt, service, registry))
     tail = TopicTail(
@@ -90,7 +93,10 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     rt.on_startup(start_repeat_index)
     rt.on_shutdown(tail.stop)
     app = rt.fastapi(
-        body_limits={"/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024},
+        body_limits={
+            "/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024,
+            "/api/v1/staff/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024,
+        },
         title="Lapor intake",
         description="Front door of Lapor: receives, validates and stores reports from every "
         "channel (JSON API, Open311 GeoReport v2, SMS gateway, staff entry, regional systems "
@@ -103,9 +109,8 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     install_rate_limits(
         app,
         RateLimiter(parse_rates(settings.rate_limits), registry=rt.registry, service="intake"),
-        trust_forwarded_for=settings.trust_forwarded_for,
     )
-    http.install(app, http.Deps(service, registry, AttachmentStore(rt), jurisdictions))
+    http.install(app, http.Deps(service, registry, AttachmentStore(rt), jurisdictions, handles))
     return app, rt
 
 

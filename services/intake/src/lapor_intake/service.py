@@ -10,7 +10,10 @@ from typing import Any, Protocol
 
 from lapor_kit.auth import Principal, SecretMinter
 from lapor_kit.outbox import OutMessage
+from lapor_kit.uploads import UploadHandles
 from lapor_schemas import (
+    Attachment,
+    AttachmentClaim,
     CaseEvent,
     Channel,
     ComplaintSubmission,
@@ -23,6 +26,7 @@ from lapor_schemas import (
     ReporterRated,
     ReporterRatingData,
     ReporterReplied,
+    SubmissionCore,
     topics,
 )
 from lapor_schemas import status as case_status
@@ -69,7 +73,7 @@ class IdempotencyConflictError(Exception):
     """The idempotency key was used before with a different request."""
 
 
-def request_digest(sub: ComplaintSubmission) -> str:
+def request_digest(sub: SubmissionCore) -> str:
     """SHA-256 of the validated submission (canonical JSON): what an idempotency key is
     bound to."""
     return hashlib.sha256(sub.model_dump_json().encode()).hexdigest()
@@ -119,8 +123,10 @@ class IntakeService:
         tracking_ids: Callable[[], str] = new_tracking_id,
         outcomes: Outcomes | None = None,
         repeats: RepeatIndex | None = None,
+        uploads: UploadHandles | None = None,
     ) -> None:
         self.store = store
+        self.uploads = uploads
         self.repeats = repeats if repeats is not None else RepeatIndex()
         self._expired_at: datetime | None = None
         self.catalogue = catalogue
@@ -133,7 +139,7 @@ class IntakeService:
     # -- submissions ---------------------------------------------------------------------
 
     def _validate(
-        self, sub: ComplaintSubmission, allowed_tenants: Collection[str] | None
+        self, sub: SubmissionCore, allowed_tenants: Collection[str] | None
     ) -> tuple[str, list[FieldError]]:
         region, errors = self.catalogue.check(sub)
         if (
@@ -215,6 +221,29 @@ class IntakeService:
             self._expired_at = now
             self.repeats.expire(now - REPEAT_WINDOW)
 
+    def resolve_attachments(
+        self, claims: Sequence[AttachmentClaim], binding: str | None
+    ) -> tuple[list[Attachment], list[FieldError]]:
+        """The files a report attaches, from the handles its client's uploads answered. A
+        handle that is forged, expired, or was issued to another upload session (another
+        browser's form, another staff member) is refused by its position, as if unknown:
+        a report can never name a file it did not upload itself."""
+        found: list[Attachment] = []
+        errors: list[FieldError] = []
+        seen: set[str] = set()
+        for index, claim in enumerate(claims):
+            ticket = (
+                self.uploads.open(claim.handle, binding)
+                if self.uploads is not None and binding is not None
+                else None
+            )
+            if ticket is None:
+                errors.append(field_error(f"attachments.{index}", "attachment_unknown"))
+            elif ticket.object_id not in seen:
+                seen.add(ticket.object_id)
+                found.append(ticket.attachment())
+        return found, errors
+
     async def submit(
         self,
         sub: ComplaintSubmission,
@@ -224,19 +253,29 @@ class IntakeService:
         channel_id: str | None = None,
         external_id: str | None = None,
         allowed_tenants: Collection[str] | None = None,
+        upload_binding: str | None = None,
     ) -> Submitted:
         """Validate, detect repeats, store durably (with the outbox); return the tracking id
-        and the reporter's secret. A known (channel_id, external_id) returns the first id."""
-        region, errors = self._validate(sub, allowed_tenants)
-        if errors:
-            self.outcomes.count(channel.value, "rejected")
-            raise SubmissionRejectedError(errors)
+        and the reporter's secret.
+
+        A known (channel_id, external_id) returns the first report's id and secret only for
+        the same request (a retry): the key is bound to the submission's digest, so the same
+        key with another body is refused (:class:`IdempotencyConflictError`) and never hands
+        over someone else's report. The key is looked up first, so a retry is answered even
+        after its uploads' handles expired. Attachments are the handles of files uploaded in
+        the same upload session (``upload_binding``)."""
         key = (channel_id, external_id) if channel_id and external_id else None
-        digest = request_digest(sub) if key is not None and channel == Channel.WEB else None
+        digest = request_digest(sub) if key is not None else None
         if key is not None:
             known = await self.store.external_ids([key])
             if key in known:
                 return await self._known(key, known[key], digest, channel)
+        region, errors = self._validate(sub, allowed_tenants)
+        attachments, refused = self.resolve_attachments(sub.attachments, upload_binding)
+        errors += refused
+        if errors:
+            self.outcomes.count(channel.value, "rejected")
+            raise SubmissionRejectedError(errors)
         fp = fingerprint(sub.title, sub.description)
         ranked = self._index_matches(fp, region, sub.category)
         still_open = await self._still_open([ranked])
@@ -247,6 +286,7 @@ class IntakeService:
             now=self.clock(),
             tracking_id=self.tracking_ids(),
             region_code=region,
+            attachments=attachments,
             fingerprint=fp,
             repeat=repeat,
             channel_id=channel_id,
@@ -272,9 +312,9 @@ class IntakeService:
         self, key: tuple[str, str], tracking_id: str, digest: str | None, channel: Channel
     ) -> Submitted:
         """A retry of a stored submission gets its tracking id and secret again, but only
-        when it is the same request: a web ``Idempotency-Key`` is shared by every client, so
-        the same key with another body is refused instead of handing over someone else's
-        report and secret."""
+        when it is the same request: a web ``Idempotency-Key`` is shared by every client, and
+        a slip number by everyone at one office, so the same key with another body is refused
+        instead of handing over someone else's report and secret."""
         if digest is not None and await self.store.request_digest(key) != digest:
             self.outcomes.count(channel.value, "key_conflict")
             raise IdempotencyConflictError(key[1])
@@ -367,8 +407,8 @@ class IntakeService:
                     )
                 )
                 continue
-            core = ComplaintSubmission.model_validate(
-                sub.model_dump(exclude={"channel", "external_id"})
+            core = SubmissionCore.model_validate(
+                sub.model_dump(exclude={"channel", "external_id", "attachments"})
             )
             group = (region, sub.category)
             fp = prints.get(index) or fingerprint(sub.title, sub.description)
@@ -383,6 +423,8 @@ class IntakeService:
                 now=now,
                 tracking_id=self.tracking_ids(),
                 region_code=region,
+                # links into the channel's own store (https only, by the contract)
+                attachments=[Attachment.model_validate(x.model_dump()) for x in sub.attachments],
                 fingerprint=fp,
                 repeat=repeat,
                 channel_id=sub.channel,
@@ -533,6 +575,22 @@ class IntakeService:
         view["identity_available"] = staff_access.may_see_identity(who, doc)
         return view
 
+    async def staff_attachment(self, tracking_id: str, who: Principal, index: int) -> str | None:
+        """Where the ``index``-th file of a report is stored, for staff who may read the
+        report; ``None`` alike for an unknown report, one they may not read and no such file.
+        A file is only ever reached through the report that owns it."""
+        doc = await self.store.get(tracking_id)
+        if doc is None or not staff_access.may_read(who, doc):
+            return None
+        return _ref_at(doc, index)
+
+    async def reporter_attachment(self, tracking_id: str, secret: str, index: int) -> str | None:
+        """Where the ``index``-th file of a report is stored, for its reporter (the secret)."""
+        doc = await self.store.get(tracking_id)
+        if doc is None or not await self._owner_verified(doc, secret, None):
+            return None
+        return _ref_at(doc, index)
+
     async def staff_identity(self, tracking_id: str, who: Principal) -> dict[str, Any] | None:
         doc = await self.store.get(tracking_id)
         if doc is None or not staff_access.may_see_identity(who, doc):
@@ -587,3 +645,11 @@ class IntakeService:
         if updates:
             await self.store.apply_views(updates)
         return len(updates)
+
+
+def _ref_at(doc: dict[str, Any], index: int) -> str | None:
+    files = doc.get("attachments") or []
+    if not 0 <= index < len(files):
+        return None
+    ref = files[index].get("ref")
+    return ref if isinstance(ref, str) else None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -10,6 +11,8 @@ DEV_CREDENTIALS = Path(__file__).parent / "data" / "credentials.dev.json"
 
 
 class IntakeSettings(KitSettings):
+    uses_status_secret: ClassVar[bool] = True
+    uses_upload_key: ClassVar[bool] = True
     port: int = Field(default=8001, validation_alias="LAPOR_INTAKE_PORT")
     credentials_file: Path = Field(
         default=DEV_CREDENTIALS,

@@ -10,8 +10,6 @@ Reports carry counts and speeds only: no tracking ids, no text, no identity.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -21,6 +19,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
 from lapor_kit.auth import COORDINATOR_ROLES
+from lapor_kit.spreadsheet import csv_text
 from lapor_kit.web import Staff, error_response
 from lapor_schemas.calendar import province_calendar
 from lapor_schemas.reference import regions
@@ -45,15 +44,12 @@ Format = Annotated[Literal["json", "csv"], Query()]
 def _table(rows: Sequence[dict[str, Any]], fmt: str, meta: dict[str, Any]) -> Response:
     if fmt == "json":
         return JSONResponse({**meta, "rows": json.loads(json.dumps(rows, default=str))})
-    out = io.StringIO()
     flat = [{k: _cell(v) for k, v in r.items()} for r in rows]
     fields = list(dict.fromkeys(k for r in flat for k in r))
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(flat)
+    text = csv_text(fields, ([r.get(f, "") for f in fields] for r in flat))
     name = f"lapor-{meta['report']}-{meta['province']}-{meta['from']}-{meta['to']}.csv"
     return Response(
-        out.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

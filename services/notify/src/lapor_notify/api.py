@@ -1,8 +1,8 @@
 """HTTP API of notify: the in-app inboxes and the agencies' notification settings.
 
 * ``GET /api/v1/notifications?tracking_id=…`` — the reporter's inbox, with the status secret
-  (``X-Lapor-Secret`` header or ``secret`` query); staff with a token see every delivery of
-  the case (statuses, no addresses).
+  in the ``X-Lapor-Secret`` header (a secret in a URL is refused with 400); staff with a
+  token see every delivery of the case (statuses, no addresses).
 * ``GET /api/v1/agencies/{id}/notifications`` — the agency's inbox (token).
 * ``PUT|DELETE /api/v1/agencies/{id}/webhook``, ``PUT /api/v1/agencies/{id}/contacts``,
   ``GET /api/v1/agencies/{id}/channels`` — where the agency hears from Lapor.
@@ -27,7 +27,6 @@ from .domain.targets import Resolver, TargetRefusedError, check_target, system_r
 from .service import NotifyService
 
 Secret = Annotated[str | None, Header(alias="X-Lapor-Secret")]
-SecretQuery = Annotated[str | None, Query(description="Same as the X-Lapor-Secret header")]
 Authorization = Annotated[str | None, Header()]
 AgencyId = Annotated[
     str,
@@ -179,10 +178,9 @@ def install(
         request: Request,
         tracking_id: Annotated[str, Query(pattern=r"^LPR-[0-9A-Z]{10}$")],
         x_lapor_secret: Secret = None,
-        secret: SecretQuery = None,
         authorization: Authorization = None,
     ) -> list[NotificationOut]:
-        given = x_lapor_secret or secret
+        given = x_lapor_secret
         if given is not None:
             if not minter.verify(tracking_id, given):
                 raise AuthError("the secret does not match this report")

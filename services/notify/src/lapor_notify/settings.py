@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
@@ -12,6 +12,7 @@ DEFAULT_TEXT_PAYLOAD = '{"to": "{to}", "text": "{text}", "reference": "{referenc
 
 
 class NotifySettings(KitSettings):
+    uses_status_secret: ClassVar[bool] = True
     port: int = Field(default=8003, validation_alias="LAPOR_NOTIFY_PORT")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

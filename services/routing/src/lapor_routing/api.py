@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lapor_kit.auth import Principal
+from lapor_kit.uploads import UploadHandles, staff_binding
 from lapor_kit.web import Staff, error_response
-from lapor_schemas import Attachment, Text
+from lapor_schemas import Attachment, AttachmentClaim, Text
 
 from .domain.access import inbox_query, may_edit_directory
 from .domain.directory import Agency, DirectoryFile
@@ -108,7 +109,12 @@ class Decline(BaseModel):
 
 class FollowUp(BaseModel):
     text: Text = Field(min_length=3, max_length=5000)
-    attachments: list[Attachment] = Field(default_factory=list, max_length=5)
+    attachments: list[AttachmentClaim] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Files this staff member uploaded to intake (POST "
+        "/api/v1/staff/attachments), by their handles.",
+    )
 
 
 Who = Staff  # the signed-in user, from the bearer token (the kit's one dependency)
@@ -117,8 +123,38 @@ Who = Staff  # the signed-in user, from the bearer token (the kit's one dependen
 _error = error_response  # the kit's one error body
 
 
-def install(app: FastAPI, service: RoutingService) -> None:
+def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> None:
     router = APIRouter(prefix="/api/v1")
+
+    def uploaded(who: Principal, claims: list[AttachmentClaim]) -> list[Attachment] | JSONResponse:
+        """A follow-up's files: handles of this staff member's own uploads only (a reference
+        to any other stored file cannot be named)."""
+        found: list[Attachment] = []
+        errors = []
+        for index, claim in enumerate(claims):
+            ticket = handles.open(claim.handle, staff_binding(who.subject))
+            if ticket is None:
+                errors.append(
+                    {
+                        "field": f"attachments.{index}",
+                        "code": "attachment_unknown",
+                        "message": "berkas lampiran tidak dikenal atau sudah kedaluwarsa; "
+                        "unggah ulang berkasnya",
+                        "message_en": "the attached upload is unknown or has expired; upload "
+                        "the file again",
+                    }
+                )
+            else:
+                found.append(ticket.attachment())
+        if errors:
+            return error_response(
+                422,
+                "invalid_request",
+                "Lampiran tidak dapat dipakai.",
+                "An attachment cannot be used.",
+                errors,
+            )
+        return found
 
     def view(case: dict[str, Any]) -> CaseOut:
         return CaseOut.model_validate(
@@ -356,10 +392,11 @@ def install(app: FastAPI, service: RoutingService) -> None:
         tags=["cases"],
         summary="The agency's follow-up (tindak lanjut)",
     )
-    async def follow_up(tracking_id: str, who: Who, body: FollowUp) -> CaseOut:
-        return await act(
-            tracking_id, who, "follow_up", text=body.text, attachments=body.attachments
-        )
+    async def follow_up(tracking_id: str, who: Who, body: FollowUp) -> CaseOut | JSONResponse:
+        files = uploaded(who, body.attachments)
+        if isinstance(files, JSONResponse):
+            return files
+        return await act(tracking_id, who, "follow_up", text=body.text, attachments=files)
 
     @router.post(
         "/cases/{tracking_id}/close",

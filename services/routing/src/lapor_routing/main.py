@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from lapor_kit.runtime import Runtime, serve
+from lapor_kit.uploads import UploadHandles
 
 from . import api, handlers
 from .adapters.store import MongoCaseStore
@@ -90,7 +91,7 @@ def build(
         "working-day deadlines, reminders and escalation.",
     )
     app.state.service = service
-    api.install(app, service)
+    api.install(app, service, UploadHandles(settings.upload_key.encode()))
     return app, rt
 
 

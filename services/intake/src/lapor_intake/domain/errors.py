@@ -64,6 +64,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "isi berkas tidak sesuai dengan jenisnya ({content_type})",
         "the file's content does not match its type ({content_type})",
     ),
+    "attachment_unknown": (
+        "berkas lampiran tidak dikenal atau sudah kedaluwarsa; unggah ulang berkasnya",
+        "the attached upload is unknown or has expired; upload the file again",
+    ),
     "too_long": ("terlalu banyak (maksimal {max_length})", "too many (at most {max_length})"),
     "less_than_equal": ("maksimal {le}", "must be at most {le}"),
     "greater_than": ("harus lebih dari {gt}", "must be greater than {gt}"),

@@ -4,18 +4,19 @@ everything that gets recorded. Pure: no I/O."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from lapor_schemas import (
+    Attachment,
     Channel,
-    ComplaintSubmission,
     ComplaintSubmitted,
     ContactData,
     FieldError,
     ReporterContact,
+    SubmissionCore,
     SubmittedData,
 )
 from lapor_schemas.reference import Category, Region, province_of
@@ -37,7 +38,7 @@ class Catalogue:
     categories: Mapping[str, Category]
     regions: Mapping[str, Region]
 
-    def locate(self, sub: ComplaintSubmission) -> tuple[str | None, list[FieldError]]:
+    def locate(self, sub: SubmissionCore) -> tuple[str | None, list[FieldError]]:
         """The region of a report: its ``region_code``, or the one its coordinates fall in."""
         if sub.region_code is not None:
             if sub.region_code not in self.regions:
@@ -55,7 +56,7 @@ class Catalogue:
             ]
         return code, []
 
-    def check(self, sub: ComplaintSubmission) -> tuple[str | None, list[FieldError]]:
+    def check(self, sub: SubmissionCore) -> tuple[str | None, list[FieldError]]:
         region, errors = self.locate(sub)
         if sub.category not in self.categories:
             errors = [field_error("category", "unknown_category", value=sub.category), *errors]
@@ -76,12 +77,13 @@ class Accepted:
 
 
 def accept(
-    sub: ComplaintSubmission,
+    sub: SubmissionCore,
     *,
     channel: Channel,
     now: datetime,
     tracking_id: str,
     region_code: str,
+    attachments: Sequence[Attachment] = (),
     fingerprint: list[str] | None = None,
     repeat: Match | None = None,
     channel_id: str | None = None,
@@ -91,7 +93,8 @@ def accept(
     """Build the complaint record, the separately stored identity and the events.
 
     The ``complaint.submitted`` event never carries identity; the contact event goes to the
-    topic only notify reads.
+    topic only notify reads. ``attachments`` are already resolved (an upload's handle, or a
+    registered channel's link): nothing a client names is stored as a reference.
     """
     tenant = province_of(region_code)
     reporter = sub.reporter
@@ -110,7 +113,7 @@ def accept(
         confidential=sub.confidential,
         reporter_contactable=has_contact,
         location=sub.location,
-        attachments=sub.attachments,
+        attachments=list(attachments),
         entered_by=entered_by,
         repeat_of=repeat.tracking_id if repeat else None,
         repeat_score=repeat.score if repeat else None,
@@ -176,7 +179,15 @@ def _history_entry(
 PRIVATE_FIELDS = ("fp", "external_id", "entered_by", "channel_id", "channel_key", "request_sha256")
 
 
+def attachment_view(attachment: Mapping[str, Any]) -> dict[str, Any]:
+    """An attachment as any answer shows it: its name, type and size. Never where it is
+    stored (a reference would let a client fetch it around its report)."""
+    return {k: attachment.get(k) for k in ("name", "content_type", "size")}
+
+
 def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     """What anyone may see of a non-confidential report: no identity (never stored here), no
-    internal bookkeeping."""
-    return {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}
+    internal bookkeeping, no storage references."""
+    view = {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}
+    view["attachments"] = [attachment_view(a) for a in doc.get("attachments") or []]
+    return view

@@ -89,14 +89,6 @@ def request_view(doc: Mapping[str, Any], categories: Mapping[str, Category]) -> 
     agency = (doc.get("agency") or {}).get("name")
     category = categories.get(doc["category"])
     location = doc.get("location") or {}
-    media = next(
-        (
-            a["ref"]
-            for a in doc.get("attachments") or []
-            if str(a.get("ref", "")).startswith("https://")
-        ),
-        None,
-    )
     notes = STATUS_NOTES.get(doc["status"], "").format(agency=agency or "instansi berwenang")
     return {
         "service_request_id": doc["_id"],
@@ -115,7 +107,9 @@ def request_view(doc: Mapping[str, Any], categories: Mapping[str, Category]) -> 
         "zipcode": None,
         "lat": location.get("lat"),
         "long": location.get("lon"),
-        "media_url": media,
+        # never a file's link: files are reached through their report only, and a link a
+        # client chose would publish whatever it points at
+        "media_url": None,
     }
 
 

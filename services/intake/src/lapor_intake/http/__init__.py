@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from lapor_kit.uploads import UploadHandles
+
 from ..adapters.attachments import AttachmentStore
 from ..domain.credentials import Registry
 from ..service import IntakeService
@@ -18,11 +20,12 @@ class Deps:
     registry: Registry
     attachments: AttachmentStore
     jurisdictions: dict[str, str]
+    handles: UploadHandles
 
 
 def install(app: FastAPI, deps: Deps) -> None:
     errors.install(app)
-    public.install(app, deps.service, deps.attachments)
-    staff.install(app, deps.service, deps.attachments)
+    public.install(app, deps.service, deps.attachments, deps.handles)
+    staff.install(app, deps.service, deps.attachments, deps.handles)
     open311.install(app, deps.service, deps.registry, deps.jurisdictions)
     sms.install(app, deps.service, deps.registry)

@@ -5,18 +5,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Path, Request, Response
+from fastapi import APIRouter, FastAPI, Path, Request, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from lapor_kit.auth import STAFF_ROLES
+from lapor_kit.auth import STAFF_ROLES, Principal
+from lapor_kit.limits import take
+from lapor_kit.uploads import UploadHandles, staff_binding
 from lapor_kit.web import Staff
-from lapor_schemas import Channel, ComplaintSubmission
+from lapor_schemas import Channel, ComplaintSubmission, FieldError
 from lapor_schemas.reference import province_of
 
 from ..adapters.attachments import AttachmentStore
-from ..service import IntakeService, SubmissionRejectedError
+from ..service import IdempotencyConflictError, IntakeService, SubmissionRejectedError
 from .errors import ErrorBody, failure, invalid
-from .public import NOT_FOUND, AcceptedOut, ComplaintView, ReporterOut, accepted_out
+from .public import (
+    NOT_FOUND,
+    AcceptedOut,
+    ComplaintView,
+    ReporterOut,
+    UploadOut,
+    accepted_out,
+    check_upload,
+    file_answer,
+    store_upload,
+)
 
 
 class StaffSubmission(ComplaintSubmission):
@@ -24,8 +37,9 @@ class StaffSubmission(ComplaintSubmission):
     reference: str | None = Field(
         default=None,
         max_length=128,
-        description="The office's own reference (letter number, box slip): makes re-entry "
-        "idempotent.",
+        description="The office's own reference (letter number, box slip): entering the same "
+        "slip again at the same office is answered with the first report; the same slip "
+        "with other content is refused (409). Another office's slips are its own.",
     )
 
 
@@ -37,8 +51,56 @@ class StaffComplaintView(ComplaintView):
     )
 
 
-def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) -> None:
+def office_of(who: Principal) -> str:
+    """The office a staff member enters reports for: its agency (a regency coordinator's is
+    the regency's coordinator office), else its regency, else its province. Slip numbers are
+    an office's own: the same number at another office is another slip."""
+    return who.agency_id or who.region_code or who.tenant
+
+
+SLIP_TAKEN = (
+    "Nomor rujukan ini sudah dipakai kantor Anda untuk laporan lain. Periksa nomornya, atau "
+    "kosongkan jika slip ini belum pernah dicatat.",
+    "Your office already used this reference for a different report. Check the number, or "
+    "leave it empty if this slip was never entered.",
+)
+
+
+def install(
+    app: FastAPI, service: IntakeService, attachments: AttachmentStore, handles: UploadHandles
+) -> None:
     router = APIRouter(prefix="/api/v1/staff")
+
+    def staff_only(who: Principal) -> JSONResponse | None:
+        if who.role not in STAFF_ROLES:
+            return failure(
+                403,
+                "Peran Anda tidak boleh memasukkan laporan.",
+                "Your role may not enter reports.",
+            )
+        return None
+
+    @router.post(
+        "/attachments",
+        status_code=201,
+        response_model=UploadOut,
+        tags=["staff"],
+        summary="Upload a file for a report entered or a follow-up sent by this staff member",
+        description="The handle works only in this staff member's own requests (a staff "
+        "entry here, a follow-up at routing), for two hours.",
+        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 413: {"model": ErrorBody}},
+    )
+    async def staff_upload(file: UploadFile, request: Request, who: Staff) -> Any:
+        refused = staff_only(who)
+        if refused is not None:
+            return refused
+        take(request, "upload", f"staff:{who.subject}")
+        checked = await check_upload(file)
+        if isinstance(checked, JSONResponse):
+            return checked
+        return await store_upload(
+            attachments, handles, file, *checked, binding=staff_binding(who.subject)
+        )
 
     @router.post(
         "/complaints",
@@ -53,12 +115,9 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
         request: Request,
         who: Staff,
     ) -> Any:
-        if who.role not in STAFF_ROLES:
-            return failure(
-                403,
-                "Peran Anda tidak boleh memasukkan laporan.",
-                "Your role may not enter reports.",
-            )
+        refused = staff_only(who)
+        if refused is not None:
+            return refused
         sub = ComplaintSubmission.model_validate(body.model_dump(exclude={"channel", "reference"}))
         region = sub.region_code
         if region is not None and not who.may_act_in(province_of(region)):
@@ -70,12 +129,26 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
                 sub,
                 channel=Channel(body.channel),
                 entered_by=who.subject,
-                channel_id=f"staff:{who.tenant}" if body.reference else None,
+                channel_id=f"staff:{office_of(who)}" if body.reference else None,
                 external_id=body.reference,
                 allowed_tenants=None if who.tenant == "*" else (who.tenant,),
+                upload_binding=staff_binding(who.subject),
             )
         except SubmissionRejectedError as exc:
             return invalid(exc.errors)
+        except IdempotencyConflictError:
+            reason = FieldError(
+                field="reference",
+                code="reference_taken",
+                message=SLIP_TAKEN[0],
+                message_en=SLIP_TAKEN[1],
+            )
+            return JSONResponse(
+                ErrorBody(
+                    detail=SLIP_TAKEN[0], detail_en=SLIP_TAKEN[1], errors=[reason]
+                ).model_dump(mode="json"),
+                status_code=409,
+            )
         return accepted_out(result, request)
 
     @router.get(
@@ -114,20 +187,10 @@ def install(app: FastAPI, service: IntakeService, attachments: AttachmentStore) 
     async def attachment(
         tracking_id: str, index: Annotated[int, Path(ge=0, le=20)], who: Staff
     ) -> Any:
-        doc = await service.staff_report(tracking_id, who)
-        files = (doc or {}).get("attachments") or []
-        found = await attachments.get(files[index]["ref"]) if index < len(files) else None
+        ref = await service.staff_attachment(tracking_id, who, index)
+        found = await attachments.get(ref) if ref else None
         if found is None:
             return failure(404, *NOT_FOUND)
-        data, content_type = found
-        return Response(
-            data,
-            media_type=content_type,
-            headers={
-                "Content-Disposition": "attachment",
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return file_answer(*found)
 
     app.include_router(router)
