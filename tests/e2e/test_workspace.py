@@ -223,20 +223,33 @@ async def test_a_national_admin_makes_a_coordinator_who_turns_on_two_step_sign_i
     assert "21" in inbox.text
     # two-step: start, confirm with a code from the app, then sign-in needs a code
     me = await client.get("/kerja/akun/saya")
-    start = await client.post(
+    unasked = await client.post(
         "/kerja/akun/saya/2fa", data={"csrf": hidden(me.text, "csrf"), "step": "mulai"}
+    )
+    assert unasked.status_code == 401  # turning it on asks for the password again
+    start = await client.post(
+        "/kerja/akun/saya/2fa",
+        data={"csrf": hidden(me.text, "csrf"), "step": "mulai", "password": chosen},
     )
     key = re.search(r'<code class="secret" id="kunci-totp">([A-Z2-7]+)</code>', start.text)
     assert key
     totp = pyotp.TOTP(key.group(1))
     wrong = await client.post(
-        "/kerja/akun/saya/2fa",
-        data={"csrf": hidden(me.text, "csrf"), "secret": key.group(1), "code": "000000"},
+        "/kerja/akun/saya/2fa", data={"csrf": hidden(me.text, "csrf"), "code": "000000"}
     )
     assert wrong.status_code == 422
-    on = await client.post(
+    chosen_by_form = pyotp.random_base32()  # the server makes the key: a form cannot
+    forged = await client.post(
         "/kerja/akun/saya/2fa",
-        data={"csrf": hidden(me.text, "csrf"), "secret": key.group(1), "code": totp.now()},
+        data={
+            "csrf": hidden(me.text, "csrf"),
+            "secret": chosen_by_form,
+            "code": pyotp.TOTP(chosen_by_form).now(),
+        },
+    )
+    assert forged.status_code == 422
+    on = await client.post(
+        "/kerja/akun/saya/2fa", data={"csrf": hidden(me.text, "csrf"), "code": totp.now()}
     )
     assert on.status_code == 200
     assert "Verifikasi dua langkah aktif" in on.text

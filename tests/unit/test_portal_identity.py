@@ -13,8 +13,8 @@ from lapor_kit.auth import AuthError, KeySet, Principal, SigningKey, verify
 from lapor_portal.identity import (
     Account,
     AccountRefusedError,
-    Attempts,
-    Lockout,
+    Backoff,
+    Tries,
     check_new_account,
     may_manage,
     password_problem,
@@ -86,22 +86,29 @@ def test_a_new_account_is_refused_with_every_reason() -> None:
     assert set(refused.value.problems) == {"region_code"}
 
 
-def test_passwords_and_lock_out() -> None:
+def test_passwords_and_back_off() -> None:
     assert password_problem("pendek", "andi") is not None
     assert password_problem("andi-andi-andi-2026", "andi") is not None  # holds the username
     assert password_problem("password1234", "x") is not None
     assert password_problem("Kopi-Tubruk-Pagi-7", "andi") is None
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    lockout = Lockout(failures=3, minutes=15)
-    attempts = Attempts()
-    for _ in range(2):
-        attempts = lockout.after_failure(attempts, now)
-        assert not attempts.locked(now)
-    attempts = lockout.after_failure(attempts, now)
-    assert attempts.locked(now)
-    assert attempts.locked(now + timedelta(minutes=14))
-    assert not attempts.locked(now + timedelta(minutes=15, seconds=1))
-    assert attempts.failures == 0  # after the lock the count starts again
+    backoff = Backoff(free=3, first_wait=timedelta(seconds=30), max_wait=timedelta(minutes=15))
+    # the first attempts are checked at once; the third wrong one makes the next wait
+    assert [backoff.wait_after(n) for n in (1, 2)] == [timedelta(0), timedelta(0)]
+    assert backoff.wait_after(3) == timedelta(seconds=30)
+    assert backoff.wait_after(4) == timedelta(seconds=60)
+    assert backoff.wait_after(5) == timedelta(seconds=120)
+    assert backoff.wait_after(40) == timedelta(minutes=15)  # waits, never locks for good
+    assert backoff.admits(Tries(1), now)
+    assert backoff.admits(Tries(3), now)
+    # past the free ones, an attempt is checked only once a wait was set and is over: a
+    # burst of parallel guesses (no wait written yet) is not checked beyond the free ones
+    assert not backoff.admits(Tries(4), now)
+    assert not backoff.admits(Tries(4, until=now + timedelta(seconds=1)), now)
+    assert backoff.admits(Tries(4, until=now - timedelta(seconds=1)), now)
+    assert backoff.retry_after(Tries(4, until=now + timedelta(seconds=90)), now) == timedelta(
+        seconds=90
+    )
 
 
 def test_a_province_sign_on_grants_only_mapped_roles_in_its_own_province() -> None:

@@ -59,19 +59,28 @@ class Backend:
         return data
 
     async def submit(self, body: dict[str, Any], key: str, client_ip: str) -> Answer:
+        """A citizen's report; the form's key is both its idempotency key and the upload
+        session its attachments' handles are bound to. The citizen's address goes along
+        (intake trusts it from the portal only: LAPOR_TRUSTED_PROXIES)."""
         return await self._call(
             "POST",
             f"{self.s.intake_url}/api/v1/complaints",
             json=body,
-            headers={"Idempotency-Key": key, "X-Forwarded-For": client_ip},
+            headers={
+                "Idempotency-Key": key,
+                "X-Lapor-Upload-Key": key,
+                "X-Forwarded-For": client_ip,
+            },
         )
 
-    async def upload(self, name: str, content_type: str, data: bytes, client_ip: str) -> Answer:
+    async def upload(
+        self, name: str, content_type: str, data: bytes, client_ip: str, upload_key: str
+    ) -> Answer:
         return await self._call(
             "POST",
             f"{self.s.intake_url}/api/v1/attachments",
             files={"file": (name, data, content_type)},
-            headers={"X-Forwarded-For": client_ip},
+            headers={"X-Forwarded-For": client_ip, "X-Lapor-Upload-Key": upload_key},
         )
 
     async def report(self, tracking_id: str, secret: str | None) -> Answer:
@@ -79,6 +88,14 @@ class Backend:
         return await self._call(
             "GET", f"{self.s.intake_url}/api/v1/complaints/{tracking_id}", headers=headers
         )
+
+    async def report_file(self, tracking_id: str, secret: str, index: int) -> httpx.Response:
+        """One file of the reporter's own report, through the report (the secret)."""
+        url = f"{self.s.intake_url}/api/v1/complaints/{tracking_id}/attachments/{index}"
+        try:
+            return await self.client.get(url, headers={"X-Lapor-Secret": secret})
+        except httpx.HTTPError as exc:
+            raise BackendDownError(url) from exc
 
     async def public_reports(self, limit: int = 20) -> list[dict[str, Any]]:
         answer = await self._call(
@@ -140,6 +157,17 @@ class StaffBackend:
     async def call(self, token: str, method: str, service: str, path: str, **kw: Any) -> Answer:
         headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
         return await self.b._call(method, self._url(service, path), headers=headers, **kw)
+
+    async def upload(self, token: str, name: str, content_type: str, data: bytes) -> Answer:
+        """A file for this staff member's own follow-up or entry: its handle works only in
+        requests with their token."""
+        return await self.call(
+            token,
+            "POST",
+            "intake",
+            "/api/v1/staff/attachments",
+            files={"file": (name, data, content_type)},
+        )
 
     async def get_list(self, token: str, service: str, path: str, **params: Any) -> list[Any]:
         answer = await self.call(token, "GET", service, path, params=params)

@@ -23,11 +23,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo.errors import PyMongoError
 from starlette.middleware.gzip import GZipMiddleware
 
-from lapor_kit.limits import BodyLimit, client_ip
+from lapor_kit.auth import is_development_key
+from lapor_kit.limits import BodyLimit, client_ip, parse_networks
 from lapor_kit.settings import UnsafeSettingsError
+from lapor_kit.web import HSTS
 from lapor_schemas.calendar import province_calendar
 from lapor_schemas.status import REPORTER_MAY
 
@@ -42,6 +45,8 @@ from .store import PortalStore
 
 log = logging.getLogger("lapor.portal")
 TRACKING_ID = r"^LPR-[0-9A-Z]{10}$"
+FORM_ID = re.compile(r"^[0-9a-f]{32}$")
+PRIVATE_PREFIXES = ("/kerja", "/masuk", "/keluar", "/lapor/terima", "/laporan/")
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 UPLOAD_LIMIT = 20 * 1024 * 1024 + 64 * 1024
 MAX_FILES = 5
@@ -85,6 +90,11 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         ca_file=settings.mongo_ca_file,
     )
     keys = Keys.load(settings.signing_keys, settings.token_ttl_seconds)
+    if settings.env == "production" and any(is_development_key(k) for k in keys.signing):
+        # whatever its source (a PEM file of it has a kid of its own): the key is public
+        raise UnsafeSettingsError(
+            ["LAPOR_SIGNING_KEYS names the public development key: anyone could sign tokens"]
+        )
     cookies = Cookies(settings.portal_secret, secure=settings.secure_cookies)
     templates = Environment(
         loader=FileSystemLoader(str(files("lapor_portal").joinpath("templates"))),
@@ -115,8 +125,16 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         await store.close()
 
     app = FastAPI(title="Lapor portal", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.portal_store = store
+    registry = CollectorRegistry()
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(BodyLimit, default=64 * 1024, by_prefix={"/lapor": UPLOAD_LIMIT})
+    app.add_middleware(
+        BodyLimit,
+        default=64 * 1024,
+        # the report form and an agency's follow-up carry files (checked again by intake)
+        by_prefix={"/lapor": UPLOAD_LIMIT, "/kerja/kasus": UPLOAD_LIMIT},
+    )
     app.mount(
         "/static",
         StaticFiles(directory=str(files("lapor_portal").joinpath("static"))),
@@ -133,10 +151,14 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             response.headers["Content-Security-Policy"] = csp.replace(
                 "img-src 'self' data:", f"img-src 'self' data: {tile_origin}"
             )
-        if request.method == "GET" and response.headers.get("content-type", "").startswith(
-            "text/html"
-        ):
-            response.headers["Cache-Control"] = "no-store"  # pages may show a secret
+        # Pages may show a secret, a reporter's identity, a temporary password or a two-step
+        # key, also as the answer to a POST (a refused form keeps what was typed): no page
+        # and nothing of the workspace is ever kept by a browser or a shared cache.
+        html = response.headers.get("content-type", "").startswith("text/html")
+        if html or request.url.path.startswith(PRIVATE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
+        if settings.env == "production":
+            response.headers["Strict-Transport-Security"] = HSTS
         return response
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -178,6 +200,14 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     async def live() -> dict[str, str]:
         return {"service": "lapor-portal", "status": "alive"}
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus scrapes the pod directly; a request that came through the ingress
+        (it carries X-Forwarded-For) is not answered: the public portal has no metrics."""
+        if request.headers.get("x-forwarded-for"):
+            return PlainTextResponse("", status_code=404)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     vendor = {
         "htmx.min.js": ("htmx.org/dist/htmx.min.js", "text/javascript"),
         "leaflet.js": ("leaflet/dist/leaflet.js", "text/javascript"),
@@ -214,6 +244,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     async def form_page(
         request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
     ) -> HTMLResponse:
+        values["form_id"] = form_id_of(values)
         categories = await api.reference("categories")
         regions = [r for r in await api.reference("regions") if r["kind"] != "province"]
         seats = [
@@ -229,7 +260,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             categories=categories,
             regions=sorted(regions, key=lambda r: (r["province_code"], r["name"])),
             provinces=provinces,
-            form_id=values.get("form_id") or uuid.uuid4().hex,
+            form_id=values["form_id"],
             seats=seats,
         )
 
@@ -245,6 +276,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         values["confidential"] = "confidential" in form
         values["notify_via"] = [str(v) for v in form.getlist("notify_via")]
         values["attachments"] = kept_attachments(form.getlist("attachment"))
+        values["form_id"] = form_id_of(values)
         if not cookies.csrf_ok(request, values.get("csrf")):
             return await form_page(request, values, {"": t("expired", lang_of(request))}, 400)
         problem = await upload_files(request, form.getlist("lampiran"), values)
@@ -252,9 +284,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             return await form_page(request, values, {"attachments": problem}, 422)
         body = submission(values, lang_of(request))
         try:
-            answer = await api.submit(
-                body, values.get("form_id") or uuid.uuid4().hex, client_ip(request)
-            )
+            answer = await api.submit(body, values["form_id"], client_ip(request))
         except BackendDownError:
             # nothing typed is lost: the same form again, with the same key (a retry that
             # reaches intake after all is recognised, not filed twice)
@@ -277,12 +307,18 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
                 return t("attachments_hint", lang)
             data = await upload.read(10 * 1024 * 1024 + 1)
             answer = await api.upload(
-                upload.filename, upload.content_type or "", data, client_ip(request)
+                upload.filename,
+                upload.content_type or "",
+                data,
+                client_ip(request),
+                upload_key=values["form_id"],
             )
             if answer.status != 201:
                 detail = (answer.body or {}).get("detail_en" if lang == "en" else "detail")
                 return f"{upload.filename}: {detail or answer.status}"
-            values["attachments"].append(answer.body)
+            values["attachments"].append(
+                {k: answer.body.get(k) for k in ("handle", "name", "content_type", "size")}
+            )
         return ""
 
     @app.get("/lapor/terima/{tracking_id}", response_class=HTMLResponse)
@@ -364,6 +400,24 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             deadline=deadline(case),
         )
 
+    @app.get("/laporan/{tracking_id}/berkas/{index}")
+    async def report_file(tracking_id: str, index: int, request: Request) -> Response:
+        """The reporter's own file, through their report (the secret in this browser's
+        cookie); a file is never reachable by a reference of its own."""
+        secret = cookies.reports(request).get(tracking_id)
+        if secret is None or not re.match(TRACKING_ID, tracking_id) or not 0 <= index <= 20:
+            return RedirectResponse("/lacak", status_code=303)
+        found = await api.report_file(tracking_id, secret, index)
+        if found.status_code != 200:
+            return page(
+                request, "follow.html", 404, values={}, error=t("not_found", lang_of(request))
+            )
+        return Response(
+            found.content,
+            media_type=found.headers.get("content-type"),
+            headers={"Content-Disposition": "attachment", "Cache-Control": "private, no-store"},
+        )
+
     @app.post("/laporan/{tracking_id}/{action}", response_class=HTMLResponse)
     async def act(tracking_id: str, action: str, request: Request) -> Response:
         form = await request.form()
@@ -409,7 +463,13 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     workspace.install(
         app,
         workspace.Workspace(
-            settings=settings, store=store, keys=keys, api=api, cookies=cookies, render=page
+            settings=settings,
+            store=store,
+            keys=keys,
+            api=api,
+            cookies=cookies,
+            render=page,
+            registry=registry,
         ),
     )
     oidc.install(app, settings, store)
@@ -443,7 +503,7 @@ def submission(values: dict[str, Any], lang: str) -> dict[str, Any]:
     if values.get("region_code"):
         body["region_code"] = values["region_code"]
     if values.get("attachments"):
-        body["attachments"] = values["attachments"]
+        body["attachments"] = [{"handle": a["handle"]} for a in values["attachments"]]
     lat, lon = values.get("lat"), values.get("lon")
     if lat and lon:
         try:
@@ -453,17 +513,32 @@ def submission(values: dict[str, Any], lang: str) -> dict[str, Any]:
     return body
 
 
+def form_id_of(values: dict[str, Any]) -> str:
+    """The form's key (a hidden field): its idempotency key and its upload session. One the
+    browser made up in another shape is replaced."""
+    given = str(values.get("form_id") or "")
+    return given if FORM_ID.match(given) else uuid.uuid4().hex
+
+
 def kept_attachments(raw: list[Any]) -> list[dict[str, Any]]:
-    """Attachments uploaded with an earlier try of the same form (hidden JSON fields);
-    intake validates them again when the report is sent."""
+    """Attachments uploaded with an earlier try of the same form (hidden JSON fields: the
+    upload's handle and what to show of it). Intake checks each handle when the report is
+    sent: it works only with the form's own key, so nothing else can be attached here."""
     out = []
     for item in raw[:MAX_FILES]:
         try:
             value = json.loads(str(item))
         except ValueError:
             continue
-        if isinstance(value, dict):
-            out.append(value)
+        if isinstance(value, dict) and isinstance(value.get("handle"), str):
+            out.append(
+                {
+                    "handle": value["handle"][:2000],
+                    "name": str(value.get("name") or "")[:200],
+                    "content_type": str(value.get("content_type") or "")[:100],
+                    "size": value.get("size") if isinstance(value.get("size"), int) else 0,
+                }
+            )
     return out
 
 
@@ -496,4 +571,5 @@ def run() -> None:
         port=settings.port,
         access_log=False,
         log_config=None,
+        server_header=False,  # no banner naming the server software
     )

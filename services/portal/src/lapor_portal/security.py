@@ -12,6 +12,8 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
 REPORTS_COOKIE = "lapor_laporan"
+DEVICE_COOKIE = "lapor_perangkat"
+MAX_DEVICE_ACCOUNTS = 5
 CSRF_COOKIE = "lapor_csrf"
 LANG_COOKIE = "lapor_bahasa"
 MAX_REPORTS = 10
@@ -21,6 +23,7 @@ YEAR = 365 * 24 * 3600
 class Cookies:
     def __init__(self, secret: str, *, secure: bool) -> None:
         self.signer = URLSafeSerializer(secret, salt="lapor-portal")
+        self.device_signer = URLSafeSerializer(secret, salt="lapor-known-device")
         self.secure = secure
 
     def _set(self, response: Response, name: str, value: str, max_age: int) -> None:
@@ -37,16 +40,7 @@ class Cookies:
     # -- the reports this browser may follow ----------------------------------------------
 
     def reports(self, request: Request) -> dict[str, str]:
-        raw = request.cookies.get(REPORTS_COOKIE)
-        if not raw:
-            return {}
-        try:
-            data: Any = self.signer.loads(raw)
-        except BadSignature:
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        return {str(k): str(v) for k, v in data.items()}
+        return _signed_map(request, REPORTS_COOKIE, self.signer)
 
     def remember(self, request: Request, response: Response, tracking_id: str, secret: str) -> None:
         known = {k: v for k, v in self.reports(request).items() if k != tracking_id}
@@ -85,10 +79,45 @@ class Cookies:
             return False
         return secrets.compare_digest(self.csrf(request).encode(), submitted.encode())
 
+    # -- known devices: where a staff member signed in before ----------------------------
+
+    def devices(self, request: Request) -> dict[str, str]:
+        """username -> device id of the accounts that signed in on this browser before. A
+        stranger's wrong passwords make a username wait, but not on its owner's device."""
+        return _signed_map(request, DEVICE_COOKIE, self.device_signer)
+
+    def remember_device(self, request: Request, response: Response, username: str) -> None:
+        known = {k: v for k, v in self.devices(request).items() if k != username}
+        known[username] = self.devices(request).get(username) or secrets.token_urlsafe(16)
+        newest = dict(list(known.items())[-MAX_DEVICE_ACCOUNTS:])
+        response.set_cookie(
+            DEVICE_COOKIE,
+            self.device_signer.dumps(newest),
+            max_age=180 * 24 * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/masuk",
+        )
+
     # -- language ------------------------------------------------------------------------
 
     def set_lang(self, response: Response, lang: str) -> None:
         self._set(response, LANG_COOKIE, lang, YEAR)
+
+
+def _signed_map(request: Request, cookie: str, signer: URLSafeSerializer) -> dict[str, str]:
+    """A cookie's signed ``{str: str}``; empty when missing, forged or of another shape."""
+    raw = request.cookies.get(cookie)
+    if not raw:
+        return {}
+    try:
+        data: Any = signer.loads(raw)
+    except BadSignature:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 SECURITY_HEADERS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lapor_kit.settings import FileValuesMixin
@@ -50,8 +50,21 @@ class PortalSettings(FileValuesMixin):
     session_idle_minutes: float = Field(
         default=60.0, description="...or after this long without a request."
     )
-    lockout_failures: int = Field(default=5, description="Wrong sign-ins in a row that lock.")
-    lockout_minutes: float = Field(default=15.0)
+    lockout_failures: int = Field(
+        default=5,
+        description="Wrong sign-ins (per username, per address and username, per known device) "
+        "that cost nothing; after them each wrong one makes the next wait.",
+    )
+    lockout_first_wait_seconds: float = Field(
+        default=30.0, description="The first wait; it doubles with each further wrong one."
+    )
+    lockout_minutes: float = Field(default=15.0, description="The longest wait.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDRs of the proxies in front of the portal "
+        "(the ingress controller): the citizen's address is taken from X-Forwarded-For only "
+        "through these hops, for rate limits and sign-in back-off, and passed on to intake.",
+    )
     seed_dev_accounts: bool = Field(
         default=False,
         description="Create the public development accounts (make run); refused in production.",
@@ -79,6 +92,17 @@ class PortalSettings(FileValuesMixin):
         "empty: the maps draw the shipped region seats on a plain background (no host).",
     )
     log_level: str = "INFO"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from lapor_kit.limits import parse_networks
+
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"LAPOR_TRUSTED_PROXIES: {exc}") from exc
+        return value
 
     def production_problems(self) -> list[str]:
         problems = []

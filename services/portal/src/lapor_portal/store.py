@@ -9,6 +9,7 @@ updates or deletes an entry, and no route asks for it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -24,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from lapor_kit.settings import mongo_tls
 
-from .identity import Account, Attempts, AuditEntry
+from .identity import Account, AuditEntry, Tries
 
 _ACCOUNT_FIELDS = {f.name for f in fields(Account)} - {"username"}
 
@@ -62,6 +63,8 @@ class PortalStore:
 
     async def ensure_indexes(self) -> None:
         await self.sessions.create_index([("username", ASCENDING)])
+        # counters of strangers' guesses do not pile up: a day after their last attempt
+        await self.attempts.create_index([("seen_at", ASCENDING)], expireAfterSeconds=86_400)
         await self.audit_log.create_index([("tenant", ASCENDING), ("at", DESCENDING)])
         await self.audit_log.create_index([("case", ASCENDING)])
         await self.accounts.create_index([("tenant", ASCENDING)])
@@ -127,23 +130,34 @@ class PortalStore:
         docs = await self.accounts.find(query, sort=[("_id", ASCENDING)], limit=limit).to_list()
         return [a for d in docs if (a := _account(d)) is not None]
 
-    # -- sign-in attempts ----------------------------------------------------------------
+    # -- wrong attempts (sign-in, password forms) ------------------------------------------
 
-    async def attempts_of(self, username: str) -> Attempts:
-        doc = await self.attempts.find_one({"_id": username})
-        if doc is None:
-            return Attempts()
-        return Attempts(int(doc.get("failures", 0)), doc.get("locked_until"))
+    async def count_attempt(self, key: str, now: datetime) -> Tries:
+        """Counts one attempt under ``key`` before its password is checked: a single atomic
+        ``$inc`` (upserted), so parallel attempts each get their own count and all count.
+        Answers the counter as it is after this attempt."""
+        # Not one upsert: SecantusDB answers some of several parallel upserting
+        # find-and-modify calls with no document (the increments all happen). An increment
+        # of a document that exists answers reliably, so a missing one is made first.
+        for _ in range(3):
+            doc = await self.attempts.find_one_and_update(
+                {"_id": key},
+                {"$inc": {"count": 1}, "$set": {"seen_at": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                return Tries(int(doc.get("count", 0)), doc.get("until"))
+            with contextlib.suppress(DuplicateKeyError):  # a parallel attempt made it
+                await self.attempts.insert_one({"_id": key, "count": 0, "seen_at": now})
+        raise RuntimeError(f"the attempt counter {key} could not be counted")
 
-    async def save_attempts(self, username: str, attempts: Attempts) -> None:
-        await self.attempts.update_one(
-            {"_id": username},
-            {"$set": {"failures": attempts.failures, "locked_until": attempts.locked_until}},
-            upsert=True,
-        )
+    async def hold(self, key: str, until: datetime) -> None:
+        """After a wrong password: the next attempt under ``key`` waits until ``until``
+        (never shortened by a parallel failure that computed a shorter wait)."""
+        await self.attempts.update_one({"_id": key}, {"$max": {"until": until}})
 
-    async def clear_attempts(self, username: str) -> None:
-        await self.attempts.delete_one({"_id": username})
+    async def clear_attempts(self, *keys: str) -> None:
+        await self.attempts.delete_many({"_id": {"$in": list(keys)}})
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -179,8 +193,12 @@ class PortalStore:
     async def close_session(self, token: str) -> None:
         await self.sessions.delete_one({"_id": _digest(token)})
 
-    async def close_sessions_of(self, username: str) -> None:
-        await self.sessions.delete_many({"username": username})
+    async def close_sessions_of(self, username: str, *, keep: str | None = None) -> None:
+        """Ends every session of ``username`` (but the one whose token is ``keep``)."""
+        query: dict[str, Any] = {"username": username}
+        if keep is not None:
+            query["_id"] = {"$ne": _digest(keep)}
+        await self.sessions.delete_many(query)
 
     # -- audit (insert-only) ---------------------------------------------------------------
 

@@ -10,14 +10,13 @@ every action is appended to the audit log.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -25,9 +24,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from prometheus_client import CollectorRegistry, Counter
 
 from lapor_kit.auth import COORDINATOR_ROLES, STAFF_ROLES
 from lapor_kit.limits import Rate, RateLimiter, client_ip
+from lapor_kit.spreadsheet import csv_text
 from lapor_schemas.calendar import province_calendar
 from lapor_schemas.reference import province_of
 from lapor_schemas.status import (
@@ -42,10 +43,12 @@ from .backend import Answer, Backend, StaffBackend
 from .i18n import STATUS
 from .identity import (
     ROLE_LABELS,
+    USERNAME,
     Account,
     AccountRefusedError,
     AuditEntry,
-    Lockout,
+    Backoff,
+    Tries,
     check_new_account,
     may_manage,
     password_problem,
@@ -94,12 +97,41 @@ BAD_SIGNIN = (
     "Nama pengguna, kata sandi atau kode autentikator salah.",
     "Wrong username, password or authenticator code.",
 )
-LOCKED = (
-    "Terlalu banyak percobaan yang salah: akun dikunci sementara. Coba lagi nanti atau minta "
-    "koordinator Anda mengatur ulang kata sandi.",
-    "Too many wrong attempts: the account is locked for a while. Try again later or ask your "
-    "coordinator to reset the password.",
+WRONG_PASSWORD = ("Kata sandi sekarang salah.", "The current password is wrong.")
+MIN_REASON_CHARACTERS = 15
+REASON_NEEDED = (
+    "Tulis alasan Anda melihat identitas pelapor (paling sedikit 15 huruf, beberapa kata), "
+    'misalnya "menghubungi pelapor untuk lokasi persisnya". Alasan ini tercatat di log audit.',
+    "Write why you need the reporter's identity (at least 15 letters, a few words), e.g. "
+    '"to call the reporter about the exact place". The reason is recorded in the audit log.',
 )
+SIGNIN_OUTCOMES = ("success", "wrong", "delayed", "rate_limited")
+
+
+def wait_words(wait: timedelta) -> tuple[str, str]:
+    """ "5 menit" / "5 minutes" (whole minutes, or seconds under a minute)."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} detik", f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} menit", f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def delayed(wait: timedelta) -> tuple[str, str]:
+    """The answer to an attempt that has to wait: never "locked", and the way out."""
+    id_wait, en_wait = wait_words(wait)
+    return (
+        f"Terlalu banyak percobaan yang salah. Coba lagi dalam {id_wait}. Pemilik akun tetap "
+        "dapat masuk dari perangkat yang biasa dipakainya, atau dengan kode autentikatornya.",
+        f"Too many wrong attempts. Try again in {en_wait}. The account's owner can still sign "
+        "in from the device they usually use, or with their authenticator code.",
+    )
+
+
+def reason_problem(reason: str) -> bool:
+    """Whether an identity view's reason is too thin to record (a few real words needed)."""
+    text = " ".join(reason.split())
+    return len(text) < MIN_REASON_CHARACTERS or len(text.split(" ")) < 2
 
 
 def sla_badge(case: dict[str, Any], now: datetime) -> dict[str, Any] | None:
@@ -155,12 +187,61 @@ class Workspace:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
+    registry: CollectorRegistry | None = None
+
     def __post_init__(self) -> None:
         self.staff = StaffBackend(self.api)
-        self.lockout = Lockout(self.settings.lockout_failures, self.settings.lockout_minutes)
-        self.limiter = RateLimiter({"signin": Rate(30, 60)})
+        self.backoff = Backoff(
+            free=self.settings.lockout_failures,
+            first_wait=timedelta(seconds=self.settings.lockout_first_wait_seconds),
+            max_wait=timedelta(minutes=self.settings.lockout_minutes),
+        )
+        self.limiter = RateLimiter({"signin": Rate(30, 60), "password": Rate(10, 60)})
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
         self.box = SecretBox(self.settings.totp_key)
+        self.signins = Counter(
+            "lapor_signin_attempts_total",
+            "Staff sign-in attempts by outcome: success, wrong (password or code), delayed "
+            "(waiting after wrong ones), rate_limited (too many from one address).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in SIGNIN_OUTCOMES:  # at 0 from the start, so increase() sees the first
+            self.signins.labels(outcome)
+
+    async def gated(self, keys: list[str]) -> tuple[list[Tries], timedelta | None]:
+        """Counts an attempt under each of ``keys`` (atomically, before any password is
+        checked) and answers the counters and, when one of them makes it wait, how long."""
+        now = self.clock()
+        tries = list(await asyncio.gather(*(self.store.count_attempt(k, now) for k in keys)))
+        waits = [self.backoff.retry_after(t, now) for t in tries if not self.backoff.admits(t, now)]
+        return tries, max(waits) if waits else None
+
+    async def failed(self, keys: list[str], tries: list[Tries]) -> None:
+        """A wrong password under ``keys``: from the free attempts on, the next one waits."""
+        now = self.clock()
+        for key, t in zip(keys, tries, strict=True):
+            wait = self.backoff.wait_after(t.count)
+            if wait:
+                await self.store.hold(key, now + wait)
+
+    def code_step(self, account: Account | None, code: str) -> int | None:
+        """The time step a one-time code is valid for (not yet used up), or ``None``."""
+        if account is None or not account.totp_secret:
+            return None
+        secret = self.box.open(account.totp_secret)
+        if secret is None:
+            return None
+        totp = pyotp.TOTP(secret)
+        code = code.replace(" ", "")
+        if not code:
+            return None
+        now = self.clock()
+        for offset in (0, -1, 1):  # a code of the previous or next 30 s window too
+            step = int(now.timestamp()) // 30 + offset
+            if step > account.totp_last_step and secrets.compare_digest(totp.at(step * 30), code):
+                return step
+        return None
 
     # -- sessions ----------------------------------------------------------------------
 
@@ -211,20 +292,12 @@ class Workspace:
             return False
         return account is not None and account.password_hash is not None
 
-    async def check_code(self, account: Account, code: str) -> bool:
+    async def check_code(self, account: Account, code: str, step: int | None = None) -> bool:
+        """The account's one-time code (true when it has none); a code works once."""
         if not account.totp_secret:
             return True
-        secret = self.box.open(account.totp_secret)
-        if secret is None:
-            return False
-        totp = pyotp.TOTP(secret)
-        code = code.replace(" ", "")
-        now = self.clock()
-        for offset in (0, -1, 1):  # a code of the previous or next 30 s window too
-            step = int(now.timestamp()) // 30 + offset
-            if secrets.compare_digest(totp.at(step * 30), code):
-                return await self.store.use_totp_step(account.username, step)
-        return False
+        step = step if step is not None else self.code_step(account, code)
+        return step is not None and await self.store.use_totp_step(account.username, step)
 
 
 def install(app: FastAPI, ws: Workspace) -> None:
@@ -307,42 +380,65 @@ def install(app: FastAPI, ws: Workspace) -> None:
             return again(
                 ("Formulir kedaluwarsa; kirim lagi.", "The form expired; send it again."), 400
             )
-        if ws.limiter.check("signin", client_ip(request)) is not None:
+        address = client_ip(request)
+        if ws.limiter.check("signin", address) is not None:
+            ws.signins.labels("rate_limited").inc()
             return again(
                 ("Terlalu banyak percobaan; tunggu sebentar.", "Too many attempts; wait a moment."),
                 429,
             )
-        now = ws.clock()
-        attempts = await ws.store.attempts_of(username)
-        if attempts.locked(now):
-            return again(LOCKED, 403)
-        account = await ws.store.account(username) if username else None
+        account = await ws.store.account(username) if USERNAME.match(username) else None
+        code = values.get("code", "")
+        step = ws.code_step(account, code)
+        device = ws.cookies.devices(request).get(username)
+        # Which counters this attempt is judged by. The username's own counter is what a
+        # stranger can push; its owner is judged apart on a device it signed in on before,
+        # and with a valid one-time code (which a stranger does not have).
+        if device:
+            keys = [f"d:{device}"]
+        elif step is not None:
+            keys = [f"p:{address}|{username}"]
+        else:
+            keys = [f"u:{username}", f"p:{address}|{username}"]
+        tries, wait = await ws.gated(keys)
+        if wait is not None:
+            ws.signins.labels("delayed").inc()
+            response = again(delayed(wait), 429)
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+            return response
         ok = ws.check_password(account, values.get("password", ""))
         if ok and account is not None and account.disabled:
             ok = False
         if ok and account is not None:
-            ok = await ws.check_code(account, values.get("code", ""))
+            ok = await ws.check_code(account, code, step)
         if not ok or account is None:
-            after = ws.lockout.after_failure(attempts, now)
-            await ws.store.save_attempts(username, after)
+            await ws.failed(keys, tries)
+            ws.signins.labels("wrong").inc()
+            # what was typed as a username is kept only when it names an account: a
+            # password typed into the username field never reaches the audit log
             await ws.audit(
                 account,
                 "signin_failed",
-                who=username or "?",
+                who=account.username if account else "?",
                 tenant=account.tenant if account else "*",
-                locked=after.locked(now) or None,
             )
-            return again(
-                LOCKED if after.locked(now) else BAD_SIGNIN, 403 if after.locked(now) else 401
-            )
-        await ws.store.clear_attempts(username)
+            return again(BAD_SIGNIN, 401)
+        await ws.store.clear_attempts(*keys)
         if ws.hasher.check_needs_rehash(account.password_hash or ""):
             await ws.store.update(username, password_hash=ws.hasher.hash(values["password"]))
-        return await open_session(request, account, target, "password")
+        ws.signins.labels("success").inc()
+        opened = await open_session(request, account, target, "password")
+        ws.cookies.remember_device(request, opened, account.username)
+        return opened
 
     async def open_session(
         request: Request, account: Account, target: str, method: str
     ) -> Response:
+        """A new session for ``account``; one this browser had before ends (a session token
+        never outlives a sign-in: whoever planted or copied it is out)."""
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            await ws.store.close_session(old)
         token = await ws.store.open_session(account.username, ws.clock(), s.session_hours)
         await ws.audit(account, "signed_in", method=method)
         goal = "/kerja/akun/saya" if account.must_change_password else target
@@ -356,9 +452,11 @@ def install(app: FastAPI, ws: Workspace) -> None:
 
     @app.post("/keluar")
     async def signout(request: Request) -> Response:
-        form = await form_of(request)
+        """Ends the server's session, with or without a valid form token: signing someone
+        out is harmless, and a sign-out that only dropped the cookie would leave a copied
+        token working. Idempotent; POST only."""
         token = request.cookies.get(SESSION_COOKIE)
-        if form is not None and token:
+        if token:
             me = await ws.me(request)
             await ws.store.close_session(token)
             if me:
@@ -462,6 +560,9 @@ def install(app: FastAPI, ws: Workspace) -> None:
         form = await form_of(request)
         if form is None:
             return RedirectResponse(f"/kerja/kasus/{tid}", status_code=303)
+        reason = " ".join(form.get("reason", "").split())[:300]
+        if reason_problem(reason):
+            return await case_page(request, me, tid, status=422, error=pair(request, REASON_NEEDED))
         token = ws.token(me)
         report, found = await asyncio.gather(
             ws.staff.call(token, "GET", "intake", f"/api/v1/staff/complaints/{tid}"),
@@ -474,7 +575,7 @@ def install(app: FastAPI, ws: Workspace) -> None:
             "identity_viewed",
             tenant=province_of(report.body["region_code"]),  # the case's province, not a form's
             case=tid,
-            reason=form.get("reason", "")[:200] or None,
+            reason=reason,
         )
         return await case_page(request, me, tid, identity=found.body)
 
@@ -522,14 +623,14 @@ def install(app: FastAPI, ws: Workspace) -> None:
                 if isinstance(upload, str) or not getattr(upload, "filename", ""):
                     continue
                 data = await upload.read(10 * 1024 * 1024 + 1)
-                stored = await ws.api.upload(
-                    upload.filename or "", upload.content_type or "", data, client_ip(request)
+                stored = await ws.staff.upload(
+                    ws.token(me), upload.filename or "", upload.content_type or "", data
                 )
                 if stored.status != 201:
                     return await case_page(
                         request, me, tid, status=422, error=_detail(request, stored)
                     )
-                body["attachments"].append(stored.body)
+                body["attachments"].append({"handle": stored.body["handle"]})
         answer = await ws.staff.call(
             ws.token(me),
             "POST",
@@ -979,7 +1080,7 @@ def install(app: FastAPI, ws: Workspace) -> None:
             await ws.store.update(
                 username, password_hash=ws.hasher.hash(temporary), must_change_password=True
             )
-            await ws.store.clear_attempts(username)
+            await ws.store.clear_attempts(f"u:{username}", f"c:{username}")
             await ws.store.close_sessions_of(username)
             issued = {"username": username, "password": temporary}
         action = {
@@ -1003,16 +1104,45 @@ def install(app: FastAPI, ws: Workspace) -> None:
         status: int = 200,
         error: str | None = None,
         done: str | None = None,
-        enrol: str | None = None,
     ) -> HTMLResponse:
+        fresh = await ws.store.account(me.username) or me
+        enrol = ws.box.open(fresh.totp_pending) if fresh.totp_pending else None
         uri = (
             pyotp.TOTP(enrol).provisioning_uri(name=me.username, issuer_name="LAPOR!")
             if enrol
             else None
         )
-        return page(
-            request, "staff/me.html", status, error=error, done=done, enrol=enrol, enrol_uri=uri
+        response = page(
+            request,
+            "staff/me.html",
+            status,
+            error=error,
+            done=done,
+            enrol=enrol,
+            enrol_uri=uri,
+            two_step=bool(fresh.totp_secret),
         )
+        return response
+
+    async def password_again(request: Request, me: Account, password: str) -> str | None:
+        """The signed-in person's password asked again before a change to the account's
+        security: ``None`` when right, else what to tell them. Wrong ones count like wrong
+        sign-ins (per account, delayed after a few), and a burst is cut short per account."""
+        if ws.limiter.check("password", me.username) is not None:
+            return pair(
+                request,
+                ("Terlalu banyak percobaan; tunggu sebentar.", "Too many attempts; wait a moment."),
+            )
+        keys = [f"c:{me.username}"]
+        tries, wait = await ws.gated(keys)
+        if wait is not None:
+            return pair(request, delayed(wait))
+        if not ws.check_password(me, password):
+            await ws.failed(keys, tries)
+            await ws.audit(me, "password_check_failed")
+            return pair(request, WRONG_PASSWORD)
+        await ws.store.clear_attempts(*keys)
+        return None
 
     @app.get("/kerja/akun/saya", response_class=HTMLResponse)
     async def my_account(request: Request) -> Response:
@@ -1042,15 +1172,9 @@ def install(app: FastAPI, ws: Workspace) -> None:
                     ),
                 ),
             )
-        if not ws.check_password(me, form.get("current", "")):
-            return await my_page(
-                request,
-                me,
-                401,
-                error=pair(
-                    request, ("Kata sandi sekarang salah.", "The current password is wrong.")
-                ),
-            )
+        wrong = await password_again(request, me, form.get("current", ""))
+        if wrong is not None:
+            return await my_page(request, me, 401, error=wrong)
         new = form.get("new", "")
         problem = password_problem(new, me.username)
         if problem is None and new != form.get("again", ""):
@@ -1062,20 +1186,32 @@ def install(app: FastAPI, ws: Workspace) -> None:
         await ws.store.update(
             me.username, password_hash=ws.hasher.hash(new), must_change_password=False
         )
+        # whoever else holds a session of this account (a stolen cookie, a forgotten PC) is
+        # out; this browser stays signed in
+        await ws.store.close_sessions_of(me.username, keep=request.cookies.get(SESSION_COOKIE))
         await ws.audit(me, "password_changed")
         return RedirectResponse("/kerja", status_code=303)
 
     @app.post("/kerja/akun/saya/2fa", response_class=HTMLResponse)
     async def second_factor(request: Request) -> Response:
+        """Two-step verification: turning it on or off asks for the password again; the
+        secret is made by the server and kept (sealed) until a code from it is confirmed,
+        so a form can never choose it."""
         me = await staff_or_redirect(request)
         if not isinstance(me, Account):
             return me
         form = await form_of(request)
         if form is None:
             return RedirectResponse("/kerja/akun/saya", status_code=303)
-        if form.get("step") == "mulai":
-            return await my_page(request, me, enrol=pyotp.random_base32())
-        if form.get("step") == "matikan":
+        step = form.get("step", "")
+        if step in ("mulai", "matikan") and not me.provider:
+            wrong = await password_again(request, me, form.get("password", ""))
+            if wrong is not None:
+                return await my_page(request, me, 401, error=wrong)
+        if step == "mulai":
+            await ws.store.update(me.username, totp_pending=ws.box.seal(pyotp.random_base32()))
+            return await my_page(request, me)
+        if step == "matikan":
             if not await ws.check_code(me, form.get("code", "")):
                 return await my_page(
                     request,
@@ -1083,27 +1219,24 @@ def install(app: FastAPI, ws: Workspace) -> None:
                     422,
                     error=pair(request, ("Kode autentikator salah.", "Wrong authenticator code.")),
                 )
-            await ws.store.update(me.username, totp_secret=None)
+            await ws.store.update(me.username, totp_secret=None, totp_pending=None)
             await ws.audit(me, "totp_disabled")
             return await my_page(request, me, done="off")
-        secret = form.get("secret", "")
-        try:
-            good = bool(secret) and pyotp.TOTP(secret).verify(
-                form.get("code", "").replace(" ", ""), valid_window=1
-            )
-        except (ValueError, TypeError):
-            good = False
-        if not good:
+        fresh = await ws.store.account(me.username)
+        secret = ws.box.open(fresh.totp_pending) if fresh and fresh.totp_pending else None
+        good = secret is not None and pyotp.TOTP(secret).verify(
+            form.get("code", "").replace(" ", ""), valid_window=1
+        )
+        if not good or secret is None:
             return await my_page(
                 request,
                 me,
                 422,
-                enrol=secret or None,
                 error=pair(
                     request, ("Kode autentikator salah; coba lagi.", "Wrong code; try again.")
                 ),
             )
-        await ws.store.update(me.username, totp_secret=ws.box.seal(secret))
+        await ws.store.update(me.username, totp_secret=ws.box.seal(secret), totp_pending=None)
         await ws.audit(me, "totp_enabled")
         return await my_page(request, me, done="on")
 
@@ -1130,24 +1263,22 @@ def install(app: FastAPI, ws: Workspace) -> None:
             return me
         if me.role not in AUDITORS:
             return not_found(request)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["at", "who", "role", "tenant", "case", "action", "detail"])
-        for row in await audit_rows(me, provinsi, kasus, 100_000):
-            writer.writerow(
-                [
-                    row.at.isoformat(),
-                    row.who,
-                    row.role,
-                    row.tenant,
-                    row.case or "",
-                    row.action,
-                    json.dumps(row.detail, ensure_ascii=False, default=str),
-                ]
-            )
+        rows = [
+            [
+                row.at.isoformat(),
+                row.who,
+                row.role,
+                row.tenant,
+                row.case or "",
+                row.action,
+                json.dumps(row.detail, ensure_ascii=False, default=str),
+            ]
+            for row in await audit_rows(me, provinsi, kasus, 100_000)
+        ]
+        text = csv_text(["at", "who", "role", "tenant", "case", "action", "detail"], rows)
         await ws.audit(me, "audit_exported", tenant=me.tenant if me.tenant != "*" else "*")
         return Response(
-            out.getvalue(),
+            text,
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": 'attachment; filename="lapor-audit.csv"',
