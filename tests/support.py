@@ -190,3 +190,32 @@ def oidc_provider_config(port: int) -> str:
             }
         ]
     )
+
+
+def photo(fmt: str = "PNG", size: tuple[int, int] = (64, 48), **save: Any) -> bytes:
+    """A real, decodable photo (intake decodes every photo to strip its metadata)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (120, 160, 200)).save(out, fmt, **save)
+    return out.getvalue()
+
+
+def phone_photo() -> bytes:
+    """A JPEG as a phone makes it: EXIF with the GPS position, the device, an orientation,
+    and a comment."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (640, 320), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x0112] = 6  # Orientation: turn 90 degrees to show it upright
+    exif[0x8825] = {1: "S", 2: (3.0, 19.0, 12.5), 3: "E", 4: (114.0, 35.0, 24.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), comment=b"rumah Pak Darto")
+    return out.getvalue()

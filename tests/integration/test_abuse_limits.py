@@ -15,7 +15,7 @@ import pytest_asyncio
 from lapor_devstack.settings import StackSettings
 from lapor_intake.main import build
 from lapor_intake.settings import IntakeSettings
-from tests.support import fast_settings
+from tests.support import fast_settings, photo
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -113,7 +113,7 @@ async def test_an_upload_must_be_what_it_says_it_is(client: httpx.AsyncClient) -
     )
     assert disguised.status_code == 415
     assert disguised.json()["errors"][0]["code"] == "attachment_content"
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 1024
+    jpeg = photo("JPEG")
     real = await client.post(
         "/api/v1/attachments", files={"file": ("foto.jpg", jpeg, "image/jpeg")}, headers=session
     )

@@ -150,14 +150,16 @@ async def test_case_log_events_update_the_status_view_once(
     _, _, client = intake
     answer = (await client.post("/api/v1/complaints", json=BODY)).json()
     tid = answer["tracking_id"]
+    # before its verification a report is not public
+    assert (await client.get(f"/api/v1/complaints/{tid}")).status_code == 404
     event = dispatched(tid, agency_name="Dinas PUPR Kota Banjarmasin")
     raw = event.model_dump_json().encode()
     await publish(bootstrap, topics.CASES, raw, key=tid.encode())
     await publish(bootstrap, topics.CASES, raw, key=tid.encode())  # redelivery
 
     async def is_dispatched() -> dict[str, Any] | None:
-        view = (await client.get(f"/api/v1/complaints/{tid}")).json()
-        return view if view["status"] == "dispatched" else None
+        view = (await client.get(f"/api/v1/complaints/{tid}")).json()  # public once verified
+        return view if view.get("status") == "dispatched" else None
 
     view = await eventually(is_dispatched)
     assert view["agency"] == {

@@ -23,7 +23,8 @@ from lapor_intake.settings import IntakeSettings
 from lapor_kit.auth import DEV_SIGNING_KEY, issue
 from lapor_kit.runtime import Runtime
 from lapor_schemas import ExternalSubmission, topics
-from tests.support import TopicReader, fast_settings
+from tests import factories
+from tests.support import TopicReader, eventually, fast_settings, phone_photo, photo, publish
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -56,6 +57,20 @@ async def intake(infra: object, stack_settings: StackSettings) -> AsyncIterator[
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             yield Ctx(rt, client, settings, app.state.service)
+
+
+async def verified(ctx: Ctx, tid: str) -> None:
+    """The report verified and dispatched, as routing's events reach intake's view."""
+    event = factories.dispatched(tid)
+    await publish(
+        ctx.settings.kafka_bootstrap, topics.CASES, event.model_dump_json().encode(), tid.encode()
+    )
+
+    async def seen() -> bool:
+        doc = await ctx.rt.db["complaints"].find_one({"_id": tid})
+        return bool(doc and doc.get("verified"))
+
+    await eventually(seen, timeout=30)
 
 
 # -- Open311 ----------------------------------------------------------------------------
@@ -171,6 +186,9 @@ async def test_open311_client_creates_and_reads_requests(intake: Ctx) -> None:
     assert stored["region_code"] == "63.71"
     assert stored["anonymous"] is False
     assert (await rt.db["reporters"].find_one({"_id": tid}))["name"] == "Budi Santoso"
+    unverified = await client.get(f"{O311}/requests/{tid}.json", params={"jurisdiction_id": "63"})
+    assert unverified.status_code == 404  # public only once verified
+    await verified(intake, tid)
 
     one = (await client.get(f"{O311}/requests/{tid}.json", params={"jurisdiction_id": "63"})).json()
     assert one[0]["service_request_id"] == tid
@@ -290,12 +308,36 @@ async def test_sms_report_reply_and_gateway_retry(
                 },
             )
         ).json()
-        assert reply["outcome"] == "reply_accepted"
+        assert reply["outcome"] == "taken_as_message"
+        assert "PESAN" in reply["reply"]
         [event] = await cases.wait_for(
-            lambda r: r.key == tid.encode() and b"case.reporter_replied" in r.value
+            lambda r: r.key == tid.encode() and b"case.reporter_messaged" in r.value
         )
         assert json.loads(event.value)["data"]["text"] == "sudah dua malam gelap gulita"
         assert sender.encode() not in event.value
+        # before a follow-up SELESAI cannot be taken (the answer says why); after one, the
+        # two keywords do what they say
+        early = await sms_from(client, auth, sender, f"#{tid} SELESAI")
+        assert early["outcome"] == "not_now"
+        assert "Diterima, menunggu verifikasi" in early["reply"]
+        await rt.db["complaints"].update_one({"_id": tid}, {"$set": {"status": "followed_up"}})
+        missing = await sms_from(client, auth, sender, f"#{tid} BELUM")
+        assert missing["outcome"] == "dispute_without_reason"
+        disputed = await sms_from(client, auth, sender, f"#{tid} BELUM lampunya masih mati")
+        assert disputed["outcome"] == "taken_as_dispute"
+        accepted = await sms_from(client, auth, sender, f"#{tid} selesai, terima kasih")
+        assert accepted["outcome"] == "taken_as_accept"
+        assert "SELESAI" in accepted["reply"]
+        found = await cases.wait_for(
+            lambda r: (
+                r.key == tid.encode()
+                and (b"case.reporter_disputed" in r.value or b"case.reporter_accepted" in r.value)
+            ),
+            count=2,
+        )
+        kinds = [json.loads(r.value)["type"] for r in found]
+        assert kinds == ["case.reporter_disputed", "case.reporter_accepted"]
+        assert json.loads(found[0].value)["data"]["text"] == "lampunya masih mati"
     finally:
         await cases.stop()
     stranger = (
@@ -319,6 +361,18 @@ async def test_sms_report_reply_and_gateway_retry(
     ).json()
     assert nonsense["outcome"] == "unknown_format"
     assert "LAPOR <isi laporan>" in nonsense["reply"]
+
+
+async def sms_from(
+    client: httpx.AsyncClient, auth: dict[str, str], sender: str, text: str
+) -> dict[str, Any]:
+    answer = await client.post(
+        "/sms/v1/inbound",
+        headers=auth,
+        json={"message_id": uuid.uuid4().hex, "from": sender, "text": text},
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
 
 
 # -- staff entry ---------------------------------------------------------------------------
@@ -391,14 +445,13 @@ async def test_staff_enter_offline_reports_within_their_province(intake: Ctx) ->
 async def test_attachments_are_stored_and_attached_by_their_handle(intake: Ctx) -> None:
     rt, client = intake.rt, intake.client
     session = {"X-Lapor-Upload-Key": uuid.uuid4().hex}
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+    png = photo()
     up = await client.post(
         "/api/v1/attachments", files={"file": ("lubang.png", png, "image/png")}, headers=session
     )
     assert up.status_code == 201, up.text
     meta = up.json()
-    assert meta["sha256"] == hashlib.sha256(png).hexdigest()
-    assert meta["size"] == len(png)
+    assert meta["content_type"] == "image/png"  # a photo is kept re-encoded, without metadata
     assert "ref" not in meta
     assert "gridfs" not in up.text
     created = await client.post(
@@ -416,12 +469,18 @@ async def test_attachments_are_stored_and_attached_by_their_handle(intake: Ctx) 
         f"/api/v1/complaints/{tid}/attachments/0", headers={"X-Lapor-Secret": secret}
     )
     assert mine.status_code == 200
-    assert mine.content == png
+    assert hashlib.sha256(mine.content).hexdigest() == meta["sha256"]
+    assert mine.content[:8] == b"\x89PNG\r\n\x1a\n"
+    small = await client.get(
+        f"/api/v1/complaints/{tid}/attachments/0/thumbnail", headers={"X-Lapor-Secret": secret}
+    )
+    assert small.headers["content-type"] == "image/jpeg"
+    assert small.headers["content-disposition"] == "inline"
     assert mine.headers["cache-control"] == "private, no-store"
     assert (await client.get(f"/api/v1/complaints/{tid}/attachments/0")).status_code == 404
     view = await client.get(f"/api/v1/complaints/{tid}", headers={"X-Lapor-Secret": secret})
     assert view.json()["attachments"] == [
-        {"name": "lubang.png", "content_type": "image/png", "size": len(png)}
+        {"name": "lubang.png", "content_type": "image/png", "size": meta["size"]}
     ]
     exe = await client.post(
         "/api/v1/attachments",
@@ -435,6 +494,31 @@ async def test_attachments_are_stored_and_attached_by_their_handle(intake: Ctx) 
         headers=session,
     )
     assert big.status_code == 413
+    # a phone's photo is stored without its GPS position and device, at every door
+    gps = await client.post(
+        "/api/v1/staff/attachments",
+        files={"file": ("rumah.jpg", phone_photo(), "image/jpeg")},
+        headers={
+            "Authorization": "Bearer "
+            + issue(
+                DEV_SIGNING_KEY,
+                subject="p1",
+                role="agency_staff",
+                tenant="63",
+                agency_id="63.71.pupr",
+            )
+        },
+    )
+    assert gps.status_code == 201, gps.text
+    kept = await rt.db["fs.files"].find({"metadata.sha256": gps.json()["sha256"]}).to_list()
+    assert len(kept) == 1
+    for stored_file in kept:
+        chunks = rt.db["fs.chunks"].find({"files_id": stored_file["_id"]}, sort=[("n", 1)])
+        data = b"".join([c["data"] async for c in chunks])
+        assert b"Exif" not in data
+        assert b"PhoneMaker" not in data
+        assert b"Pak Darto" not in data
+        assert data[:2] == b"\xff\xd8"
     no_session = await client.post(
         "/api/v1/attachments", files={"file": ("lubang.png", png, "image/png")}
     )
@@ -476,6 +560,9 @@ async def test_confidential_reports_need_the_secret_and_stay_out_of_listings(
     )
     assert mine.status_code == 200
     assert mine.json()["reporter"]["email"] == "rina@warga.example"
+    await verified(intake, tid)
+    await verified(intake, public_case["tracking_id"])
+    assert (await client.get(f"/api/v1/complaints/{tid}")).status_code == 404  # verified too
     public = (await client.get(f"/api/v1/complaints/{public_case['tracking_id']}")).json()
     assert public["reporter"] is None
     listed = [
@@ -673,6 +760,8 @@ async def test_nul_and_control_characters_are_refused_at_every_door(intake: Ctx)
     one_line = await client.post(
         "/api/v1/complaints", json={**BODY, "title": "Lampu jalan\r\nmati total"}
     )
-    tid = one_line.json()["tracking_id"]
-    view = (await client.get(f"/api/v1/complaints/{tid}")).json()
+    tid, secret = one_line.json()["tracking_id"], one_line.json()["secret"]
+    view = (
+        await client.get(f"/api/v1/complaints/{tid}", headers={"X-Lapor-Secret": secret})
+    ).json()
     assert view["title"] == "Lampu jalan mati total"

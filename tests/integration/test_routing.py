@@ -232,7 +232,8 @@ async def test_decline_re_routes_with_history_and_agencies_only_act_on_their_cas
     )
     assert illegal.status_code == 409
     assert illegal.json()["code"] == "illegal_transition"
-    assert "dispatched" in illegal.json()["detail_en"]
+    assert "Sent to the agency" in illegal.json()["detail_en"]  # in words, not a status key
+    assert "dispatched" not in illegal.json()["detail_en"]
     hops = [(h["status"], h.get("agency_id")) for h in body["history"]]
     assert hops[-2:] == [("declined", "63.71.pupr"), ("dispatched", "63.71.pdam")]
 

@@ -29,11 +29,11 @@ from lapor_routing.settings import RoutingSettings
 from lapor_schemas import topics
 from lapor_schemas.events import parse_case_event
 from tests import factories
-from tests.support import TopicReader, eventually, fast_settings, publish
+from tests.support import TopicReader, eventually, fast_settings, photo, publish
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
+PNG = photo()
 BODY: dict[str, Any] = {
     "type": "pengaduan",
     "title": "Foto rumah pelapor",
@@ -107,6 +107,17 @@ async def victims_report(ctx: Ctx) -> tuple[str, str, str]:
     tid = filed.json()["tracking_id"]
     stored = await ctx.rt.db["complaints"].find_one({"_id": tid})
     return tid, stored["attachments"][0]["ref"], photo["handle"]
+
+
+async def verify(ctx: Ctx, tid: str) -> None:
+    event = factories.dispatched(tid)
+    await publish(ctx.bootstrap, topics.CASES, event.model_dump_json().encode(), tid.encode())
+
+    async def seen() -> bool:
+        doc = await ctx.rt.db["complaints"].find_one({"_id": tid})
+        return bool(doc and doc.get("verified"))
+
+    await eventually(seen, timeout=30)
 
 
 async def test_a_report_cannot_name_another_reports_stored_file(ctx: Ctx) -> None:
@@ -250,6 +261,7 @@ async def test_no_answer_ever_shows_where_a_file_is_stored(ctx: Ctx) -> None:
         headers={"X-Lapor-Upload-Key": key},
     )
     ptid, secret = public.json()["tracking_id"], public.json()["secret"]
+    await verify(ctx, ptid)  # public reports are listed only once verified
     coordinator = staff("k-63", role="province_coordinator")
     answers = [
         await ctx.intake.get("/api/v1/complaints", params={"region_code": "63.71", "limit": 200}),

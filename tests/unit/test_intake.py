@@ -15,7 +15,7 @@ from lapor_intake.domain.model import Accepted, Catalogue, accept, new_tracking_
 from lapor_intake.domain.repeats import Candidate, Indexed, RepeatIndex
 from lapor_intake.domain.views import view_update, view_updates
 from lapor_intake.handlers import decode_external
-from lapor_intake.ports import DuplicateExternalIdError
+from lapor_intake.ports import DuplicateExternalIdError, PublicFilter
 from lapor_intake.service import ExternalItem, IntakeService, SubmissionRejectedError
 from lapor_kit.auth import SecretMinter
 from lapor_kit.outbox import OutMessage
@@ -110,9 +110,14 @@ class FakeStore:
         self.outbox.append(message)
 
     async def public_list(
-        self, query: dict[str, Any], *, limit: int, skip: int = 0
+        self, which: PublicFilter, *, limit: int, skip: int = 0
     ) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        found = [d for d in self.complaints.values() if which.admits(d)]
+        found.sort(key=lambda d: d["submitted_at"], reverse=True)
+        return found[skip : skip + limit]
+
+    async def set_public(self, tracking_id: str, hidden: bool, redactions: Sequence[str]) -> None:
+        self.complaints[tracking_id].update(hidden=hidden, public_redactions=list(redactions))
 
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         raise NotImplementedError
@@ -395,6 +400,8 @@ async def test_status_needs_the_secret_for_confidential_reports() -> None:
     assert owner is not None
     assert owner[1] is True
     assert owner[0]["reporter"]["email"] == "siti@warga.example"
+    assert await service.status(public_case.tracking_id) is None  # not verified yet
+    store.complaints[public_case.tracking_id]["verified"] = True
     public = await service.status(public_case.tracking_id)
     assert public is not None
     assert public[1] is False
@@ -402,39 +409,55 @@ async def test_status_needs_the_secret_for_confidential_reports() -> None:
     assert "fp" not in public[0]
 
 
-async def test_replies_need_the_secret_or_the_reporters_phone() -> None:
+async def test_messages_need_the_secret_or_the_reporters_phone() -> None:
     store = FakeStore()
     service = _service(store)
     case = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
     tid = case.tracking_id
-    assert not await service.reply(tid, "halo", channel=Channel.WEB, secret="nope")
-    assert not await service.reply(tid, "halo", channel=Channel.SMS, phone="+6289999999")
+    assert await service.message(tid, "halo", channel=Channel.WEB, secret="nope") == "unknown"
+    assert await service.message(tid, "halo", channel=Channel.SMS, phone="+6289999999") == (
+        "unknown"
+    )
     assert await service.reply(tid, "sudah diperbaiki?", channel=Channel.SMS, phone="0812-3456-789")
-    assert await service.reply(tid, "terima kasih", channel=Channel.WEB, secret=case.secret)
-    replies = [m for m in store.outbox if b"case.reporter_replied" in m.value]
-    assert len(replies) == 2
-    assert all(m.key == tid for m in replies)
+    ok = await service.message(tid, "terima kasih", channel=Channel.WEB, secret=case.secret)
+    assert ok == "ok"
+    sent = [m for m in store.outbox if b"case.reporter_messaged" in m.value]
+    assert len(sent) == 2  # a reply is a message now: it closes nothing
+    assert all(m.key == tid for m in sent)
     assert [h["type"] for h in store.complaints[tid]["history"]][-2:] == [
-        "case.reporter_replied",
-        "case.reporter_replied",
+        "case.reporter_messaged",
+        "case.reporter_messaged",
     ]
+    assert store.complaints[tid]["history"][-1]["actor"] == {"kind": "reporter"}
 
 
-async def test_dispute_and_rating_go_on_the_case_log_for_the_owner_only() -> None:
+async def test_the_reporters_answers_are_taken_only_when_the_case_allows_them() -> None:
+    """Accepting, disputing and rating are refused at once (nothing published) until the
+    case is at the stage for them: the reporter is told instead of routing refusing it
+    later, unseen."""
     store = FakeStore()
     service = _service(store)
     case = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
     tid = case.tracking_id
-    assert not await service.dispute(tid, "Belum beres", secret="salah")
-    assert not await service.rate(tid, 5, "", secret="salah")
-    assert await service.dispute(tid, "Belum beres", secret=case.secret)
-    assert await service.rate(tid, 4, "Lumayan cepat", secret=case.secret)
-    events = [json.loads(m.value) for m in store.outbox if m.topic == topics.CASES][1:]
+    assert await service.dispute(tid, "Belum beres", secret="salah") == "unknown"
+    assert await service.rate(tid, 5, "", secret="salah") == "unknown"
+    assert await service.accept(tid, channel=Channel.WEB, secret=case.secret) == "not_now"
+    assert await service.dispute(tid, "Belum beres", secret=case.secret) == "not_now"
+    published = len(store.outbox)
+    store.complaints[tid]["status"] = "followed_up"
+    assert await service.dispute(tid, "Belum beres", secret=case.secret) == "ok"
+    assert await service.accept(tid, channel=Channel.WEB, secret=case.secret) == "ok"
+    assert await service.rate(tid, 4, "Lumayan cepat", secret=case.secret) == "not_now"
+    store.complaints[tid]["status"] = "closed"
+    assert await service.rate(tid, 4, "Lumayan cepat", secret=case.secret) == "ok"
+    events = [json.loads(m.value) for m in store.outbox[published:]]
     assert [(e["type"], e["data"].get("score")) for e in events] == [
         ("case.reporter_disputed", None),
+        ("case.reporter_accepted", None),
         ("case.reporter_rated", 4),
     ]
-    assert events[1]["data"]["text"] == "Lumayan cepat"
+    assert events[2]["data"]["text"] == "Lumayan cepat"
+    assert store.complaints[tid]["history"][-1]["score"] == 4
 
 
 # -- the repeat index ------------------------------------------------------------------------
@@ -568,3 +591,74 @@ def test_the_repeat_feed_skips_a_poisoned_record_and_takes_the_ones_behind_it() 
     assert "LPR-0000000077" in service.repeats
     feed([{"type": "case.closed", "subject": "LPR-0000000077", "data": {"status": "closed"}}])
     assert "LPR-0000000077" not in service.repeats
+
+
+async def test_public_means_chosen_verified_and_not_hidden() -> None:
+    """A report is listed and shown publicly only once verified; the reporter's own later
+    words only if the reporter chose so; a coordinator may hide it or redact a passage, and
+    the original stays for staff and the reporter."""
+    from lapor_kit.auth import Principal
+
+    store = FakeStore()
+    service = _service(store)
+    quiet = await service.submit(ComplaintSubmission.model_validate(BODY), channel=Channel.WEB)
+    shared = await service.submit(
+        ComplaintSubmission.model_validate(
+            {**BODY, "title": "Lampu jalan padam", "public_replies": True}
+        ),
+        channel=Channel.WEB,
+    )
+    assert await service.public_reports() == []  # nothing before verification
+    assert await service.status(quiet.tracking_id) is None
+    for tid in (quiet.tracking_id, shared.tracking_id):
+        store.complaints[tid].update(verified=True, status="followed_up")
+        store.complaints[tid]["history"].append(
+            {
+                "event_id": "e1",
+                "type": "case.followed_up",
+                "status": "followed_up",
+                "at": NOW,
+                "text": "Sudah kami perbaiki.",
+                "actor": {"kind": "staff", "role": "agency_staff"},
+            }
+        )
+        assert (
+            await service.message(
+                tid,
+                "Masih gelap di ujung gang, nomor rumah 7.",
+                channel=Channel.WEB,
+                secret=service.minter.mint(tid),
+            )
+            == "ok"
+        )
+    listed = {v["_id"]: v for v in await service.public_reports()}
+    assert set(listed) == {quiet.tracking_id, shared.tracking_id}
+
+    def texts(view: dict[str, Any]) -> list[str]:
+        return [h.get("text") for h in view["history"] if h.get("text")]
+
+    assert texts(listed[quiet.tracking_id]) == ["Sudah kami perbaiki."]
+    assert "Masih gelap di ujung gang, nomor rumah 7." in texts(listed[shared.tracking_id])
+    # the reporter still reads their own words
+    own = await service.status(quiet.tracking_id, service.minter.mint(quiet.tracking_id))
+    assert own is not None
+    assert "Masih gelap di ujung gang, nomor rumah 7." in texts(own[0])
+    # a coordinator redacts a passage, then hides the report
+    who = Principal(subject="k-63", role="province_coordinator", tenant="63")
+    agency = Principal(subject="p", role="agency_staff", tenant="63", agency_id="63.71.pupr")
+    assert await service.moderate(shared.tracking_id, agency, True, []) is None
+    assert await service.moderate(shared.tracking_id, who, False, ["nomor rumah 7"])
+    public = await service.status(shared.tracking_id)
+    assert public is not None
+    assert "nomor rumah 7" not in str(public[0])
+    assert "[disamarkan]" in str(public[0])
+    staff = await service.staff_report(shared.tracking_id, who)
+    assert staff is not None
+    assert "nomor rumah 7" in str(staff["history"])
+    await service.moderate(shared.tracking_id, who, True, [])
+    assert await service.status(shared.tracking_id) is None
+    assert [v["_id"] for v in await service.public_reports()] == [quiet.tracking_id]
+    assert (
+        PublicFilter(ids=(shared.tracking_id,)).admits(store.complaints[shared.tracking_id])
+        is False
+    )

@@ -74,11 +74,25 @@ def test_similar_reports_match_and_different_ones_do_not() -> None:
             sms.NewReport("jalan depan sekolah rusak parah", None),
         ),
         ("lapor 63.71 lampu jalan mati semua", sms.NewReport("lampu jalan mati semua", "63.71")),
+        # after a follow-up: three answers, anything else is a message (it closes nothing)
+        ("#LPR-ABCDEFGHJK SELESAI", sms.Reply("LPR-ABCDEFGHJK", "", "accept")),
         (
-            "#LPR-ABCDEFGHJK sudah diperbaiki, terima kasih",
-            sms.Reply("LPR-ABCDEFGHJK", "sudah diperbaiki, terima kasih"),
+            "#lpr-abcdefghjk selesai, terima kasih",
+            sms.Reply("LPR-ABCDEFGHJK", "terima kasih", "accept"),
         ),
-        ("#lpr-abcdefghjk belum", sms.Reply("LPR-ABCDEFGHJK", "belum")),
+        (
+            "#LPR-ABCDEFGHJK BELUM lubangnya masih ada",
+            sms.Reply("LPR-ABCDEFGHJK", "lubangnya masih ada", "dispute"),
+        ),
+        ("#lpr-abcdefghjk belum", sms.Unreadable("dispute_without_reason")),
+        (
+            "#LPR-ABCDEFGHJK sudah diperbaiki? kapan diaspal",
+            sms.Reply("LPR-ABCDEFGHJK", "sudah diperbaiki? kapan diaspal", "message"),
+        ),
+        (
+            "#LPR-ABCDEFGHJK belumkah ada jadwal?",  # a word that only begins with BELUM
+            sms.Reply("LPR-ABCDEFGHJK", "belumkah ada jadwal?", "message"),
+        ),
         ("LAPOR rusak", sms.Unreadable("too_short")),
         ("#LPR-ABCDEFGHJK", sms.Unreadable("empty_reply")),
         ("halo apa kabar", sms.Unreadable("unknown_format")),

@@ -24,7 +24,15 @@ from lapor_routing.domain.lifecycle import (
     Lifecycle,
     UnknownAgencyError,
 )
-from lapor_schemas import Actor, ReporterDisputed, ReporterRated, ReporterReplied
+from lapor_schemas import (
+    AcceptData,
+    Actor,
+    ReporterAccepted,
+    ReporterDisputed,
+    ReporterMessaged,
+    ReporterRated,
+    ReporterReplied,
+)
 from lapor_schemas.calendar import Calendar
 from lapor_schemas.events import ReplyData, ReporterRatingData
 from tests import factories
@@ -63,7 +71,7 @@ def applied(case: dict[str, Any], effects: Effects) -> dict[str, Any]:
 
 
 def reporter(cls: Any, case: dict[str, Any], **data: Any) -> Any:
-    data_cls = ReporterRatingData if cls is ReporterRated else ReplyData
+    data_cls = {ReporterRated: ReporterRatingData, ReporterAccepted: AcceptData}.get(cls, ReplyData)
     return cls(
         source="lapor-intake",
         tenant="63",
@@ -134,6 +142,43 @@ def test_the_whole_happy_path_to_a_rating() -> None:
     )
     assert rated["status"] == "rated"
     assert rated["history"][-1]["score"] == 4
+
+
+def test_after_a_follow_up_the_reporter_has_three_answers() -> None:
+    """Accept closes (then a rating), a dispute sends it back, and a message keeps the case
+    open with its reply window running: a question never closes a case by surprise."""
+    lc = machine()
+    case = opened(lc)
+    done = applied(case, lc.follow_up(case, STAFF, NOW, "Sudah ditambal."))
+    asked = lc.reporter_event(done, reporter(ReporterMessaged, done, text="Kapan diaspal?"), NOW)
+    assert asked.events == []
+    assert not asked.timers
+    assert not asked.cancel_timers  # the reply window keeps running
+    after = applied(done, asked)
+    assert after["status"] == "followed_up"
+    assert after["due_at"] == done["due_at"]
+    assert after["history"][-1]["text"] == "Kapan diaspal?"
+    assert after["history"][-1]["actor"] == {"kind": "reporter"}
+    accepted = applied(after, lc.reporter_event(after, reporter(ReporterAccepted, after), NOW))
+    assert accepted["status"] == "closed"
+    assert accepted["history"][-1]["reason"] == "reporter_accepted"
+    rated = applied(
+        accepted, lc.reporter_event(accepted, reporter(ReporterRated, accepted, score=5), NOW)
+    )
+    assert rated["status"] == "rated"
+    # a message on a finished case, or acceptance before a follow-up, is refused
+    with pytest.raises(IllegalTransitionError):
+        lc.reporter_event(accepted, reporter(ReporterMessaged, accepted), NOW)
+    with pytest.raises(IllegalTransitionError):
+        lc.reporter_event(case, reporter(ReporterAccepted, case), NOW)
+    # an answer to a question for details still sends the case back to verification
+    manual = machine(verification="manual")
+    fresh = opened(manual)
+    details = applied(fresh, manual.request_info(fresh, ADMIN, NOW, "Di mana tepatnya?"))
+    given = applied(
+        details, manual.reporter_event(details, reporter(ReporterMessaged, details), NOW)
+    )
+    assert given["status"] == "submitted"
 
 
 def test_a_dispute_sends_the_case_back_to_the_agency() -> None:

@@ -503,3 +503,61 @@ async def test_a_webhook_host_that_does_not_resolve_in_time_is_refused_not_a_han
 
     with pytest.raises(TargetRefusedError, match="does not resolve"):
         await check_target("https://0.com/x", production=True, resolve=stuck, resolve_timeout=0.1)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_message_to_the_reporter_links_back_to_the_report_never_with_the_secret(
+    lang: str,
+) -> None:
+    """Notices lead back: e-mail, SMS and WhatsApp carry the follow page with the tracking
+    id filled in; the secret (which would open a confidential report) never travels."""
+    from lapor_kit.auth import SecretMinter
+
+    secret = SecretMinter(b"k" * 32).mint(TID)
+    facts = {**case_facts(_submitted()), "agency_id": "63.71.pupr", "agency_name": "Dinas PUPR"}
+    renderer = Renderer(portal_url="https://lapor.example/")
+    link = f"https://lapor.example/lacak?nomor={TID}"
+    seen = 0
+    for event in [_submitted(), _dispatched(), *_lifecycle_events()]:
+        for notice in notices(event, facts):
+            if notice.role != "reporter":
+                continue
+            for channel in ("email", "sms", "whatsapp"):
+                text = renderer.render(
+                    template_names(notice, channel),  # type: ignore[arg-type]
+                    lang,
+                    "63",
+                    {**facts, **notice.context, "tracking_id": TID},
+                )
+                assert link in text.body, (notice.cause_event_type, channel)
+                assert secret not in text.subject + text.body
+                assert "case." not in text.subject  # a subject in words, never a code
+                seen += 1
+    assert seen == 8 * 3
+
+
+def test_a_message_from_the_reporter_reaches_the_agency_in_charge() -> None:
+    from lapor_schemas import ReplyData, ReporterMessaged
+
+    facts = {
+        **case_facts(_submitted()),
+        "agency_id": "63.71.pupr",
+        "agency_name": "Dinas PUPR",
+        "agency_email": "pupr.6371@instansi.lapor.example",
+    }
+    event = ReporterMessaged(
+        source="lapor-intake",
+        tenant="63",
+        subject=TID,
+        correlation_id=TID,
+        data=ReplyData(tracking_id=TID, text="Kapan diaspal?", channel="web", replied_at=NOW),
+    )
+    [notice] = notices(event, facts)
+    assert (notice.role, notice.agency_id) == ("agency", "63.71.pupr")
+    assert [r.channel for r in agency_routes(notice, None)] == ["email", "inbox"]
+    text = Renderer().render(
+        template_names(notice, "email"), "id", "63", {**facts, **notice.context, "tracking_id": TID}
+    )
+    assert "Kapan diaspal?" in text.body
+    assert "tetap terbuka" in text.body
+    assert notices(event, {}) == []  # no agency in charge yet: the verifier reads the history

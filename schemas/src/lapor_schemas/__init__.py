@@ -4,6 +4,7 @@
 from . import topics
 from .envelope import Envelope, new_event_id, utcnow
 from .events import (
+    AcceptData,
     Actor,
     AgencyRef,
     CaseClosed,
@@ -30,8 +31,10 @@ from .events import (
     RatingData,
     ReminderData,
     ReplyData,
+    ReporterAccepted,
     ReporterContact,
     ReporterDisputed,
+    ReporterMessaged,
     ReporterRated,
     ReporterRatingData,
     ReporterReplied,
@@ -65,6 +68,7 @@ __all__ = [
     "ATTACHMENT_TYPES",
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENT_BYTES",
+    "AcceptData",
     "Actor",
     "AgencyRef",
     "Attachment",
@@ -105,8 +109,10 @@ __all__ = [
     "ReplyData",
     "ReportType",
     "Reporter",
+    "ReporterAccepted",
     "ReporterContact",
     "ReporterDisputed",
+    "ReporterMessaged",
     "ReporterRated",
     "ReporterRatingData",
     "ReporterReplied",

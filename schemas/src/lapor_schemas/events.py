@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -116,10 +116,38 @@ class ReplyData(_Data):
 
 
 class ReporterReplied(Envelope):
-    """The reporter answered on a case (web, SMS ...). Routing applies it to the lifecycle."""
+    """The reporter answered on a case (web, SMS ...). Routing applies it to the lifecycle.
+
+    Kept for the events already in the log, which keep their meaning: after a follow-up it
+    closed the case. Intake now publishes the reporter's three explicit answers instead
+    (:class:`ReporterAccepted`, :class:`ReporterDisputed`, :class:`ReporterMessaged`)."""
 
     type: Literal["case.reporter_replied"] = "case.reporter_replied"
     data: ReplyData
+
+
+class ReporterMessaged(Envelope):
+    """A message from the reporter on an open case: a question or more information for the
+    agency (or, while details are asked for, the answer to that question). It never closes
+    the case and stops no deadline."""
+
+    type: Literal["case.reporter_messaged"] = "case.reporter_messaged"
+    data: ReplyData
+
+
+class AcceptData(_Data):
+    tracking_id: TrackingId
+    text: str = Field(default="", max_length=2000)
+    channel: Channel
+    replied_at: datetime
+
+
+class ReporterAccepted(Envelope):
+    """The reporter says the follow-up solved it ("Selesai, terima kasih"): routing closes
+    the case, and the reporter may then rate it."""
+
+    type: Literal["case.reporter_accepted"] = "case.reporter_accepted"
+    data: AcceptData
 
 
 class ReporterDisputed(Envelope):
@@ -219,6 +247,8 @@ CaseEvent = Annotated[
     ComplaintSubmitted
     | CaseDispatched
     | ReporterReplied
+    | ReporterMessaged
+    | ReporterAccepted
     | ReporterDisputed
     | ReporterRated
     | CaseVerified
@@ -236,26 +266,9 @@ CaseEvent = Annotated[
     Field(discriminator="type"),
 ]
 CASE_EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "complaint.submitted",
-        "case.dispatched",
-        "case.reporter_replied",
-        "case.reporter_disputed",
-        "case.reporter_rated",
-        "case.verified",
-        "case.info_requested",
-        "case.info_received",
-        "case.rejected",
-        "case.marked_repeat",
-        "case.declined",
-        "case.followed_up",
-        "case.disputed",
-        "case.closed",
-        "case.rated",
-        "case.reminder",
-        "case.escalated",
-    }
+    member.model_fields["type"].default for member in get_args(get_args(CaseEvent)[0])
 )
+"""Every type on ``lapor.cases.v1``, derived from :data:`CaseEvent` (one source)."""
 case_event_adapter: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
 
 

@@ -232,6 +232,11 @@ class SubmissionCore(BaseModel):
 class ComplaintSubmission(SubmissionCore):
     """A report as the reporter sends it (JSON API body, staff entry, SMS, Open311)."""
 
+    public_replies: bool = Field(
+        default=False,
+        description="Show the reporter's later words (messages, a dispute, a rating's comment) "
+        "on the public page of a public report. Never a name or a contact.",
+    )
     attachments: list[AttachmentClaim] = Field(
         default_factory=list,
         max_length=MAX_ATTACHMENTS,

@@ -32,6 +32,7 @@ class Category(BaseModel):
     name: str
     name_en: str
     description: str
+    description_en: str = ""
 
 
 def _load(name: str) -> dict[str, object]:

@@ -41,10 +41,14 @@ STAGE_OF: Final[dict[str, str]] = {
 }
 
 REPORTER_MAY: Final[dict[str, frozenset[str]]] = {
-    # what the reporter may do, by case status (routing enforces it, the portal offers it):
-    # a reply informs an open case (answering a question reopens verification; after a
-    # follow-up it closes the case); a dispute sends a follow-up back; a rating ends it
-    "reply": OPEN - {"verified"},
+    # what the reporter may do, by case status (routing enforces it, intake refuses it before
+    # publishing, the portal offers it). After a follow-up the reporter has three explicit
+    # answers: accept (closes the case, then a rating), dispute (back to the agency), or a
+    # message (a question or more information: the case stays open, its reply window runs
+    # on). Before that a message informs the case (answering a question for details sends it
+    # back to verification).
+    "message": OPEN - {"verified"},
+    "accept": frozenset({"followed_up"}),
     "dispute": frozenset({"followed_up"}),
     "rate": frozenset({"closed"}),
 }

@@ -130,7 +130,12 @@ async def run_demo(s: StackSettings) -> list[dict[str, Any]]:
         ids.append(await submit_kafka(s, EXTERNAL_SAMPLE))
         views = []
         for tracking_id, body in zip(ids, [*SAMPLES, EXTERNAL_SAMPLE], strict=True):
-            view = (await client.get(f"{s.url('intake')}/api/v1/complaints/{tracking_id}")).json()
+            # the staff view (a report is public only once verified; a repeat waits)
+            view = (
+                await client.get(
+                    f"{s.url('intake')}/api/v1/staff/complaints/{tracking_id}", headers=ADMIN
+                )
+            ).json()
             # one message per event on each channel the reporter left an address for
             channels = sum(1 for k in ("email", "phone") if body["reporter"].get(k))
             if view.get("repeat_of"):
@@ -156,7 +161,9 @@ async def wait_for_case(
     """Until the case has an agency (when ``routed``) and ``expected_sent`` notifications."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        resp = await client.get(f"{s.url('intake')}/api/v1/complaints/{tracking_id}")
+        resp = await client.get(
+            f"{s.url('intake')}/api/v1/staff/complaints/{tracking_id}", headers=ADMIN
+        )
         view: dict[str, Any] = resp.json()
         if resp.status_code == 200 and (view.get("agency") or not routed):
             notes = (

@@ -86,6 +86,8 @@ class StackSettings(BaseSettings):
             "LAPOR_SEED_DEV_ACCOUNTS": "true",
             "LAPOR_OIDC_PROVIDERS": self.oidc_providers,
             "LAPOR_TRUSTED_PROXIES": self.trusted_proxies,
+            # the links in reporters' messages lead to this portal
+            "LAPOR_PORTAL_URL": self.url("portal"),
         }
 
     @property

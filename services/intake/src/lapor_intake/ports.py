@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from lapor_kit.outbox import OutMessage
+from lapor_schemas import status as case_status
 
 from .domain.model import Accepted
 from .domain.repeats import Indexed
@@ -14,6 +16,42 @@ from .domain.repeats import Indexed
 
 class DuplicateExternalIdError(Exception):
     """Another writer stored the same (channel, external_id) first; retry the batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicFilter:
+    """Which reports a public list may show. Always: not confidential, verified (a report is
+    public only once a person or the rules verified it), not hidden by a coordinator. The
+    rest narrows: a province, a regency, categories, statuses, open or finished, a period,
+    or some tracking ids (then the other fields are ignored)."""
+
+    tenant: str | None = None
+    region_code: str | None = None
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    open_cases: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ids: tuple[str, ...] = ()
+
+    def admits(self, doc: Mapping[str, Any]) -> bool:
+        """The same test in Python (for fakes; the store asks the database)."""
+        if doc.get("confidential") or not doc.get("verified") or doc.get("hidden"):
+            return False
+        if self.ids:
+            return doc.get("_id") in self.ids
+        status = doc.get("status")
+        finished = status in case_status.FINISHED
+        submitted = doc.get("submitted_at")
+        return (
+            (self.tenant is None or doc.get("tenant") == self.tenant)
+            and (self.region_code is None or doc.get("region_code") == self.region_code)
+            and (not self.categories or doc.get("category") in self.categories)
+            and (not self.statuses or status in self.statuses)
+            and (self.open_cases is None or finished != self.open_cases)
+            and (self.since is None or (submitted is not None and submitted >= self.since))
+            and (self.until is None or (submitted is not None and submitted <= self.until))
+        )
 
 
 class ComplaintStore(Protocol):
@@ -46,8 +84,14 @@ class ComplaintStore(Protocol):
     ) -> None: ...
 
     async def public_list(
-        self, query: dict[str, Any], *, limit: int, skip: int = 0
-    ) -> list[dict[str, Any]]: ...
+        self, which: PublicFilter, *, limit: int, skip: int = 0
+    ) -> list[dict[str, Any]]:
+        """Reports ``which`` admits, newest first."""
+        ...
+
+    async def set_public(self, tracking_id: str, hidden: bool, redactions: Sequence[str]) -> None:
+        """A coordinator's choice of what the public sees of a report."""
+        ...
 
     async def apply_views(
         self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]

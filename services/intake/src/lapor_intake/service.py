@@ -6,12 +6,13 @@ import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from lapor_kit.auth import Principal, SecretMinter
 from lapor_kit.outbox import OutMessage
 from lapor_kit.uploads import UploadHandles
 from lapor_schemas import (
+    AcceptData,
     Attachment,
     AttachmentClaim,
     CaseEvent,
@@ -22,12 +23,14 @@ from lapor_schemas import (
     FieldError,
     IntakeReceipt,
     ReplyData,
+    ReporterAccepted,
     ReporterDisputed,
+    ReporterMessaged,
     ReporterRated,
     ReporterRatingData,
-    ReporterReplied,
     SubmissionCore,
     topics,
+    words,
 )
 from lapor_schemas import status as case_status
 from lapor_schemas.reference import province_of
@@ -42,11 +45,12 @@ from .domain.model import (
     accept,
     new_tracking_id,
     public_view,
+    report_view,
 )
 from .domain.repeats import Candidate, Match, RepeatIndex, fingerprint, matches
 from .domain.sms import normalise_phone
 from .domain.views import changes_view, view_updates
-from .ports import ComplaintStore, DuplicateExternalIdError
+from .ports import ComplaintStore, DuplicateExternalIdError, PublicFilter
 
 REPEAT_WINDOW = timedelta(days=90)
 MAX_CONFIRMED = 20  # a report's best index matches whose status the store confirms
@@ -61,6 +65,9 @@ class Outcomes(Protocol):
 class _NoCounts:
     def count(self, channel: str, outcome: str, n: int = 1) -> None:
         return None
+
+
+ReporterOutcome = Literal["ok", "unknown", "not_now"]
 
 
 class SubmissionRejectedError(Exception):
@@ -287,6 +294,7 @@ class IntakeService:
             tracking_id=self.tracking_ids(),
             region_code=region,
             attachments=attachments,
+            public_replies=sub.public_replies,
             fingerprint=fp,
             repeat=repeat,
             channel_id=channel_id,
@@ -462,6 +470,29 @@ class IntakeService:
             return isinstance(stored, str) and normalise_phone(stored) == normalise_phone(phone)
         return False
 
+    async def message(
+        self,
+        tracking_id: str,
+        text: str,
+        *,
+        channel: Channel,
+        secret: str | None = None,
+        phone: str | None = None,
+    ) -> ReporterOutcome:
+        """A message from the reporter: a question or more information for the agency (the
+        answer, while details are asked for). It never closes the case. Proven by the secret
+        or by the phone number the report came from."""
+        return await self._from_reporter(
+            "message",
+            tracking_id,
+            secret,
+            phone,
+            ReporterMessaged,
+            ReplyData,
+            text=text[:2000],
+            channel=channel,
+        )
+
     async def reply(
         self,
         tracking_id: str,
@@ -471,34 +502,58 @@ class IntakeService:
         secret: str | None = None,
         phone: str | None = None,
     ) -> bool:
-        """The reporter answers on their case; proven by the secret or by the phone number the
-        report came from. Returns False when the case is unknown or not theirs."""
+        """The older name of :meth:`message` (a reply is a message now: it closes nothing)."""
+        outcome = await self.message(tracking_id, text, channel=channel, secret=secret, phone=phone)
+        return outcome == "ok"
+
+    async def accept(
+        self,
+        tracking_id: str,
+        *,
+        channel: Channel,
+        text: str = "",
+        secret: str | None = None,
+        phone: str | None = None,
+    ) -> ReporterOutcome:
+        """The follow-up solved it ("Selesai, terima kasih"): routing closes the case."""
         return await self._from_reporter(
+            "accept",
             tracking_id,
             secret,
             phone,
-            ReporterReplied,
+            ReporterAccepted,
+            AcceptData,
+            text=text[:2000],
+            channel=channel,
+        )
+
+    async def dispute(
+        self,
+        tracking_id: str,
+        text: str,
+        *,
+        secret: str | None = None,
+        phone: str | None = None,
+        channel: Channel = Channel.WEB,
+    ) -> ReporterOutcome:
+        """Not solved: routing sends the case back to the agency, with a new deadline."""
+        return await self._from_reporter(
+            "dispute",
+            tracking_id,
+            secret,
+            phone,
+            ReporterDisputed,
             ReplyData,
             text=text[:2000],
             channel=channel,
         )
 
-    async def dispute(self, tracking_id: str, text: str, *, secret: str) -> bool:
-        """Not satisfied with the follow-up; routing sends the case back to the agency (or
-        refuses it when the case has not been followed up)."""
+    async def rate(
+        self, tracking_id: str, score: int, comment: str, *, secret: str
+    ) -> ReporterOutcome:
+        """A rating 1-5 of the handling, once the case is closed."""
         return await self._from_reporter(
-            tracking_id,
-            secret,
-            None,
-            ReporterDisputed,
-            ReplyData,
-            text=text[:2000],
-            channel=Channel.WEB,
-        )
-
-    async def rate(self, tracking_id: str, score: int, comment: str, *, secret: str) -> bool:
-        """A rating 1-5 of the handling; routing records it once the case is closed."""
-        return await self._from_reporter(
+            "rate",
             tracking_id,
             secret,
             None,
@@ -511,16 +566,22 @@ class IntakeService:
 
     async def _from_reporter(
         self,
+        action: str,
         tracking_id: str,
         secret: str | None,
         phone: str | None,
         event_cls: type[Any],
         data_cls: type[Any],
         **data: Any,
-    ) -> bool:
+    ) -> ReporterOutcome:
+        """``unknown`` alike for an unknown case and one that is not the sender's; ``not_now``
+        when the case's status does not allow it (nothing is published: the reporter is told
+        at once instead of routing refusing it later, unseen)."""
         doc = await self.store.get(tracking_id)
         if doc is None or not await self._owner_verified(doc, secret, phone):
-            return False
+            return "unknown"
+        if doc["status"] not in case_status.REPORTER_MAY[action]:
+            return "not_now"
         now = self.clock()
         event = event_cls(
             source=SOURCE,
@@ -536,29 +597,38 @@ class IntakeService:
             "status": doc["status"],
             "at": now,
             "text": data.get("text") or None,
+            "actor": {"kind": "reporter"},
         }
+        if "score" in data:
+            entry["score"] = data["score"]
         await self.store.add_reply(
             tracking_id, entry, OutMessage.of(topics.CASES, tracking_id, event)
         )
-        return True
+        return "ok"
+
+    async def status_words(self, tracking_id: str, lang: str = "id") -> str:
+        """The report's status as the reporter reads it (for an SMS answer)."""
+        doc = await self.store.get(tracking_id)
+        return words.status(str(doc["status"]), lang) if doc else ""
 
     async def status(
         self, tracking_id: str, secret: str | None = None
     ) -> tuple[dict[str, Any], bool] | None:
         """(view, owner) for the reporter with the secret; the public view of a public report
-        without it; ``None`` for an unknown id, a wrong secret or a confidential report."""
+        without it; ``None`` for an unknown id, a wrong secret, and without the secret for a
+        report that is confidential, not yet verified or hidden by a coordinator."""
         doc = await self.store.get(tracking_id)
         if doc is None:
             return None
         if secret is not None:
             if not await self._owner_verified(doc, secret, None):
                 return None
-            view = public_view(doc)
+            view = report_view(doc)
             identity = await self.store.identity(tracking_id)
             if identity:
                 view["reporter"] = {k: identity.get(k) for k in ("name", "email", "phone")}
             return view, True
-        if doc.get("confidential"):
+        if not PublicFilter(ids=(tracking_id,)).admits(doc):
             return None
         return public_view(doc), False
 
@@ -571,9 +641,23 @@ class IntakeService:
         doc = await self.store.get(tracking_id)
         if doc is None or not staff_access.may_read(who, doc):
             return None
-        view = public_view(doc)
+        view = report_view(doc)
         view["identity_available"] = staff_access.may_see_identity(who, doc)
+        view["may_moderate"] = staff_access.may_moderate(who, doc)
         return view
+
+    async def moderate(
+        self, tracking_id: str, who: Principal, hidden: bool, redactions: Sequence[str]
+    ) -> dict[str, Any] | None:
+        """A coordinator hides a report from the public or redacts passages of its public
+        text (the original stays for staff and the reporter); ``None`` alike for an unknown
+        report and one they may not moderate. The portal records it in the audit log."""
+        doc = await self.store.get(tracking_id)
+        if doc is None or not staff_access.may_moderate(who, doc):
+            return None
+        passages = [p.strip() for p in redactions if p.strip()][:20]
+        await self.store.set_public(tracking_id, hidden, passages)
+        return {"tenant": doc["tenant"], "hidden": hidden, "public_redactions": passages}
 
     async def staff_attachment(self, tracking_id: str, who: Principal, index: int) -> str | None:
         """Where the ``index``-th file of a report is stored, for staff who may read the
@@ -584,12 +668,24 @@ class IntakeService:
             return None
         return _ref_at(doc, index)
 
-    async def reporter_attachment(self, tracking_id: str, secret: str, index: int) -> str | None:
-        """Where the ``index``-th file of a report is stored, for its reporter (the secret)."""
+    async def reporter_attachment(
+        self, tracking_id: str, secret: str | None, index: int
+    ) -> str | None:
+        """Where the ``index``-th file of a report is stored: for its reporter (the secret)
+        any file; for anyone else a photo of a public report only (never a document, a video
+        or a recording: those may hold what the public should not see)."""
         doc = await self.store.get(tracking_id)
-        if doc is None or not await self._owner_verified(doc, secret, None):
+        if doc is None:
             return None
-        return _ref_at(doc, index)
+        if secret is not None:
+            return _ref_at(doc, index) if await self._owner_verified(doc, secret, None) else None
+        files = doc.get("attachments") or []
+        public_photo = (
+            PublicFilter(ids=(tracking_id,)).admits(doc)
+            and 0 <= index < len(files)
+            and str(files[index].get("content_type", "")).startswith("image/")
+        )
+        return _ref_at(doc, index) if public_photo else None
 
     async def staff_identity(self, tracking_id: str, who: Principal) -> dict[str, Any] | None:
         doc = await self.store.get(tracking_id)
@@ -612,26 +708,18 @@ class IntakeService:
         limit: int = 100,
         skip: int = 0,
     ) -> list[dict[str, Any]]:
-        """Non-confidential reports only, newest first, never identity."""
-        query: dict[str, Any] = {"confidential": False}
-        if ids:
-            query["_id"] = {"$in": list(ids)}
-        else:
-            if tenant:
-                query["tenant"] = tenant
-            if region_code:
-                query["region_code"] = region_code
-            if category:
-                query["category"] = {"$in": category.split(",")}
-            if statuses:
-                query["status"] = {"$in": list(statuses)}
-            elif open_cases is not None:
-                query["status"] = {"$nin" if open_cases else "$in": sorted(case_status.FINISHED)}
-            if since or until:
-                query["submitted_at"] = {
-                    k: v for k, v in (("$gte", since), ("$lte", until)) if v is not None
-                }
-        docs = await self.store.public_list(query, limit=limit, skip=skip)
+        """Public reports only (:class:`PublicFilter`), newest first, never identity."""
+        which = PublicFilter(
+            tenant=tenant,
+            region_code=region_code,
+            categories=tuple(category.split(",")) if category else (),
+            statuses=tuple(statuses),
+            open_cases=open_cases,
+            since=since,
+            until=until,
+            ids=tuple(ids),
+        )
+        docs = await self.store.public_list(which, limit=limit, skip=skip)
         return [public_view(d) for d in docs]
 
     async def project(self, events: Sequence[CaseEvent]) -> int:

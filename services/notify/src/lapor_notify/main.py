@@ -67,7 +67,7 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
     service = NotifyService(
         store,
         channels,
-        Renderer(settings.notify_template_dir),
+        Renderer(settings.notify_template_dir, portal_url=settings.portal_url),
         clock=lambda: datetime.now(UTC),
         policy=RetryPolicy(
             settings.notify_max_attempts, tuple(settings.notify_retry_delays_seconds)

@@ -14,6 +14,12 @@ DEFAULT_TEXT_PAYLOAD = '{"to": "{to}", "text": "{text}", "reference": "{referenc
 class NotifySettings(KitSettings):
     uses_status_secret: ClassVar[bool] = True
     port: int = Field(default=8003, validation_alias="LAPOR_NOTIFY_PORT")
+    portal_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias="LAPOR_PORTAL_URL",
+        description="The citizen portal's public address: every message to a reporter links "
+        "to its follow page with the tracking id filled in (never the secret).",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_starttls: bool = False

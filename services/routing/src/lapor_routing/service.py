@@ -17,7 +17,9 @@ from lapor_schemas import (
     Actor,
     CaseEvent,
     ComplaintSubmitted,
+    ReporterAccepted,
     ReporterDisputed,
+    ReporterMessaged,
     ReporterRated,
     ReporterReplied,
 )
@@ -37,7 +39,13 @@ from .domain.lifecycle import Effects, IllegalTransitionError, Lifecycle
 from .ports import ConflictError
 
 log = logging.getLogger("lapor.routing")
-REPORTER_EVENTS = (ReporterReplied, ReporterDisputed, ReporterRated)
+REPORTER_EVENTS = (
+    ReporterReplied,
+    ReporterMessaged,
+    ReporterAccepted,
+    ReporterDisputed,
+    ReporterRated,
+)
 
 
 class NotVisibleError(LookupError):

@@ -22,11 +22,18 @@ class AttachmentStore:
     def __init__(self, runtime: Runtime) -> None:
         self.bucket = AsyncGridFSBucket(runtime.db)
 
-    async def put(self, name: str, content_type: str, data: bytes) -> Attachment:
+    async def put(
+        self, name: str, content_type: str, data: bytes, thumbnail: bytes | None = None
+    ) -> Attachment:
+        """Stores a file (and the small copy a page shows of a photo, linked from its
+        metadata)."""
         digest = hashlib.sha256(data).hexdigest()
-        file_id = await self.bucket.upload_from_stream(
-            name, data, metadata={"content_type": content_type, "sha256": digest}
-        )
+        meta: dict[str, object] = {"content_type": content_type, "sha256": digest}
+        if thumbnail is not None:
+            meta["thumbnail"] = await self.bucket.upload_from_stream(
+                f"{name}.kecil.jpg", thumbnail, metadata={"content_type": "image/jpeg"}
+            )
+        file_id = await self.bucket.upload_from_stream(name, data, metadata=meta)
         return Attachment(
             name=name,
             content_type=content_type,
@@ -35,13 +42,22 @@ class AttachmentStore:
             ref=f"gridfs:{file_id}",
         )
 
-    async def get(self, ref: str) -> tuple[bytes, str] | None:
+    async def get(self, ref: str, *, small: bool = False) -> tuple[bytes, str] | None:
+        """The bytes and type a reference names (``small``: the photo's small copy, or the
+        photo itself when it has none, e.g. uploaded before copies were made)."""
         if not ref.startswith("gridfs:"):
             return None
         try:
             stream = await self.bucket.open_download_stream(ObjectId(ref.split(":", 1)[1]))
         except (NoFile, InvalidId):
             return None
-        data = await stream.read()
         meta = stream.metadata or {}
+        if small and isinstance(meta.get("thumbnail"), ObjectId):
+            try:
+                thumb = await self.bucket.open_download_stream(meta["thumbnail"])
+            except NoFile:
+                thumb = None
+            if thumb is not None:
+                return await thumb.read(), "image/jpeg"
+        data = await stream.read()
         return data, str(meta.get("content_type", "application/octet-stream"))

@@ -26,7 +26,7 @@ from lapor_schemas import status as case_status
 
 from ..domain.model import Accepted
 from ..domain.repeats import Candidate, Indexed
-from ..ports import DuplicateExternalIdError
+from ..ports import DuplicateExternalIdError, PublicFilter
 from ..service import events_of
 
 CHANNEL_KEY = "channel_key"
@@ -59,6 +59,7 @@ class MongoComplaintStore:
             [("tenant", 1), ("confidential", 1), ("submitted_at", -1)]
         )
         await self._backfill_channel_keys()
+        await self._backfill_verified()
 
     async def _backfill_channel_keys(self) -> None:
         """Reports stored before ``channel_key`` existed get it (once; several processes
@@ -73,6 +74,22 @@ class MongoComplaintStore:
                 if d.get("channel_id")
                 else None
             ),
+        )
+
+    async def _backfill_verified(self) -> None:
+        """Reports stored before ``verified`` was kept: verified if their history holds a
+        verification or a dispatch (only verified reports are public). Once."""
+        await backfill_once(
+            self.complaints,
+            "verified",
+            {"verified": {"$exists": False}},
+            {"history.type": 1},
+            lambda d: {
+                "verified": any(
+                    h.get("type") in ("case.verified", "case.dispatched")
+                    for h in d.get("history") or ()
+                )
+            },
         )
 
     async def external_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -164,11 +181,17 @@ class MongoComplaintStore:
         self.rt.outbox.notify()
 
     async def public_list(
-        self, query: dict[str, Any], *, limit: int, skip: int = 0
+        self, which: PublicFilter, *, limit: int, skip: int = 0
     ) -> list[dict[str, Any]]:
         return await self.complaints.find(
-            query, sort=[("submitted_at", -1)], limit=limit, skip=skip
+            _public_query(which), sort=[("submitted_at", -1)], limit=limit, skip=skip
         ).to_list()
+
+    async def set_public(self, tracking_id: str, hidden: bool, redactions: Sequence[str]) -> None:
+        await self.complaints.update_one(
+            {"_id": tracking_id},
+            {"$set": {"hidden": hidden, "public_redactions": list(redactions)}},
+        )
 
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=False)
@@ -192,3 +215,26 @@ def _with_key(complaint: dict[str, Any]) -> dict[str, Any]:
     if channel and isinstance(external, str):
         return complaint | {CHANNEL_KEY: _key(channel, external)}
     return complaint
+
+
+def _public_query(which: PublicFilter) -> dict[str, Any]:
+    """:class:`PublicFilter` as a query (its ``admits`` is the same test in Python)."""
+    query: dict[str, Any] = {"confidential": False, "verified": True, "hidden": {"$ne": True}}
+    if which.ids:
+        query["_id"] = {"$in": list(which.ids)}
+        return query
+    if which.tenant:
+        query["tenant"] = which.tenant
+    if which.region_code:
+        query["region_code"] = which.region_code
+    if which.categories:
+        query["category"] = {"$in": list(which.categories)}
+    if which.statuses:
+        query["status"] = {"$in": list(which.statuses)}
+    elif which.open_cases is not None:
+        query["status"] = {"$nin" if which.open_cases else "$in": CLOSED}
+    if which.since or which.until:
+        query["submitted_at"] = {
+            k: v for k, v in (("$gte", which.since), ("$lte", which.until)) if v is not None
+        }
+    return query

@@ -18,6 +18,7 @@ from lapor_schemas import (
     ReporterContact,
     SubmissionCore,
     SubmittedData,
+    words,
 )
 from lapor_schemas.reference import Category, Region, province_of
 
@@ -84,6 +85,7 @@ def accept(
     tracking_id: str,
     region_code: str,
     attachments: Sequence[Attachment] = (),
+    public_replies: bool = False,
     fingerprint: list[str] | None = None,
     repeat: Match | None = None,
     channel_id: str | None = None,
@@ -134,6 +136,8 @@ def accept(
         "external_id": external_id,
         "fp": fingerprint or [],
         "status": "submitted",
+        "verified": False,  # nothing is public before a person or the rules verified it
+        "public_replies": public_replies,
         "agency": None,
         "updated_at": now,
         "history": [_history_entry(submitted.id, submitted.type, "submitted", now)],
@@ -176,7 +180,16 @@ def _history_entry(
     return {"event_id": event_id, "type": event_type, "status": status, "at": at, **extra}
 
 
-PRIVATE_FIELDS = ("fp", "external_id", "entered_by", "channel_id", "channel_key", "request_sha256")
+PRIVATE_FIELDS = (
+    "fp",
+    "external_id",
+    "entered_by",
+    "channel_id",
+    "channel_key",
+    "request_sha256",
+)
+MODERATION_FIELDS = ("hidden", "public_redactions")
+REDACTED = "[disamarkan]"
 
 
 def attachment_view(attachment: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,9 +198,50 @@ def attachment_view(attachment: Mapping[str, Any]) -> dict[str, Any]:
     return {k: attachment.get(k) for k in ("name", "content_type", "size")}
 
 
-def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """What anyone may see of a non-confidential report: no identity (never stored here), no
+def report_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole report for its reporter and for staff: no identity (never stored here), no
     internal bookkeeping, no storage references."""
     view = {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}
     view["attachments"] = [attachment_view(a) for a in doc.get("attachments") or []]
+    return view
+
+
+def reporters_words(entry: Mapping[str, Any]) -> bool:
+    """Whether a history entry's text is the reporter's own (older entries carry no actor:
+    their type or close reason tells)."""
+    return (
+        (entry.get("actor") or {}).get("kind") == "reporter"
+        or str(entry.get("type")) in words.REPORTER_EVENTS
+        or entry.get("type") == "case.rated"
+        or entry.get("reason") in ("reporter_replied", "reporter_accepted")
+    )
+
+
+def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What anyone may see of a public report: the report, its status and the agencies'
+    answers. The reporter's own words after filing (messages, dispute, the rating's comment)
+    only if the reporter chose so; a passage a coordinator redacted is replaced."""
+    view = {k: v for k, v in report_view(doc).items() if k not in MODERATION_FIELDS}
+    passages = [p for p in doc.get("public_redactions") or () if p]
+
+    def redact(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        for passage in passages:
+            text = text.replace(passage, REDACTED)
+        return text
+
+    own_words = bool(doc.get("public_replies"))
+    history = []
+    for entry in doc.get("history") or ():
+        item = dict(entry)
+        if not own_words and reporters_words(item):
+            item.pop("text", None)
+        for key in ("text", "reason"):
+            if key in item:
+                item[key] = redact(item[key])
+        history.append(item)
+    view["history"] = history
+    view["title"] = redact(view.get("title"))
+    view["description"] = redact(view.get("description"))
     return view

@@ -46,3 +46,12 @@ def may_see_identity(who: Principal, doc: Mapping[str, Any]) -> bool:
     if who.role == "agency_staff":
         return (doc.get("agency") or {}).get("id") == who.agency_id
     return True
+
+
+MODERATORS = frozenset({"national_admin", "province_coordinator", "regency_coordinator"})
+
+
+def may_moderate(who: Principal, doc: Mapping[str, Any]) -> bool:
+    """Who may hide a report from the public or redact a passage of its public text: the
+    coordinators who may read it (an agency never edits what the public sees of itself)."""
+    return who.role in MODERATORS and may_read(who, doc)

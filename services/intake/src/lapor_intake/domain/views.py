@@ -50,6 +50,8 @@ def view_change(event: CaseEvent) -> Change | None:
         "at": event.time,
     }
     sets: dict[str, Any] = {"updated_at": event.time}
+    if event.type in ("case.verified", "case.dispatched"):
+        sets["verified"] = True  # public from now on (unless confidential or hidden)
     if status not in TRANSIENT and not isinstance(event, CaseEscalated):
         sets["status"] = status
     if isinstance(event, CaseDispatched):
@@ -62,10 +64,25 @@ def view_change(event: CaseEvent) -> Change | None:
     elif isinstance(event, CaseEscalated):
         sets["escalated_to"] = event.data.to.id  # who may now read it (the Ombudsman, ...)
         entry["level"] = event.data.level
+    if not isinstance(event, CaseDispatched | CaseEscalated):
+        # a new deadline the event announces: the agency's after a dispute, the reporter's
+        # after a follow-up or a question (the status says whose)
+        due = getattr(data, "due_at", None)
+        if due is not None:
+            sets["due_at"] = due
     if not isinstance(event, CaseDispatched):
-        for key in ("reason", "text"):
+        for key in ("reason", "text", "score"):
             if getattr(data, key, None):
                 entry[key] = getattr(data, key)
+        # who did it, so that the history can say it in words (never the person's id)
+        who = getattr(data, "actor", None)
+        if who is not None:
+            entry["actor"] = {"kind": who.kind, **({"role": who.role} if who.role else {})}
+        acting = getattr(data, "agency", None)
+        if acting is not None and not isinstance(event, CaseEscalated):
+            entry["agency_name"] = acting.name
+        if isinstance(event, CaseEscalated):
+            entry["agency_name"] = event.data.to.name
     return event.id, entry, sets
 
 

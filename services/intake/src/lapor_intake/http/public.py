@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,17 +24,24 @@ from lapor_schemas import (
 from lapor_schemas.reference import categories, regions
 
 from ..adapters.attachments import AttachmentStore
-from ..domain import sniff
+from ..domain import photos, sniff
 from ..domain.errors import field_error
 from ..service import (
     IdempotencyConflictError,
     IntakeService,
+    ReporterOutcome,
     SubmissionRejectedError,
     Submitted,
 )
 from .errors import ErrorBody, failure, invalid
 
 NOT_FOUND = ("Laporan tidak ditemukan.", "Report not found.")
+NOT_NOW = (
+    "Tanggapan ini tidak dapat dicatat pada tahap laporan sekarang; muat ulang halaman "
+    "laporan untuk melihat pilihan yang tersedia.",
+    "This answer cannot be taken at the report's current stage; reload the report's page to "
+    "see what you can do now.",
+)
 
 
 class CategoryOut(BaseModel):
@@ -40,6 +49,7 @@ class CategoryOut(BaseModel):
     name: str
     name_en: str
     description: str
+    description_en: str = ""
 
 
 class RegionOut(BaseModel):
@@ -105,15 +115,24 @@ Secret = Annotated[
 ]
 
 
+class ActorOut(BaseModel):
+    kind: str = Field(description="reporter, staff or system (never a person's id)")
+    role: str | None = None
+
+
 class HistoryEntry(BaseModel):
     event_id: str
     type: str
     status: str
     at: datetime
+    actor: ActorOut | None = Field(
+        default=None, description="Who did it (words: lapor_schemas.words)."
+    )
     agency_id: str | None = None
     agency_name: str | None = None
     text: str | None = None
     reason: str | None = None
+    score: int | None = Field(default=None, description="A rating's score (1-5).")
 
 
 class ReporterOut(BaseModel):
@@ -146,6 +165,9 @@ class ComplaintView(BaseModel):
     due_at: datetime | None = Field(
         default=None, description="The agency's follow-up deadline, while it is the agency's turn."
     )
+    public_replies: bool = Field(
+        default=False, description="The reporter chose to show their later words publicly."
+    )
     history: list[HistoryEntry]
     reporter: ReporterOut | None = Field(
         default=None, description="Only for the reporter (with the secret)."
@@ -154,6 +176,10 @@ class ComplaintView(BaseModel):
 
 class ReplyIn(BaseModel):
     text: Text = Field(min_length=1, max_length=2000)
+
+
+class AcceptIn(BaseModel):
+    text: Text = Field(default="", max_length=2000, description="A word of thanks (optional).")
 
 
 class RatingIn(BaseModel):
@@ -175,21 +201,40 @@ def view_model(doc: dict[str, Any]) -> ComplaintView:
     return ComplaintView.model_validate({**doc, "tracking_id": doc["_id"]})
 
 
-def file_answer(data: bytes, content_type: str) -> Response:
-    """A stored file as a download: never rendered inline by the browser, never cached."""
+def file_answer(data: bytes, content_type: str, *, inline: bool = False) -> Response:
+    """A stored file: a download (or a photo's small copy shown in a page), never sniffed
+    into another type, never cached."""
     return Response(
         data,
         media_type=content_type,
         headers={
-            "Content-Disposition": "attachment",
+            "Content-Disposition": "inline" if inline else "attachment",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
     )
 
 
-async def check_upload(file: UploadFile) -> tuple[str, bytes] | JSONResponse:
-    """The upload's type and bytes, or the refusal (type, size, content against type)."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """An upload that passed: its type, its bytes as kept (a photo without its metadata)
+    and a photo's small copy."""
+
+    content_type: str
+    data: bytes
+    thumbnail: bytes | None
+
+
+PHOTO_REFUSED = (
+    "Foto tidak dapat dibaca. Kirim foto JPG, PNG atau WebP, paling besar 10 MB.",
+    "The photo cannot be read. Send a JPG, PNG or WebP photo, at most 10 MB.",
+)
+
+
+async def check_upload(file: UploadFile) -> Checked | JSONResponse:
+    """The upload's type and bytes, or the refusal (type, size, content against type, a
+    photo that does not decode). Photos lose their metadata (GPS, device) here, before
+    anything is stored, whatever the door."""
     content_type = (file.content_type or "").split(";")[0].strip().lower()
     if content_type not in ATTACHMENT_TYPES:
         err = field_error("file", "attachment_type", content_type=content_type or "?")
@@ -214,20 +259,26 @@ async def check_upload(file: UploadFile) -> tuple[str, bytes] | JSONResponse:
             ),
             status_code=415,
         )
-    return content_type, data
+    try:  # decoding is CPU work: off the event loop
+        kept = await asyncio.to_thread(photos.clean, content_type, data)
+        small = await asyncio.to_thread(photos.thumbnail, content_type, kept)
+    except photos.UnreadablePhotoError:
+        return failure(415, *PHOTO_REFUSED)
+    return Checked(content_type, kept, small)
 
 
 async def store_upload(
     attachments: AttachmentStore,
     handles: UploadHandles,
     file: UploadFile,
-    content_type: str,
-    data: bytes,
+    checked: Checked,
     binding: str,
 ) -> UploadOut:
     """Store the bytes and answer a handle bound to the upload session (never the file's
     reference)."""
-    stored = await attachments.put(file.filename or "lampiran", content_type, data)
+    stored = await attachments.put(
+        file.filename or "lampiran", checked.content_type, checked.data, checked.thumbnail
+    )
     handle = handles.issue(
         object_id=stored.ref.split(":", 1)[1],
         sha256=stored.sha256,
@@ -347,41 +398,83 @@ def install(
             return failure(404, *NOT_FOUND)
         return view_model(found[0])
 
+    def answered(outcome: ReporterOutcome, tracking_id: str, taken_as: str) -> Any:
+        if outcome == "unknown":
+            return failure(404, *NOT_FOUND)
+        if outcome == "not_now":
+            return failure(409, *NOT_NOW)
+        return {"tracking_id": tracking_id, "status": "received", "taken_as": taken_as}
+
+    reporter_errors: dict[int | str, dict[str, Any]] = {
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+    }
+
+    @router.post(
+        "/complaints/{tracking_id}/messages",
+        dependencies=[Depends(per_client("read"))],
+        status_code=202,
+        tags=["complaints"],
+        summary="A message from the reporter: a question or more information (needs the secret)",
+        description="Goes to the agency (or the verifier) and never closes the case; while "
+        "details are asked for, it is the answer. After a follow-up the reporter's other "
+        "answers are /accept (solved) and /dispute (not solved).",
+        responses=reporter_errors,
+    )
+    async def message(tracking_id: str, body: ReplyIn, x_lapor_secret: Secret = None) -> Any:
+        if not x_lapor_secret:
+            return failure(404, *NOT_FOUND)
+        outcome = await service.message(
+            tracking_id, body.text, channel=Channel.WEB, secret=x_lapor_secret
+        )
+        return answered(outcome, tracking_id, "message")
+
     @router.post(
         "/complaints/{tracking_id}/replies",
         dependencies=[Depends(per_client("read"))],
         status_code=202,
         tags=["complaints"],
-        summary="The reporter's reply on their report (needs the secret)",
-        responses={404: {"model": ErrorBody}},
+        summary="The older name of /messages: a message that closes nothing",
+        deprecated=True,
+        responses=reporter_errors,
     )
-    async def reply(
-        tracking_id: str,
-        body: ReplyIn,
-        x_lapor_secret: Annotated[str | None, Header()] = None,
+    async def reply(tracking_id: str, body: ReplyIn, x_lapor_secret: Secret = None) -> Any:
+        return await message(tracking_id, body, x_lapor_secret)
+
+    @router.post(
+        "/complaints/{tracking_id}/accept",
+        dependencies=[Depends(per_client("read"))],
+        status_code=202,
+        tags=["complaints"],
+        summary="The follow-up solved it: the case is closed, then it may be rated",
+        responses=reporter_errors,
+    )
+    async def accept(
+        tracking_id: str, x_lapor_secret: Secret = None, body: AcceptIn | None = None
     ) -> Any:
-        if not x_lapor_secret or not await service.reply(
-            tracking_id, body.text, channel=Channel.WEB, secret=x_lapor_secret
-        ):
+        if not x_lapor_secret:
             return failure(404, *NOT_FOUND)
-        return {"tracking_id": tracking_id, "status": "received"}
+        outcome = await service.accept(
+            tracking_id,
+            channel=Channel.WEB,
+            text=body.text if body else "",
+            secret=x_lapor_secret,
+        )
+        return answered(outcome, tracking_id, "accept")
 
     @router.post(
         "/complaints/{tracking_id}/dispute",
         dependencies=[Depends(per_client("read"))],
         status_code=202,
         tags=["complaints"],
-        summary="Not satisfied with the follow-up: send it back (needs the secret)",
-        responses={404: {"model": ErrorBody}},
+        summary="Not solved: the case goes back to the agency (needs the secret)",
+        responses=reporter_errors,
     )
-    async def dispute(
-        tracking_id: str, body: ReplyIn, x_lapor_secret: Annotated[str | None, Header()] = None
-    ) -> Any:
-        if not x_lapor_secret or not await service.dispute(
-            tracking_id, body.text, secret=x_lapor_secret
-        ):
+    async def dispute(tracking_id: str, body: ReplyIn, x_lapor_secret: Secret = None) -> Any:
+        if not x_lapor_secret:
             return failure(404, *NOT_FOUND)
-        return {"tracking_id": tracking_id, "status": "received"}
+        outcome = await service.dispute(tracking_id, body.text, secret=x_lapor_secret)
+        return answered(outcome, tracking_id, "dispute")
 
     @router.post(
         "/complaints/{tracking_id}/rating",
@@ -389,38 +482,51 @@ def install(
         status_code=202,
         tags=["complaints"],
         summary="Rate the handling 1-5 once the report is closed (needs the secret)",
-        responses={404: {"model": ErrorBody}},
+        responses=reporter_errors,
     )
-    async def rate(
-        tracking_id: str, body: RatingIn, x_lapor_secret: Annotated[str | None, Header()] = None
-    ) -> Any:
-        if not x_lapor_secret or not await service.rate(
-            tracking_id, body.score, body.comment, secret=x_lapor_secret
-        ):
+    async def rate(tracking_id: str, body: RatingIn, x_lapor_secret: Secret = None) -> Any:
+        if not x_lapor_secret:
             return failure(404, *NOT_FOUND)
-        return {"tracking_id": tracking_id, "status": "received"}
+        outcome = await service.rate(tracking_id, body.score, body.comment, secret=x_lapor_secret)
+        return answered(outcome, tracking_id, "rate")
+
+    async def reporter_file(
+        tracking_id: str, index: int, secret: str | None, *, small: bool
+    ) -> Any:
+        ref = await service.reporter_attachment(tracking_id, secret, index)
+        found = await attachments.get(ref, small=small) if ref else None
+        if found is None:
+            return failure(404, *NOT_FOUND)
+        return file_answer(*found, inline=small)
 
     @router.get(
         "/complaints/{tracking_id}/attachments/{index}",
         dependencies=[Depends(per_client("read"))],
         tags=["complaints"],
-        summary="One file of the reporter's own report (needs the secret)",
+        summary="One file of a report: any for its reporter (the secret), a photo of a "
+        "public report for anyone",
         responses={404: {"model": ErrorBody}},
     )
-    async def reporter_file(
+    async def report_file(
         tracking_id: str,
         index: Annotated[int, Path(ge=0, le=20)],
         x_lapor_secret: Secret = None,
     ) -> Any:
-        ref = (
-            await service.reporter_attachment(tracking_id, x_lapor_secret, index)
-            if x_lapor_secret
-            else None
-        )
-        found = await attachments.get(ref) if ref else None
-        if found is None:
-            return failure(404, *NOT_FOUND)
-        return file_answer(*found)
+        return await reporter_file(tracking_id, index, x_lapor_secret, small=False)
+
+    @router.get(
+        "/complaints/{tracking_id}/attachments/{index}/thumbnail",
+        dependencies=[Depends(per_client("read"))],
+        tags=["complaints"],
+        summary="The small copy of a photo, for pages (same rules as the file)",
+        responses={404: {"model": ErrorBody}},
+    )
+    async def report_thumbnail(
+        tracking_id: str,
+        index: Annotated[int, Path(ge=0, le=20)],
+        x_lapor_secret: Secret = None,
+    ) -> Any:
+        return await reporter_file(tracking_id, index, x_lapor_secret, small=True)
 
     @router.post(
         "/attachments",
@@ -450,8 +556,6 @@ def install(
         checked = await check_upload(file)
         if isinstance(checked, JSONResponse):
             return checked
-        return await store_upload(
-            attachments, handles, file, *checked, binding=web_binding(upload_key)
-        )
+        return await store_upload(attachments, handles, file, checked, web_binding(upload_key))
 
     app.include_router(router)

@@ -58,13 +58,25 @@ def install(app: FastAPI, service: IntakeService, registry: Registry) -> None:
         if isinstance(parsed, sms.Unreadable):
             return SmsReply(reply=sms.REPLIES[parsed.reason], outcome=parsed.reason)
         if isinstance(parsed, sms.Reply):
-            ok = await service.reply(
-                parsed.tracking_id, parsed.text, channel=Channel.SMS, phone=body.sender
-            )
-            key = "reply_accepted" if ok else "unknown_case"
+            tid, sender = parsed.tracking_id, body.sender
+            if parsed.kind == "accept":
+                outcome = await service.accept(
+                    tid, channel=Channel.SMS, text=parsed.text, phone=sender
+                )
+            elif parsed.kind == "dispute":
+                outcome = await service.dispute(tid, parsed.text, phone=sender, channel=Channel.SMS)
+            else:
+                outcome = await service.message(tid, parsed.text, channel=Channel.SMS, phone=sender)
+            if outcome == "unknown":
+                key = "unknown_case"
+            elif outcome == "not_now":
+                key = "not_now"
+            else:
+                key = f"taken_as_{parsed.kind}"
+            status = await service.status_words(tid) if outcome == "not_now" else ""
             return SmsReply(
-                reply=sms.REPLIES[key].format(tracking_id=parsed.tracking_id),
-                tracking_id=parsed.tracking_id if ok else None,
+                reply=sms.REPLIES[key].format(tracking_id=tid, status=status),
+                tracking_id=tid if outcome != "unknown" else None,
                 outcome=key,
             )
         region = parsed.region_code or gateway.default_region

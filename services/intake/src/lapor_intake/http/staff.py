@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from lapor_kit.auth import STAFF_ROLES, Principal
 from lapor_kit.limits import take
 from lapor_kit.uploads import UploadHandles, staff_binding
 from lapor_kit.web import Staff
-from lapor_schemas import Channel, ComplaintSubmission, FieldError
+from lapor_schemas import Channel, ComplaintSubmission, FieldError, Line
 from lapor_schemas.reference import province_of
 
 from ..adapters.attachments import AttachmentStore
@@ -49,6 +49,21 @@ class StaffComplaintView(ComplaintView):
         description="Whether this user may ask for the reporter's identity (never for an "
         "anonymous report)."
     )
+    verified: bool = Field(default=False, description="Verified: public unless confidential.")
+    hidden: bool = Field(default=False, description="Hidden from the public by a coordinator.")
+    public_redactions: list[str] = Field(
+        default_factory=list, description="Passages the public page shows as [disamarkan]."
+    )
+    may_moderate: bool = Field(
+        default=False, description="Whether this user may change what the public sees."
+    )
+
+
+class PublicChoice(BaseModel):
+    """What the public sees of a report (coordinators): hide it, or redact passages."""
+
+    hidden: bool = False
+    redactions: list[Line] = Field(default_factory=list, max_length=20)
 
 
 def office_of(who: Principal) -> str:
@@ -98,9 +113,7 @@ def install(
         checked = await check_upload(file)
         if isinstance(checked, JSONResponse):
             return checked
-        return await store_upload(
-            attachments, handles, file, *checked, binding=staff_binding(who.subject)
-        )
+        return await store_upload(attachments, handles, file, checked, staff_binding(who.subject))
 
     @router.post(
         "/complaints",
@@ -164,6 +177,20 @@ def install(
             return failure(404, *NOT_FOUND)
         return StaffComplaintView.model_validate({**doc, "tracking_id": doc["_id"]})
 
+    @router.put(
+        "/complaints/{tracking_id}/public",
+        tags=["staff"],
+        summary="What the public sees of a report: hide it, or redact passages (coordinators)",
+        description="The original stays for staff and the reporter. The portal records every "
+        "change in its audit log.",
+        responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    async def moderate(tracking_id: str, body: PublicChoice, who: Staff) -> Any:
+        done = await service.moderate(tracking_id, who, body.hidden, body.redactions)
+        if done is None:
+            return failure(404, *NOT_FOUND)
+        return done
+
     @router.get(
         "/complaints/{tracking_id}/reporter",
         response_model=ReporterOut,
@@ -178,6 +205,13 @@ def install(
             return failure(404, *NOT_FOUND)
         return ReporterOut.model_validate(found)
 
+    async def staff_file(tracking_id: str, index: int, who: Principal, *, small: bool) -> Any:
+        ref = await service.staff_attachment(tracking_id, who, index)
+        found = await attachments.get(ref, small=small) if ref else None
+        if found is None:
+            return failure(404, *NOT_FOUND)
+        return file_answer(*found, inline=small)
+
     @router.get(
         "/complaints/{tracking_id}/attachments/{index}",
         tags=["staff"],
@@ -187,10 +221,17 @@ def install(
     async def attachment(
         tracking_id: str, index: Annotated[int, Path(ge=0, le=20)], who: Staff
     ) -> Any:
-        ref = await service.staff_attachment(tracking_id, who, index)
-        found = await attachments.get(ref) if ref else None
-        if found is None:
-            return failure(404, *NOT_FOUND)
-        return file_answer(*found)
+        return await staff_file(tracking_id, index, who, small=False)
+
+    @router.get(
+        "/complaints/{tracking_id}/attachments/{index}/thumbnail",
+        tags=["staff"],
+        summary="The small copy of a photo of a report the staff member may read",
+        responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    )
+    async def thumbnail(
+        tracking_id: str, index: Annotated[int, Path(ge=0, le=20)], who: Staff
+    ) -> Any:
+        return await staff_file(tracking_id, index, who, small=True)
 
     app.include_router(router)

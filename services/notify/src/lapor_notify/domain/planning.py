@@ -4,7 +4,7 @@ A case event becomes *notices* (one per recipient: the reporter, an agency), and
 becomes *deliveries* (one per channel). Reporters hear about every step that concerns them
 (received, forwarded or re-routed, rejected, asked for details, followed up, closed with a
 rating request, linked as a repeat, reminded to reply); agencies hear about what they must act
-on (dispatched, disputed, reminders, escalations).
+on (dispatched, disputed, a message from the reporter, reminders, escalations).
 
 Reporter identity never enters an agency's message: agency messages are rendered from case
 facts and event data, which hold none; only reporter messages get the reporter's name.
@@ -43,6 +43,9 @@ TOLD: dict[str, tuple[Role, ...]] = {
     "case.closed": ("reporter",),
     "case.escalated": ("agency",),
     "case.reminder": (),  # decided by the reminder's recipient
+    # the reporter's question or more information reaches the agency in charge (before a
+    # dispatch there is none: the verifier reads it in the case's history)
+    "case.reporter_messaged": ("agency",),
 }
 REMINDED: dict[str, tuple[Role, ...]] = {
     "reporter": ("reporter",),
@@ -57,6 +60,7 @@ AGENCY_CONTACT_ROLES: dict[str, tuple[str, ...]] = {
     "case.disputed": ("operator", "pimpinan"),
     "case.reminder": ("operator",),
     "case.escalated": ("operator", "pimpinan"),
+    "case.reporter_messaged": ("operator",),
 }
 CONTACT_ROLES = ("operator", "pimpinan")
 

@@ -22,6 +22,7 @@ from jinja2 import (
     TemplateNotFound,
 )
 
+from lapor_schemas import words
 from lapor_schemas.reference import categories, regions
 
 TYPE_LABELS = {
@@ -43,9 +44,10 @@ class Rendered:
 
 
 class Renderer:
-    def __init__(self, override_dir: Path | None = None) -> None:
+    def __init__(self, override_dir: Path | None = None, portal_url: str = "") -> None:
         self._override = override_dir
         self._envs: dict[str, Environment] = {}
+        self.portal_url = portal_url.rstrip("/")
 
     def _env(self, tenant: str) -> Environment:
         env = self._envs.get(tenant)
@@ -77,7 +79,15 @@ class Renderer:
             tpl = env.select_template(candidates)
         except TemplateNotFound as exc:
             raise TemplateMissingError(", ".join(candidates)) from exc
-        text = tpl.render(**enrich(context))
+        ctx = enrich(context)
+        # what the message is about, in the one vocabulary's words (its subject line), and
+        # the link back to the report: the follow page with the tracking id filled in
+        event_type = names[0].rsplit(".", 2)[0] if names else ""
+        ctx.setdefault("kabar", words.notice(event_type, lang))
+        if self.portal_url and ctx.get("tracking_id"):
+            ctx.setdefault("follow_url", f"{self.portal_url}/lacak?nomor={ctx['tracking_id']}")
+        ctx.setdefault("follow_url", "")
+        text = tpl.render(**ctx)
         subject, _, body = text.partition("\n---\n")
         return Rendered(subject.strip(), body.strip() + "\n")
 
@@ -86,29 +96,13 @@ class TemplateMissingError(LookupError):
     """No template for this event, recipient and channel."""
 
 
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
-
 def tanggal(value: Any) -> str:
     """A date in Bahasa Indonesia: '30 November 2026'."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         return str(value)
-    return f"{value.day} {BULAN[value.month - 1]} {value.year}"
+    return f"{value.day} {words.BULAN[value.month - 1]} {value.year}"
 
 
 def date_en(value: Any) -> str:

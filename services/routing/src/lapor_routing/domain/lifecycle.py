@@ -42,13 +42,16 @@ from lapor_schemas import (
     MarkedRepeatData,
     RatingData,
     ReminderData,
+    ReporterAccepted,
     ReporterDisputed,
+    ReporterMessaged,
     ReporterRated,
     ReporterReplied,
     TransitionData,
+    words,
 )
 from lapor_schemas.calendar import Calendar
-from lapor_schemas.status import REPORTER_MAY, STAFF_MAY, STAGE_OF, TERMINAL
+from lapor_schemas.status import FINISHED, REPORTER_MAY, STAFF_MAY, STAGE_OF, TERMINAL
 
 from .directory import Agency, Decision, Directory, NoAgencyError, TenantPolicy
 
@@ -57,6 +60,7 @@ SYSTEM = Actor(kind="system", id="lapor-routing")
 REPORTER = Actor(kind="reporter")
 LEGAL: dict[str, frozenset[str]] = {
     **STAFF_MAY,
+    "accept": REPORTER_MAY["accept"],
     "dispute": REPORTER_MAY["dispute"],
     "rate": REPORTER_MAY["rate"],
 }
@@ -68,10 +72,15 @@ class IllegalTransitionError(Exception):
     def __init__(self, action: str, status: str) -> None:
         self.action, self.status = action, status
         self.code = "illegal_transition"
+        # in words (a page shows this reason): the status as people read it, no codes
         self.message = (
-            f"Tindakan '{action}' tidak dapat dilakukan pada laporan berstatus '{status}'."
+            "Tindakan ini tidak dapat dilakukan pada laporan yang berstatus "
+            f"\u201c{words.status(status, 'id')}\u201d."
         )
-        self.message_en = f"Action '{action}' is not allowed on a case in status '{status}'."
+        self.message_en = (
+            "This cannot be done to a report whose status is "
+            f"\u201c{words.status(status, 'en')}\u201d."
+        )
         super().__init__(self.message_en)
 
 
@@ -180,6 +189,10 @@ class Lifecycle:
         if data.get("agency") is not None:
             entry["agency_id"] = data["agency"].id
         return Effects(sets={"status": status, "updated_at": now}, history=[entry], events=[event])
+
+    def _due(self, case: dict[str, Any], now: datetime, days: int) -> datetime:
+        """The deadline :meth:`_deadline` sets, for the event that announces it."""
+        return self.calendar(case["tenant"]).add_working_days(now, days)
 
     def _deadline(
         self,
@@ -304,10 +317,17 @@ class Lifecycle:
         self, case: dict[str, Any], actor: Actor, now: datetime, question: str
     ) -> Effects:
         self._require("request_info", case)
-        step = self._step(CaseInfoRequested, case, now, "needs_info", actor, text=question)
-        return step.then(
-            self._deadline(step.applied_to(case), now, "reply", self.policy(case).reply_days)
+        days = self.policy(case).reply_days
+        step = self._step(
+            CaseInfoRequested,
+            case,
+            now,
+            "needs_info",
+            actor,
+            text=question,
+            due_at=self._due(case, now, days),  # the reporter is told until when
         )
+        return step.then(self._deadline(step.applied_to(case), now, "reply", days))
 
     def reject(self, case: dict[str, Any], actor: Actor, now: datetime, reason: str) -> Effects:
         self._require("reject", case)
@@ -500,6 +520,7 @@ class Lifecycle:
     ) -> Effects:
         self._require("follow_up", case)
         current = self.directory.by_id.get(case["agency_id"])
+        days = self.policy(case).reply_days
         step = self._step(
             CaseFollowedUp,
             case,
@@ -509,15 +530,14 @@ class Lifecycle:
             text=text,
             attachments=list(attachments),
             agency=ref(current) if current else None,
+            due_at=self._due(case, now, days),  # until when the reporter may answer
         )
-        return step.then(
-            self._deadline(step.applied_to(case), now, "reply", self.policy(case).reply_days)
-        )
+        return step.then(self._deadline(step.applied_to(case), now, "reply", days))
 
     # -- the reporter (through intake) ---------------------------------------------------------
 
     def reporter_event(self, case: dict[str, Any], event: Envelope, now: datetime) -> Effects:
-        if isinstance(event, ReporterReplied):
+        if isinstance(event, ReporterReplied | ReporterMessaged):
             text = event.data.text
             if case["status"] == "needs_info":
                 step = self._step(CaseInfoReceived, case, now, "submitted", REPORTER, text=text)
@@ -526,26 +546,39 @@ class Lifecycle:
                         step.applied_to(case), now, "verify", self.policy(case).verify_days
                     )
                 )
-            if case["status"] == "followed_up":
+            if isinstance(event, ReporterReplied) and case["status"] == "followed_up":
+                # a reply of the log's older kind keeps its meaning: it closed the case
                 return self._closed(case, REPORTER, now, "reporter_replied", text)
-            if case["status"] in TERMINAL:
+            finished = TERMINAL if isinstance(event, ReporterReplied) else FINISHED
+            if case["status"] in finished:
                 raise IllegalTransitionError("reply", case["status"])
+            # a message: in the history for the agency and the coordinators, the status and
+            # every deadline (the reporter's own reply window too) unchanged
             entry = {
                 "event_id": event.id,
                 "type": event.type,
                 "status": case["status"],
                 "at": event.time,
                 "text": text,
+                "actor": {"kind": "reporter"},
             }
             return Effects(history=[entry])
+        if isinstance(event, ReporterAccepted):
+            self._require("accept", case)
+            return self._closed(case, REPORTER, now, "reporter_accepted", event.data.text or None)
         if isinstance(event, ReporterDisputed):
             self._require("dispute", case)
-            step = self._step(CaseDisputed, case, now, "disputed", REPORTER, text=event.data.text)
-            return step.then(
-                self._deadline(
-                    step.applied_to(case), now, "follow_up", self.policy(case).follow_up_days
-                )
+            days = self.policy(case).follow_up_days
+            step = self._step(
+                CaseDisputed,
+                case,
+                now,
+                "disputed",
+                REPORTER,
+                text=event.data.text,
+                due_at=self._due(case, now, days),  # the agency's new deadline
             )
+            return step.then(self._deadline(step.applied_to(case), now, "follow_up", days))
         if isinstance(event, ReporterRated):
             self._require("rate", case)
             return self._step(

@@ -1,0 +1,210 @@
+"""What people read, in one place: case statuses, what each event means, who did it, how a
+notice was sent and why a case was closed — in Bahasa Indonesia and English.
+
+People read words, never codes: no event type, status key, role id or field name reaches a
+page, an e-mail or an SMS. The portal's history and notices, and notify's messages, take
+their words from here (``lapor_schemas.status`` holds the statuses' groups; a test walks
+every status and event type through these tables, so a new one cannot go without words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .events import CASE_EVENT_TYPES
+from .status import ALL
+
+Pair = tuple[str, str]
+Lang = Literal["id", "en"]
+Viewer = Literal["reporter", "public", "staff"]
+
+
+HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+"""Days and months in Bahasa Indonesia (dates are written in words, never by the locale)."""
+
+
+def pick(pair: Pair, lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+STATUS: dict[str, Pair] = {
+    "submitted": ("Diterima, menunggu verifikasi", "Received, awaiting verification"),
+    "needs_info": (
+        "Perlu keterangan tambahan dari pelapor",
+        "More details needed from the reporter",
+    ),
+    "verified": ("Diverifikasi", "Verified"),
+    "dispatched": ("Diteruskan ke instansi", "Sent to the agency"),
+    "disputed": ("Dikembalikan ke instansi", "Sent back to the agency"),
+    "followed_up": ("Ditindaklanjuti instansi", "Followed up by the agency"),
+    "closed": ("Selesai", "Closed"),
+    "rated": ("Selesai dan dinilai", "Closed and rated"),
+    "rejected": ("Ditolak", "Rejected"),
+    "marked_repeat": ("Laporan berulang", "Repeat report"),
+}
+"""The status a case is in, as anyone reads it."""
+
+EVENT: dict[str, Pair] = {
+    "complaint.submitted": ("Laporan diterima", "Report received"),
+    "case.verified": ("Laporan diverifikasi", "Report verified"),
+    "case.dispatched": ("Laporan diteruskan ke instansi", "Report sent to the agency"),
+    "case.info_requested": ("Meminta keterangan tambahan", "Asked for more details"),
+    "case.info_received": ("Keterangan tambahan diterima", "More details received"),
+    "case.rejected": ("Laporan ditolak", "Report rejected"),
+    "case.marked_repeat": ("Ditandai sebagai laporan berulang", "Marked as a repeat report"),
+    "case.declined": (
+        "Bukan wewenang instansi ini, laporan dialihkan",
+        "Not within this agency's authority, the report was re-routed",
+    ),
+    "case.followed_up": ("Menindaklanjuti laporan", "Followed up the report"),
+    "case.disputed": ("Laporan dikembalikan ke instansi", "The report went back to the agency"),
+    "case.closed": ("Laporan selesai", "Report closed"),
+    "case.rated": ("Memberi penilaian", "Rated the handling"),
+    "case.reminder": ("Pengingat tenggat", "Deadline reminder"),
+    "case.escalated": (
+        "Tenggat terlewati, laporan diteruskan ke tingkat berikutnya",
+        "A deadline was missed, the report went one level up",
+    ),
+    "case.reporter_replied": ("Menanggapi", "Replied"),
+    "case.reporter_messaged": ("Mengirim pesan", "Sent a message"),
+    "case.reporter_accepted": (
+        "Menyatakan masalahnya sudah selesai",
+        "Said the problem is solved",
+    ),
+    "case.reporter_disputed": ("Menyatakan masalahnya belum selesai", "Said it is not solved"),
+    "case.reporter_rated": ("Memberi penilaian", "Rated the handling"),
+}
+"""What an event means, as a line of a case's history."""
+
+NOTICE: dict[str, Pair] = {
+    "complaint.submitted": ("Laporan Anda diterima", "Your report was received"),
+    "case.verified": ("Laporan Anda diverifikasi", "Your report was verified"),
+    "case.dispatched": ("Laporan Anda diteruskan ke instansi", "Your report went to the agency"),
+    "case.info_requested": (
+        "Petugas meminta keterangan tambahan",
+        "An officer asks for more details",
+    ),
+    "case.rejected": ("Laporan Anda ditolak", "Your report was rejected"),
+    "case.marked_repeat": (
+        "Laporan Anda digabung dengan laporan yang sama",
+        "Your report was joined with the same report",
+    ),
+    "case.followed_up": ("Instansi menindaklanjuti laporan Anda", "The agency followed up"),
+    "case.closed": ("Laporan Anda selesai", "Your report is closed"),
+    "case.reminder": ("Pengingat: tanggapan Anda ditunggu", "Reminder: your answer is awaited"),
+    "case.disputed": ("Laporan dikembalikan ke instansi", "The report went back to the agency"),
+    "case.escalated": ("Laporan diteruskan ke tingkat berikutnya", "The report went one level up"),
+    "case.reporter_messaged": ("Pesan dari pelapor", "A message from the reporter"),
+}
+"""What a notice to the reporter is about (its subject when it has none of its own)."""
+
+CLOSE_REASON: dict[str, Pair] = {
+    "reporter_replied": (
+        "Ditutup setelah tanggapan pelapor atas tindak lanjut.",
+        "Closed after the reporter's reply to the follow-up.",
+    ),
+    "reporter_accepted": (
+        "Pelapor menyatakan masalahnya sudah selesai.",
+        "The reporter said the problem is solved.",
+    ),
+    "no_reply": (
+        "Ditutup otomatis: tidak ada tanggapan dalam 10 hari kerja setelah tindak lanjut.",
+        "Closed automatically: no answer within 10 working days of the follow-up.",
+    ),
+    "no_info": (
+        "Ditutup otomatis: keterangan yang diminta tidak datang dalam 10 hari kerja.",
+        "Closed automatically: the details asked for did not come within 10 working days.",
+    ),
+}
+"""Why the system closed a case (a reason an officer typed is shown as typed)."""
+
+CHANNEL: dict[str, Pair] = {
+    "email": ("Email", "Email"),
+    "sms": ("SMS", "SMS"),
+    "whatsapp": ("WhatsApp", "WhatsApp"),
+    "inbox": ("Kotak masuk LAPOR!", "LAPOR! inbox"),
+    "webhook": ("Sistem instansi", "The agency's system"),
+}
+"""How a notice was sent."""
+
+COORDINATOR_ROLES = frozenset({"national_admin", "province_coordinator", "regency_coordinator"})
+REPORTER_EVENTS = frozenset(t for t in CASE_EVENT_TYPES if t.startswith("case.reporter_")) | {
+    "case.info_received"
+}
+"""Events whose words are the reporter's own (shown publicly only if the reporter chose so)."""
+
+
+def actor(entry: Mapping[str, Any], viewer: Viewer, lang: str) -> str:
+    """Who did what a history entry says, in words: "Anda" (the reporter, on their own page),
+    "Pelapor", the agency's name, "Admin koordinator", "Ombudsman RI" or "Sistem LAPOR!"."""
+    kind, role = actor_kind(entry)
+    if kind == "reporter":
+        return pick(("Anda", "You") if viewer == "reporter" else ("Pelapor", "The reporter"), lang)
+    if kind == "staff":
+        if role == "ombudsman":
+            return "Ombudsman RI"
+        if role in COORDINATOR_ROLES:
+            return pick(("Admin koordinator", "The coordinator"), lang)
+        if entry.get("agency_name"):
+            return str(entry["agency_name"])
+        return pick(("Instansi", "The agency"), lang)
+    return pick(("Sistem LAPOR!", "The LAPOR! system"), lang)
+
+
+def actor_kind(entry: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(kind, role) of who did what a history entry says: reporter, staff or system."""
+    found = entry.get("actor")
+    if isinstance(found, Mapping) and found.get("kind"):
+        return str(found["kind"]), found.get("role")
+    kind = str(entry.get("type") or "")
+    if kind in REPORTER_EVENTS or kind == "complaint.submitted":
+        return "reporter", None
+    if kind in ("case.followed_up", "case.declined"):  # older entries carried no actor
+        return "staff", "agency_staff"
+    if kind in ("case.verified", "case.info_requested", "case.rejected", "case.marked_repeat"):
+        return "staff", "province_coordinator"
+    return "system", None
+
+
+def event(kind: str, lang: str) -> str:
+    """What an event means; an unknown one reads as "Perubahan status" (never its code)."""
+    return pick(EVENT.get(kind, ("Perubahan pada laporan", "A change to the report")), lang)
+
+
+def notice(kind: str, lang: str) -> str:
+    return pick(NOTICE.get(kind, EVENT.get(kind, ("Kabar laporan", "News of the report"))), lang)
+
+
+def status(key: str, lang: str) -> str:
+    return pick(STATUS.get(key, ("Dalam proses", "In progress")), lang)
+
+
+def channel(key: str, lang: str) -> str:
+    return pick(CHANNEL.get(key, ("Pemberitahuan", "Notice")), lang)
+
+
+def reason(text: str | None, lang: str) -> str | None:
+    """A close reason: the system's in words, an officer's as typed."""
+    if not text:
+        return None
+    found = CLOSE_REASON.get(text)
+    return pick(found, lang) if found else text
+
+
+assert set(STATUS) == ALL, "every status needs words"
+assert set(EVENT) == CASE_EVENT_TYPES, "every case event type needs words"
