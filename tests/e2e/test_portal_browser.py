@@ -98,9 +98,41 @@ async def test_field_errors_show_beside_their_fields_and_keep_what_was_typed(
     await page.get_by_label("Judul laporan").fill("abc")
     await page.get_by_label("Isi laporan").fill("Cukup panjang untuk isi laporan.")
     await page.get_by_role("button", name="Kirim laporan").click()
-    await expect(page.locator("#e-title")).to_contain_text("terlalu pendek")
+    await expect(page.locator("#e-title")).to_contain_text("Tulis judul laporan")
     await expect(page.get_by_label("Isi laporan")).to_have_value("Cukup panjang untuk isi laporan.")
     await page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+async def test_an_empty_form_gets_every_reason_at_once_in_words(
+    browser: Browser, e2e_settings: StackSettings, javascript: bool
+) -> None:
+    """One round of errors: the unchosen category, the place, the missing name and contact
+    are all named at once, in words, with no field name or code."""
+    base = e2e_settings.url("portal")
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = await context.new_page()
+    await page.goto(f"{base}/lapor")
+    await page.get_by_role("button", name="Kirim laporan").click()
+    summary = page.locator(".error-summary")
+    await expect(summary).to_be_visible()
+    text = await summary.inner_text()
+    for expected in (
+        "Tulis judul laporan",
+        "Ceritakan masalahnya",
+        "Pilih kategori laporan.",
+        "Pilih kabupaten/kota",
+        "Tulis nama Anda, atau centang Anonim.",
+        "Tulis email atau nomor telepon",
+    ):
+        assert expected in text, (expected, text)
+    assert "terlalu pendek" not in text  # the list of categories has no length
+    assert not re.search(r"region_code|reporter\.|lat/lon|category", text), text
+    # every reason links to its field
+    await summary.get_by_role("link", name="Pilih kategori laporan.").click()
+    await expect(page).to_have_url(re.compile("#f-category$"))
+    await expect(page.locator("#f-category")).to_be_in_viewport()
+    await context.close()
 
 
 async def test_no_serious_accessibility_violation_on_any_page(
@@ -110,7 +142,22 @@ async def test_no_serious_accessibility_violation_on_any_page(
     page = await new_page(browser)
     axe = Axe()
     found = {}
-    for path in ("/", "/lapor", "/lacak", "/statistik", "/publik"):
+    for path in (
+        "/",
+        "/lapor",
+        "/lacak",
+        "/statistik",
+        "/publik",
+        "/privasi",
+        "/aksesibilitas",
+        "/bantuan",
+        "/kontak",
+        "/tidak-ada",
+        "/bahasa/en?next=/bantuan",
+        "/privasi",
+        "/tidak-ada",
+        "/bahasa/id?next=/",
+    ):
         await page.goto(f"{base}{path}")
         result = await axe.run(page)
         bad = [
@@ -170,8 +217,14 @@ async def test_a_tap_on_the_map_marks_the_spot_and_picks_the_region(
     import httpx
 
     tid = await tracking.inner_text()
+    secret = await page.locator("#secret").inner_text()
     async with httpx.AsyncClient() as api:
-        view = (await api.get(f"{e2e_settings.url('intake')}/api/v1/complaints/{tid}")).json()
+        view = (
+            await api.get(
+                f"{e2e_settings.url('intake')}/api/v1/complaints/{tid}",
+                headers={"X-Lapor-Secret": secret},  # the reporter's view: public only later
+            )
+        ).json()
     assert view["location"]["lat"] == pytest.approx(float(lat))
     assert view["region_code"] == region
     assert errors == []
@@ -180,7 +233,7 @@ async def test_a_tap_on_the_map_marks_the_spot_and_picks_the_region(
     await page.context.close()
 
 
-async def test_the_reporter_disputes_replies_and_rates_in_the_browser(
+async def test_the_reporters_three_answers_and_a_keyboard_rating_in_the_browser(
     browser: Browser, e2e_settings: StackSettings
 ) -> None:
     """The whole conversation in Chromium with JavaScript on; axe on the receipt and on the
@@ -236,18 +289,41 @@ async def test_the_reporter_disputes_replies_and_rates_in_the_browser(
     assert await serious() == []
     await agency_answers("Saluran sudah kami bersihkan.")
     await wait_for("Saluran sudah kami bersihkan.")
-    await page.get_by_label("Mengapa belum selesai").fill("Masih tersumbat di ujung gang.")
-    await page.get_by_role("button", name="Belum puas? Kembalikan ke instansi").click()
-    await expect(page.get_by_text("Terima kasih, sudah kami terima.")).to_be_visible()
+    assert await serious() == []
+    # a question: the case stays open, the three answers stay on offer
+    await page.get_by_label("Pesan Anda").fill("Apakah gorong-gorong di ujung gang juga?")
+    await page.get_by_role("button", name="Kirim pesan").click()
+    await expect(page.get_by_text("Pesan Anda terkirim ke instansi.")).to_be_visible()
+    await expect(page.get_by_role("button", name="Selesai, terima kasih")).to_be_visible()
+    # not solved: an empty reason is answered in words at its field
+    await page.get_by_role("button", name="Kembalikan ke instansi").click()
+    await expect(page.locator("#e-dispute-text")).to_contain_text("Tulis apa yang belum selesai")
+    assert await serious() == []
+    await page.get_by_label("Apa yang belum selesai?").fill("Masih tersumbat di ujung gang.")
+    await page.get_by_role("button", name="Kembalikan ke instansi").click()
+    await expect(page.get_by_text("dikembalikan ke instansi untuk ditindaklanjuti")).to_be_visible()
     await wait_for("Dikembalikan ke instansi")
     await agency_answers("Ujung gang juga sudah bersih.")
     await wait_for("Ujung gang juga sudah bersih.")
-    await page.get_by_label("Balasan Anda").fill("Terima kasih, sudah lancar.")
-    await page.get_by_role("button", name="Balas").click()
-    await wait_for("Beri penilaian")
+    await page.get_by_role("button", name="Selesai, terima kasih").click()
+    await wait_for("Seberapa baik penanganannya?")  # the case closed: the rating is offered
     assert await serious() == []
-    await page.get_by_label("5", exact=True).check()
-    await page.get_by_role("button", name="Beri penilaian").click()
+    # the rating with the keyboard alone: into the scores, arrows to 5, on to the button
+    await page.get_by_label("1", exact=True).focus()
+    for _ in range(4):
+        await page.keyboard.press("ArrowRight")
+    assert await page.get_by_label("5", exact=True).is_checked()
+    box = await page.get_by_label("5", exact=True).evaluate(
+        "e => e.nextElementSibling.getBoundingClientRect().height"
+    )
+    assert box >= 44  # a tap target, not a 13 px circle
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Cepat dan jelas.")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
     await wait_for("Selesai dan dinilai")
+    await expect(page.get_by_text("5 dari 5")).to_be_visible()
+    text = await page.locator("main").inner_text()
+    assert not re.search(r"\b(case|complaint)\.[a-z_]+|reporter_[a-z]+", text), text
     assert await serious() == []
     await page.context.close()

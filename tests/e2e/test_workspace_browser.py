@@ -120,7 +120,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
             break
         await citizen.wait_for_timeout(1000)
     else:
-        raise AssertionError("the reporter never saw the follow-up")
+        raise AssertionError(f"the reporter never saw the follow-up: {await citizen.content()}")
 
     # the province coordinator reads the audit log: who saw the reporter's identity
     coordinator = await person(browser)
@@ -132,7 +132,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
         f"{base}/kerja/kasus/{tid}/aksi/reject", form={"csrf": token, "text": "spam saja"}
     )
     assert illegal.status == 409
-    assert "tidak dapat dilakukan pada laporan berstatus" in await illegal.text()
+    assert "tidak dapat dilakukan pada laporan yang berstatus" in await illegal.text()
     for path in ("/kerja", "/kerja/dasbor", "/kerja/direktori", "/kerja/akun", "/kerja/akun/saya"):
         await coordinator.goto(f"{base}{path}")
         assert await serious(coordinator) == [], path

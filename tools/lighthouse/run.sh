@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make lighthouse: Lighthouse's mobile preset on the portal's home, form and status pages
+# make lighthouse: Lighthouse's mobile preset on every public page of the portal
 # (the local stack must be running: make run). Prints each page's four scores and fails
 # when performance < 90, accessibility < 95 or best practices < 95.
 set -euo pipefail
@@ -9,7 +9,9 @@ INTAKE="${LAPOR_INTAKE_URL:-http://127.0.0.1:8001}"
 OUT="${LIGHTHOUSE_OUT:-../../var/lighthouse}"
 mkdir -p "$OUT"
 TID=$(curl -fsS "$INTAKE/api/v1/complaints?limit=1" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r[0]["tracking_id"] if r else "")')
-PAGES=("home:$PORTAL/" "form:$PORTAL/lapor" "follow:$PORTAL/lacak")
+PAGES=("home:$PORTAL/" "form:$PORTAL/lapor" "follow:$PORTAL/lacak" "public:$PORTAL/publik"
+  "stats:$PORTAL/statistik" "help:$PORTAL/bantuan" "privacy:$PORTAL/privasi"
+  "access:$PORTAL/aksesibilitas" "contact:$PORTAL/kontak")
 [ -n "$TID" ] && PAGES+=("status:$PORTAL/laporan/$TID")
 FAILED=0
 for entry in "${PAGES[@]}"; do

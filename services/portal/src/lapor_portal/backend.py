@@ -89,11 +89,16 @@ class Backend:
             "GET", f"{self.s.intake_url}/api/v1/complaints/{tracking_id}", headers=headers
         )
 
-    async def report_file(self, tracking_id: str, secret: str, index: int) -> httpx.Response:
-        """One file of the reporter's own report, through the report (the secret)."""
+    async def report_file(
+        self, tracking_id: str, secret: str | None, index: int, *, small: bool = False
+    ) -> httpx.Response:
+        """One file of a report, through the report: the reporter's (with the secret) or a
+        public report's photo (without); ``small``: a photo's small copy."""
         url = f"{self.s.intake_url}/api/v1/complaints/{tracking_id}/attachments/{index}"
+        if small:
+            url += "/thumbnail"
         try:
-            return await self.client.get(url, headers={"X-Lapor-Secret": secret})
+            return await self.client.get(url, headers={"X-Lapor-Secret": secret} if secret else {})
         except httpx.HTTPError as exc:
             raise BackendDownError(url) from exc
 
@@ -104,7 +109,9 @@ class Backend:
         return list(answer.body or []) if answer.ok else []
 
     async def act(self, tracking_id: str, secret: str, action: str, body: dict[str, Any]) -> Answer:
-        path = {"reply": "replies", "dispute": "dispute", "rate": "rating"}[action]
+        path = {"message": "messages", "accept": "accept", "dispute": "dispute", "rate": "rating"}[
+            action
+        ]
         return await self._call(
             "POST",
             f"{self.s.intake_url}/api/v1/complaints/{tracking_id}/{path}",

@@ -1,6 +1,9 @@
-"""The portal's words, Bahasa Indonesia first and English alongside (policy as data)."""
+"""The portal's words, Bahasa Indonesia first and English alongside (policy as data).
+Statuses, events, actors and channels come from the one vocabulary, ``lapor_schemas.words``."""
 
 from __future__ import annotations
+
+from lapor_schemas import words
 
 LANGS = ("id", "en")
 
@@ -119,13 +122,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "The agency follows up by {at} ({days} working days left).",
     ),
     "messages": ("Pemberitahuan yang dikirim kepada Anda", "Notices sent to you"),
-    "reply": ("Balas", "Reply"),
-    "reply_text": ("Balasan Anda", "Your reply"),
-    "dispute": ("Belum puas? Kembalikan ke instansi", "Not satisfied? Send it back"),
-    "dispute_text": ("Mengapa belum selesai", "Why it is not resolved"),
-    "rate": ("Beri penilaian", "Rate the handling"),
-    "score": ("Nilai (1 buruk – 5 sangat baik)", "Score (1 poor – 5 very good)"),
-    "comment": ("Komentar (boleh kosong)", "Comment (optional)"),
     "thanks": ("Terima kasih, sudah kami terima.", "Thank you, received."),
     "province": ("Provinsi", "Province"),
     "complaints": ("Laporan", "Reports"),
@@ -144,21 +140,199 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "too_many": ("Terlalu banyak permintaan; coba lagi nanti.", "Too many requests; try later."),
     "none_yet": ("Belum ada.", "None yet."),
+    # -- the conversation after filing ------------------------------------------------------
+    "your_answer": ("Apa jawaban Anda?", "What is your answer?"),
+    "your_answer_lead": (
+        "Instansi sudah menindaklanjuti laporan Anda. Pilih salah satu jawaban di bawah{by}.",
+        "The agency has followed up your report. Choose one of the answers below{by}.",
+    ),
+    "answer_by": (" sampai {at}", " by {at}"),
+    "answer_silence": (
+        "Tanpa jawaban, laporan ditutup setelah batas waktu itu.",
+        "Without an answer the report is closed after that date.",
+    ),
+    "accept": ("Selesai, terima kasih", "Solved, thank you"),
+    "accept_does": (
+        "Laporan ditutup. Setelah itu Anda dapat memberi penilaian.",
+        "The report is closed. Then you can rate how it was handled.",
+    ),
+    "dispute": ("Belum selesai", "Not solved"),
+    "dispute_does": (
+        "Laporan dikembalikan ke {agency}, yang harus menindaklanjutinya lagi dalam 5 hari kerja.",
+        "The report goes back to {agency}, which must follow it up again within 5 working days.",
+    ),
+    "dispute_text": ("Apa yang belum selesai?", "What is not solved?"),
+    "message": ("Kirim pesan ke instansi", "Send a message to the agency"),
+    "message_before": ("Kirim pesan", "Send a message"),
+    "message_does": (
+        "Untuk pertanyaan atau keterangan tambahan. Laporan tetap terbuka dan Anda masih dapat "
+        "memilih selesai atau belum selesai.",
+        "For a question or more information. The report stays open, and you can still say "
+        "whether it is solved.",
+    ),
+    "message_does_before": (
+        "Keterangan tambahan atau pertanyaan untuk petugas. Laporan tetap berjalan seperti biasa.",
+        "More information or a question for the officers. The report goes on as usual.",
+    ),
+    "answer_question": ("Jawab pertanyaan petugas", "Answer the officer's question"),
+    "answer_question_does": (
+        "Jawaban Anda dikirim ke petugas, lalu laporan diverifikasi lagi.",
+        "Your answer goes to the officer, then the report is verified again.",
+    ),
+    "the_question": ("Pertanyaan petugas", "The officer's question"),
+    "message_text": ("Pesan Anda", "Your message"),
+    "send_message": ("Kirim pesan", "Send the message"),
+    "send_answer": ("Kirim jawaban", "Send the answer"),
+    "send_dispute": ("Kembalikan ke instansi", "Send it back to the agency"),
+    "rate": ("Beri penilaian", "Rate the handling"),
+    "rate_lead": (
+        "Laporan Anda selesai. Seberapa baik penanganannya?",
+        "Your report is closed. How well was it handled?",
+    ),
+    "score": ("Nilai (1 buruk, 5 sangat baik)", "Score (1 poor, 5 very good)"),
+    "score_n": ("{n} dari 5", "{n} out of 5"),
+    "comment": ("Komentar (boleh kosong)", "Comment (optional)"),
+    "done_accept": (
+        "Terima kasih. Laporan Anda ditutup; Anda dapat memberi penilaian di bawah.",
+        "Thank you. Your report is closed; you can rate it below.",
+    ),
+    "done_dispute": (
+        "Laporan Anda dikembalikan ke instansi untuk ditindaklanjuti lagi.",
+        "Your report went back to the agency to be followed up again.",
+    ),
+    "done_message": (
+        "Pesan Anda terkirim ke instansi. Laporan tetap terbuka.",
+        "Your message went to the agency. The report stays open.",
+    ),
+    "done_rate": ("Terima kasih atas penilaian Anda.", "Thank you for your rating."),
+    "need_text_message": ("Tulis pesan Anda.", "Write your message."),
+    "need_text_dispute": (
+        "Tulis apa yang belum selesai, agar instansi tahu yang harus diperbaiki.",
+        "Write what is not solved, so that the agency knows what to fix.",
+    ),
+    "need_score": ("Pilih nilai 1 sampai 5.", "Choose a score from 1 to 5."),
+    "not_now": (
+        "Jawaban ini tidak dapat dicatat pada tahap laporan sekarang; pilihan yang tersedia "
+        "ada di bawah.",
+        "This answer cannot be taken at the report's current stage; what you can do now is below.",
+    ),
+    "who_said": ("Siapa", "Who"),
+    "sent_by": ("lewat", "by"),
+    "photos": ("Foto dan berkas", "Photos and files"),
+    # -- what is public --------------------------------------------------------------------
+    "public_sees": (
+        "Yang tampil di halaman publik setelah laporan diverifikasi: judul, isi laporan, "
+        "kategori, kabupaten/kota, foto, status, dan jawaban instansi. Nama dan kontak Anda "
+        "tidak pernah tampil.",
+        "What the public page shows once the report is verified: the title, the text, the "
+        "category, the regency/city, photos, the status and the agency's answers. Your name "
+        "and contact are never shown.",
+    ),
+    "public_replies": ("Tampilkan juga tanggapan saya", "Also show my replies"),
+    "public_replies_hint": (
+        "Pesan, keberatan dan komentar penilaian Anda ikut tampil di halaman publik (tanpa "
+        "nama). Jika tidak dicentang, hanya Anda dan petugas yang membacanya.",
+        "Your messages, dispute and rating comment are shown on the public page too (without "
+        "your name). Unticked, only you and the officers read them.",
+    ),
+    "confidential_sees": (
+        "Jika dicentang, tidak ada apa pun dari laporan ini yang tampil di halaman publik.",
+        "Ticked, nothing of this report is shown on the public page.",
+    ),
+    # -- what happens next -----------------------------------------------------------------
+    "next": ("Apa selanjutnya", "What happens next"),
+    "next_verify": (
+        "Petugas memverifikasi laporan Anda paling lambat {date} (3 hari kerja).",
+        "An officer verifies your report by {date} (3 working days).",
+    ),
+    "next_dispatch": (
+        "Lalu laporan diteruskan ke instansi yang berwenang, yang menindaklanjutinya dalam 5 "
+        "hari kerja.",
+        "Then it goes to the agency in charge, which follows it up within 5 working days.",
+    ),
+    "next_told": (
+        "Anda diberi tahu di setiap langkah{how}. Setelah tindak lanjut, Anda menjawab: "
+        "selesai, belum selesai, atau sebuah pesan.",
+        "You hear of every step{how}. After the follow-up you answer: solved, not solved, or "
+        "a message.",
+    ),
+    "next_how": (" lewat {channels}", " by {channels}"),
+    # -- pages -----------------------------------------------------------------------------
+    "privacy": ("Privasi", "Privacy"),
+    "accessibility": ("Aksesibilitas", "Accessibility"),
+    "help": ("Bantuan", "Help"),
+    "contact_us": ("Kontak", "Contact"),
+    "not_found_page": ("Halaman tidak ditemukan", "Page not found"),
+    "not_found_lead": (
+        "Alamat ini tidak ada. Mungkin salah ketik, atau halamannya sudah dipindah.",
+        "There is no page at this address. It may be mistyped, or the page has moved.",
+    ),
+    "error_page": ("Maaf, terjadi kesalahan", "Sorry, something went wrong"),
+    "error_lead": (
+        "Kesalahan ini sudah tercatat. Isian Anda tidak tersimpan di halaman ini: coba lagi "
+        "sebentar lagi.",
+        "The error is recorded. Nothing was saved from this page: try again shortly.",
+    ),
+    "go_home": ("Ke beranda", "Go to the home page"),
+    # -- form errors in words --------------------------------------------------------------
+    "need_title": (
+        "Tulis judul laporan, 5 sampai 200 huruf.",
+        "Write a title of 5 to 200 characters.",
+    ),
+    "need_description": (
+        "Ceritakan masalahnya, paling sedikit 10 huruf: apa, di mana, sejak kapan.",
+        "Describe the problem in at least 10 characters: what, where, since when.",
+    ),
+    "need_category": ("Pilih kategori laporan.", "Choose a category."),
+    "need_region": (
+        "Pilih kabupaten/kota tempat masalahnya.",
+        "Choose the regency/city where the problem is.",
+    ),
+    "need_name": (
+        "Tulis nama Anda, atau centang Anonim.",
+        "Write your name, or tick Anonymous.",
+    ),
+    "need_contact": (
+        "Tulis email atau nomor telepon agar Anda diberi kabar, atau centang Anonim.",
+        "Write an email or a phone number so that you hear back, or tick Anonymous.",
+    ),
+    "bad_email": (
+        "Tulis email yang lengkap, misalnya nama@contoh.id.",
+        "Write a complete email address, e.g. name@example.id.",
+    ),
+    "bad_phone": (
+        "Tulis nomor telepon dengan angka saja, misalnya 081234567890.",
+        "Write the phone number in digits, e.g. 081234567890.",
+    ),
+    "need_email_for": (
+        "Kabar lewat email memerlukan alamat email.",
+        "News by email needs an email address.",
+    ),
+    "need_phone_for": (
+        "Kabar lewat SMS atau WhatsApp memerlukan nomor telepon.",
+        "News by SMS or WhatsApp needs a phone number.",
+    ),
+    "bad_location": (
+        "Tulis lintang dan bujur sebagai angka, misalnya -3.32 dan 114.59, atau kosongkan.",
+        "Write the latitude and longitude as numbers, e.g. -3.32 and 114.59, or leave them empty.",
+    ),
+    "file_refused": (
+        "{name}: foto harus JPG, PNG atau WebP; berkas lain PDF, video MP4 atau suara MP3; "
+        "paling besar 10 MB.",
+        "{name}: photos must be JPG, PNG or WebP; other files PDF, MP4 video or MP3 audio; at "
+        "most 10 MB.",
+    ),
+    "file_unreadable": (
+        "{name}: berkas ini tidak dapat dibaca. Kirim foto JPG, PNG atau WebP, paling besar 10 MB.",
+        "{name}: this file cannot be read. Send a JPG, PNG or WebP photo, at most 10 MB.",
+    ),
+    "too_many_files": (
+        "Paling banyak 5 berkas untuk satu laporan.",
+        "At most 5 files for one report.",
+    ),
 }
 
-STATUS: dict[str, tuple[str, str]] = {
-    "submitted": ("Diterima, menunggu verifikasi", "Received, awaiting verification"),
-    "needs_info": ("Perlu keterangan tambahan dari Anda", "More details needed from you"),
-    "verified": ("Diverifikasi", "Verified"),
-    "dispatched": ("Diteruskan ke instansi", "Sent to the agency"),
-    "declined": ("Dialihkan (bukan wewenang)", "Re-routed (not within authority)"),
-    "disputed": ("Dikembalikan ke instansi", "Sent back to the agency"),
-    "followed_up": ("Ditindaklanjuti instansi", "Followed up by the agency"),
-    "closed": ("Selesai", "Closed"),
-    "rated": ("Selesai dan dinilai", "Closed and rated"),
-    "rejected": ("Ditolak", "Rejected"),
-    "marked_repeat": ("Laporan berulang", "Repeat report"),
-}
+STATUS: dict[str, tuple[str, str]] = words.STATUS  # one vocabulary (lapor_schemas.words)
 
 
 def t(key: str, lang: str) -> str:

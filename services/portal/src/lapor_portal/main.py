@@ -25,16 +25,17 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo.errors import PyMongoError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from lapor_kit.auth import is_development_key
 from lapor_kit.limits import BodyLimit, client_ip, parse_networks
 from lapor_kit.settings import UnsafeSettingsError
 from lapor_kit.web import HSTS
+from lapor_schemas import words
 from lapor_schemas.calendar import province_calendar
-from lapor_schemas.status import REPORTER_MAY
 
-from . import oidc, workspace
+from . import oidc, story, workspace
 from .backend import Answer, Backend, BackendDownError
 from .i18n import LANGS, STATUS, t
 from .keys import Keys
@@ -45,6 +46,7 @@ from .store import PortalStore
 
 log = logging.getLogger("lapor.portal")
 TRACKING_ID = r"^LPR-[0-9A-Z]{10}$"
+DONE = ("message", "accept", "dispute", "rate")
 FORM_ID = re.compile(r"^[0-9a-f]{32}$")
 PRIVATE_PREFIXES = ("/kerja", "/masuk", "/keluar", "/lapor/terima", "/laporan/")
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -182,6 +184,37 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     def down(request: Request, retry: str) -> HTMLResponse:
         return page(request, "down.html", status=503, retry=retry)
 
+    def not_found_page(request: Request) -> HTMLResponse:
+        return page(request, "missing.html", 404, kind="missing")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        """Pages, never JSON: an unknown address, a wrong method."""
+        if exc.status_code == 404:
+            return not_found_page(request)
+        return page(request, "missing.html", exc.status_code, kind="error")
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception) -> HTMLResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return page(request, "missing.html", 500, kind="error")
+
+    @app.get("/privasi", response_class=HTMLResponse)
+    async def privacy(request: Request) -> HTMLResponse:
+        return page(request, "pages/privacy.html")
+
+    @app.get("/aksesibilitas", response_class=HTMLResponse)
+    async def accessibility(request: Request) -> HTMLResponse:
+        return page(request, "pages/accessibility.html")
+
+    @app.get("/bantuan", response_class=HTMLResponse)
+    async def help_page(request: Request) -> HTMLResponse:
+        return page(request, "pages/help.html")
+
+    @app.get("/kontak", response_class=HTMLResponse)
+    async def contact(request: Request) -> HTMLResponse:
+        return page(request, "pages/contact.html")
+
     @app.exception_handler(BackendDownError)
     async def on_down(request: Request, exc: BackendDownError) -> HTMLResponse:
         log.warning("backend unavailable: %s", exc)
@@ -274,15 +307,24 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         values: dict[str, Any] = {k: str(v) for k, v in form.items() if isinstance(v, str)}
         values["anonymous"] = "anonymous" in form
         values["confidential"] = "confidential" in form
+        values["public_replies"] = "public_replies" in form
         values["notify_via"] = [str(v) for v in form.getlist("notify_via")]
         values["attachments"] = kept_attachments(form.getlist("attachment"))
         values["form_id"] = form_id_of(values)
         if not cookies.csrf_ok(request, values.get("csrf")):
             return await form_page(request, values, {"": t("expired", lang_of(request))}, 400)
-        problem = await upload_files(request, form.getlist("lampiran"), values)
-        if problem:
-            return await form_page(request, values, {"attachments": problem}, 422)
-        body = submission(values, lang_of(request))
+        lang = lang_of(request)
+        # files first (kept with the form whatever else is wrong), then every problem of
+        # the form at once, in words: one round of errors, not three
+        problems: dict[str, str] = {}
+        upload_problem = await upload_files(request, form.getlist("lampiran"), values)
+        codes = [c["code"] for c in await api.reference("categories")]
+        problems.update(story.form_problems(values, codes, lang))
+        if upload_problem:
+            problems["attachments"] = upload_problem
+        if problems:
+            return await form_page(request, values, problems, 422)
+        body = submission(values, lang)
         try:
             answer = await api.submit(body, values["form_id"], client_ip(request))
         except BackendDownError:
@@ -304,7 +346,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             if isinstance(upload, str) or not getattr(upload, "filename", ""):
                 continue
             if len(values["attachments"]) >= MAX_FILES:
-                return t("attachments_hint", lang)
+                return t("too_many_files", lang)
             data = await upload.read(10 * 1024 * 1024 + 1)
             answer = await api.upload(
                 upload.filename,
@@ -313,9 +355,11 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
                 client_ip(request),
                 upload_key=values["form_id"],
             )
-            if answer.status != 201:
-                detail = (answer.body or {}).get("detail_en" if lang == "en" else "detail")
-                return f"{upload.filename}: {detail or answer.status}"
+            if answer.status == 429:
+                return t("too_many", lang)
+            if answer.status != 201:  # in words: what is accepted, never a type code
+                key = "file_unreadable" if "dibaca" in str(answer.body) else "file_refused"
+                return t(key, lang).replace("{name}", str(upload.filename))
             values["attachments"].append(
                 {k: answer.body.get(k) for k in ("handle", "name", "content_type", "size")}
             )
@@ -326,7 +370,17 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         secret = cookies.reports(request).get(tracking_id)
         if secret is None:
             return RedirectResponse("/lacak", status_code=303)
-        return page(request, "receipt.html", tracking_id=tracking_id, secret=secret)
+        answer = await api.report(tracking_id, secret)
+        case = answer.body if answer.ok else {}
+        reporter = case.get("reporter") or {}
+        channels = [c for c, field in (("email", "email"), ("sms", "phone")) if reporter.get(field)]
+        return page(
+            request,
+            "receipt.html",
+            tracking_id=tracking_id,
+            secret=secret,
+            steps=story.next_steps(case, channels, lang_of(request)),
+        )
 
     @app.get("/lapor/terima/{tracking_id}/berkas")
     async def receipt_file(tracking_id: str, request: Request) -> Response:
@@ -349,8 +403,15 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     # -- follow a report ------------------------------------------------------------------
 
     @app.get("/lacak", response_class=HTMLResponse)
-    async def follow(request: Request) -> HTMLResponse:
-        return page(request, "follow.html", values={}, error=None)
+    async def follow(request: Request, nomor: str = "") -> HTMLResponse:
+        """The follow page; a notice's link fills in the tracking id (never the secret)."""
+        tid = nomor.strip().upper()
+        return page(
+            request,
+            "follow.html",
+            values={"tracking_id": tid if re.match(TRACKING_ID, tid) else ""},
+            error=None,
+        )
 
     @app.post("/lacak", response_class=HTMLResponse)
     async def follow_post(request: Request) -> Response:
@@ -375,69 +436,126 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         cookies.remember(request, response, tid, secret)
         return response
 
-    @app.get("/laporan/{tracking_id}", response_class=HTMLResponse)
-    async def report(tracking_id: str, request: Request, done: str | None = None) -> HTMLResponse:
+    async def report_page(
+        request: Request,
+        tracking_id: str,
+        *,
+        done: str | None = None,
+        errors: dict[str, str] | None = None,
+        typed: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        lang = lang_of(request)
         secret = cookies.reports(request).get(tracking_id)
         answer = await api.report(tracking_id, secret)
         if not answer.ok:
-            return page(
-                request, "follow.html", 404, values={}, error=t("not_found", lang_of(request))
-            )
+            return page(request, "follow.html", 404, values={}, error=t("not_found", lang))
         case = answer.body
+        owner = secret is not None
         notices = await api.notifications(tracking_id, secret) if secret else []
-        status = case["status"]
+        tenant = str(case.get("region_code", "63"))[:2]
         return page(
             request,
             "report.html",
+            status,
             case=case,
-            owner=secret is not None,
-            notices=notices,
-            can_reply=secret is not None and status in REPORTER_MAY["reply"],
-            can_dispute=secret is not None and status in REPORTER_MAY["dispute"],
-            can_rate=secret is not None and status in REPORTER_MAY["rate"],
-            status_names=STATUS,
-            done=done,
+            owner=owner,
+            history=story.history(case, "reporter" if owner else "public", lang),
+            # the reporter's own files; the public sees the photos of a public report only
+            files=[
+                {**a, "index": i, "photo": str(a.get("content_type", "")).startswith("image/")}
+                for i, a in enumerate(case.get("attachments") or [])
+                if owner or str(a.get("content_type", "")).startswith("image/")
+            ],
+            notices=story.notices(notices, lang),
+            may=story.answers(case, owner),
+            question=story.question(case),
+            answer_by=story.day(case.get("due_at"), tenant, lang)
+            if case.get("status") == "followed_up"
+            else "",
+            status_words=words.status(str(case["status"]), lang),
+            done=done if done in DONE else None,
+            errors=errors or {},
+            typed=typed or {},
             deadline=deadline(case),
         )
 
-    @app.get("/laporan/{tracking_id}/berkas/{index}")
-    async def report_file(tracking_id: str, index: int, request: Request) -> Response:
-        """The reporter's own file, through their report (the secret in this browser's
-        cookie); a file is never reachable by a reference of its own."""
-        secret = cookies.reports(request).get(tracking_id)
-        if secret is None or not re.match(TRACKING_ID, tracking_id) or not 0 <= index <= 20:
-            return RedirectResponse("/lacak", status_code=303)
-        found = await api.report_file(tracking_id, secret, index)
-        if found.status_code != 200:
-            return page(
-                request, "follow.html", 404, values={}, error=t("not_found", lang_of(request))
-            )
-        return Response(
-            found.content,
-            media_type=found.headers.get("content-type"),
-            headers={"Content-Disposition": "attachment", "Cache-Control": "private, no-store"},
-        )
+    @app.get("/laporan/{tracking_id}", response_class=HTMLResponse)
+    async def report(tracking_id: str, request: Request, done: str | None = None) -> HTMLResponse:
+        return await report_page(request, tracking_id, done=done)
 
     @app.post("/laporan/{tracking_id}/{action}", response_class=HTMLResponse)
     async def act(tracking_id: str, action: str, request: Request) -> Response:
+        """The reporter's answers: a message, "selesai", "belum selesai", a rating. Each
+        says on the page what it does before it is pressed; an empty one says what is
+        missing (only an expired form says the form expired)."""
         form = await request.form()
+        lang = lang_of(request)
         secret = cookies.reports(request).get(tracking_id)
-        if action not in ("reply", "dispute", "rate") or secret is None:
+        action = {"reply": "message"}.get(action, action)  # the older form's name
+        if action not in ("message", "accept", "dispute", "rate") or secret is None:
             return RedirectResponse("/lacak", status_code=303)
+        typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
         if not cookies.csrf_ok(request, str(form.get("csrf") or "")):
-            return RedirectResponse(f"/laporan/{tracking_id}", status_code=303)
+            return await report_page(
+                request, tracking_id, errors={"": t("expired", lang)}, typed=typed, status=400
+            )
+        text = str(form.get("text") or "").strip()
+        body: dict[str, Any] = {"text": text}
+        missing: dict[str, str] = {}
         if action == "rate":
-            body: dict[str, Any] = {
-                "score": _int(form.get("score")),
-                "comment": str(form.get("comment") or ""),
-            }
-        else:
-            body = {"text": str(form.get("text") or "")}
+            body = {"score": _int(form.get("score")), "comment": str(form.get("comment") or "")}
+            if not 1 <= body["score"] <= 5:
+                missing["score"] = t("need_score", lang)
+        elif action == "accept":
+            body = {}
+        elif not text:
+            missing[f"{action}-text"] = t(f"need_text_{action}", lang)
+        if missing:
+            return await report_page(request, tracking_id, errors=missing, typed=typed, status=422)
         answer = await api.act(tracking_id, secret, action, body)
-        done = "ok" if answer.ok else "invalid"
-        return RedirectResponse(f"/laporan/{tracking_id}?done={done}", status_code=303)
+        if answer.status == 409:
+            return await report_page(
+                request, tracking_id, errors={"": t("not_now", lang)}, status=409
+            )
+        if not answer.ok:
+            reason = (answer.body or {}).get("detail_en" if lang == "en" else "detail")
+            return await report_page(
+                request,
+                tracking_id,
+                errors={"": str(reason or t("down", lang))},
+                typed=typed,
+                status=422,
+            )
+        return RedirectResponse(f"/laporan/{tracking_id}?done={action}", status_code=303)
 
-    # -- public ---------------------------------------------------------------------------
+    async def report_file(
+        tracking_id: str, index: int, request: Request, *, small: bool
+    ) -> Response:
+        """A file of a report, always through the report: any file for its reporter (the
+        secret in this browser's cookie), a photo of a public report for anyone."""
+        if not re.match(TRACKING_ID, tracking_id) or not 0 <= index <= 20:
+            return not_found_page(request)
+        secret = cookies.reports(request).get(tracking_id)
+        found = await api.report_file(tracking_id, secret, index, small=small)
+        if found.status_code != 200:
+            return not_found_page(request)
+        return Response(
+            found.content,
+            media_type=found.headers.get("content-type"),
+            headers={
+                "Content-Disposition": "inline" if small else "attachment",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @app.get("/laporan/{tracking_id}/berkas/{index}")
+    async def report_download(tracking_id: str, index: int, request: Request) -> Response:
+        return await report_file(tracking_id, index, request, small=False)
+
+    @app.get("/laporan/{tracking_id}/berkas/{index}/kecil")
+    async def report_thumbnail(tracking_id: str, index: int, request: Request) -> Response:
+        return await report_file(tracking_id, index, request, small=True)
 
     @app.get("/publik", response_class=HTMLResponse)
     async def public(request: Request) -> HTMLResponse:
@@ -498,6 +616,7 @@ def submission(values: dict[str, Any], lang: str) -> dict[str, Any]:
         "category": values.get("category", ""),
         "anonymous": bool(values.get("anonymous")),
         "confidential": bool(values.get("confidential")),
+        "public_replies": bool(values.get("public_replies")),
         "reporter": reporter,
     }
     if values.get("region_code"):

@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "decline": ("Bukan wewenang kami", "Not within our authority"),
     "follow_up": ("Kirim tindak lanjut", "Send the follow-up"),
     "close": ("Tutup laporan", "Close the case"),
+    "publik": ("Tampilan di halaman publik", "What the public page shows"),
 }
 NOT_FOUND = ("Laporan tidak ditemukan.", "Case not found.")
 BAD_SIGNIN = (
@@ -578,6 +579,38 @@ def install(app: FastAPI, ws: Workspace) -> None:
             reason=reason,
         )
         return await case_page(request, me, tid, identity=found.body)
+
+    @app.post("/kerja/kasus/{tid}/publik", response_class=HTMLResponse)
+    async def public_choice(tid: str, request: Request) -> Response:
+        """What the public sees of a report (coordinators): hide it, or redact passages of
+        its public text. The original stays for staff and the reporter; audited."""
+        me = await staff_or_redirect(request)
+        if not isinstance(me, Account):
+            return me
+        form = await form_of(request)
+        if form is None:
+            return RedirectResponse(f"/kerja/kasus/{tid}", status_code=303)
+        hidden = "hidden" in form
+        passages = [line.strip() for line in form.get("redactions", "").splitlines()][:20]
+        passages = [p[:300] for p in passages if p]
+        answer = await ws.staff.call(
+            ws.token(me),
+            "PUT",
+            "intake",
+            f"/api/v1/staff/complaints/{tid}/public",
+            json={"hidden": hidden, "redactions": passages},
+        )
+        if not answer.ok:
+            return not_found(request)
+        await ws.audit(
+            me,
+            "public_view_changed",
+            tenant=str(answer.body.get("tenant") or me.tenant),
+            case=tid,
+            hidden=hidden,
+            redactions=len(passages),
+        )
+        return RedirectResponse(f"/kerja/kasus/{tid}?selesai=publik", status_code=303)
 
     @app.get("/kerja/kasus/{tid}/berkas/{index}")
     async def attachment(tid: str, index: int, request: Request) -> Response:
