@@ -418,3 +418,75 @@ async def test_the_reporter_disputes_then_rates_through_intake(
     statuses = [h["status"] for h in case["history"]]
     assert statuses[-5:] == ["followed_up", "disputed", "followed_up", "closed", "rated"]
     assert case["history"][-1]["score"] == 4
+
+
+async def test_an_sms_reporter_answers_with_keywords_that_do_what_they_say(
+    http: httpx.AsyncClient, e2e_settings: StackSettings
+) -> None:
+    """By SMS: a message keeps the case open, BELUM sends it back, SELESAI closes it; each
+    answer SMS says what the reply was taken as."""
+    from lapor_kit.auth import DEV_SIGNING_KEY, issue
+
+    s = e2e_settings
+    sms = f"{s.url('intake')}/sms/v1/inbound"
+    auth = {"Authorization": "Bearer dev-sms-token-kalsel"}
+    sender = f"+62813{uuid.uuid4().int % 10**8:08d}"
+
+    async def text(words: str) -> dict[str, Any]:
+        answer = await http.post(
+            sms, headers=auth, json={"message_id": uuid.uuid4().hex, "from": sender, "text": words}
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    first = await text(f"LAPOR 63.71 lampu jalan mati total {uuid.uuid4().hex[:8]} di gang tiga")
+    tid = first["tracking_id"]
+    assert "SELESAI" in first["reply"]  # the keywords are told at once
+    admin = {
+        "Authorization": "Bearer "
+        + issue(DEV_SIGNING_KEY, subject="adm", role="national_admin", tenant="*")
+    }
+
+    async def case() -> dict[str, Any] | None:
+        found = await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=admin)
+        body: dict[str, Any] = found.json()
+        return body if found.status_code == 200 and body.get("agency") else None
+
+    agency = (await eventually(case, timeout=60))["agency"]["id"]
+    staff = {
+        "Authorization": "Bearer "
+        + issue(
+            DEV_SIGNING_KEY,
+            subject="staf",
+            role="agency_staff" if agency.count(".") == 2 else "province_coordinator",
+            tenant="63",
+            **({"agency_id": agency} if agency.count(".") == 2 else {}),
+        )
+    }
+
+    async def status_is(status: str) -> bool:
+        view = await http.get(f"{s.url('intake')}/api/v1/complaints/{tid}")
+        return view.status_code == 200 and view.json()["status"] == status
+
+    async def follow_up(words: str) -> None:
+        done = await http.post(
+            f"{s.url('routing')}/api/v1/cases/{tid}/follow-up", headers=staff, json={"text": words}
+        )
+        assert done.status_code == 200, done.text
+        assert await eventually(lambda: status_is("followed_up"), timeout=60)
+
+    await follow_up("Lampu sudah kami ganti.")
+    asked = await text(f"#{tid} yang di ujung gang juga?")
+    assert asked["outcome"] == "taken_as_message"
+    assert "PESAN" in asked["reply"]
+    disputed = await text(f"#{tid} BELUM lampu ujung gang masih mati")
+    assert disputed["outcome"] == "taken_as_dispute"
+    assert await eventually(lambda: status_is("disputed"), timeout=60)  # the message closed nothing
+    await follow_up("Lampu ujung gang juga sudah diganti.")
+    accepted = await text(f"#{tid} SELESAI terima kasih")
+    assert accepted["outcome"] == "taken_as_accept"
+    assert await eventually(lambda: status_is("closed"), timeout=60)
+    history = (await http.get(f"{s.url('routing')}/api/v1/cases/{tid}", headers=admin)).json()
+    kinds = [h["type"] for h in history["history"]]
+    assert "case.reporter_messaged" in kinds
+    assert kinds[-1] == "case.closed"

@@ -19,7 +19,7 @@ from lapor_kit.settings import UnsafeSettingsError
 from lapor_portal.identity import AuditEntry
 from lapor_portal.main import create_app
 from lapor_portal.settings import PortalSettings
-from tests.security.harness import TID, body_of, form_token, hidden, portal, sign_in
+from tests.security.harness import REPORT, TID, body_of, form_token, hidden, portal, sign_in
 
 pytestmark = [pytest.mark.integration]
 
@@ -253,3 +253,38 @@ async def test_a_follow_up_attaches_only_the_staff_members_own_upload(
         attachments = body_of(sent)["attachments"]
         assert len(attachments) == 1
         assert set(attachments[0]) == {"handle"}
+
+
+async def test_a_coordinator_hides_or_redacts_what_the_public_sees_and_it_is_audited(
+    infra: object, stack_settings: StackSettings
+) -> None:
+    async with portal(stack_settings) as p, p.client() as coordinator, p.client() as agency:
+        p.services.answers[("GET", f"/api/v1/staff/complaints/{TID}")] = (
+            200,
+            {**REPORT, "confidential": False, "verified": True, "may_moderate": True},
+        )
+        p.services.answers[("PUT", f"/api/v1/staff/complaints/{TID}/public")] = (
+            200,
+            {"tenant": "63", "hidden": True, "public_redactions": ["Gang Mawar 7"]},
+        )
+        assert (await sign_in(coordinator, "kalsel.koordinator")).status_code == 303
+        page = await coordinator.get(f"/kerja/kasus/{TID}")
+        assert "Simpan tampilan publik" in page.text
+        saved = await coordinator.post(
+            f"/kerja/kasus/{TID}/publik",
+            data={"csrf": hidden(page.text, "csrf"), "hidden": "1", "redactions": "Gang Mawar 7\n"},
+        )
+        assert saved.status_code == 303
+        (sent,) = p.services.to(f"/api/v1/staff/complaints/{TID}/public")
+        assert body_of(sent) == {"hidden": True, "redactions": ["Gang Mawar 7"]}
+        entries = await p.app.state.portal_store.audit_entries("63", case=TID)
+        [entry] = [e for e in entries if e.action == "public_view_changed"]
+        assert entry.who == "kalsel.koordinator"
+        assert entry.detail == {"hidden": True, "redactions": 1}
+        # an agency's own page offers no such form (intake says it may not)
+        p.services.answers[("GET", f"/api/v1/staff/complaints/{TID}")] = (
+            200,
+            {**REPORT, "confidential": False, "verified": True, "may_moderate": False},
+        )
+        assert (await sign_in(agency, "banjarmasin.pupr")).status_code == 303
+        assert "Simpan tampilan publik" not in (await agency.get(f"/kerja/kasus/{TID}")).text
