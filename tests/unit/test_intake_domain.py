@@ -164,7 +164,7 @@ def test_open311_request_view_maps_statuses_and_never_identity() -> None:
     assert open311.request_view({**doc, "status": "rejected"}, categories())["status"] == ("closed")
 
 
-def test_a_chosen_channel_needs_its_address_and_the_refusal_names_the_field() -> None:
+def test_a_chosen_channel_needs_its_address_and_the_refusal_says_it_in_words() -> None:
     from pydantic import ValidationError
 
     from lapor_intake.domain.errors import from_pydantic
@@ -184,7 +184,8 @@ def test_a_chosen_channel_needs_its_address_and_the_refusal_names_the_field() ->
     else:
         raise AssertionError("a WhatsApp preference without a phone was accepted")
     assert err.code == "channel_without_address"
-    assert "reporter.phone" in err.message
+    assert "nomor telepon" in err.message  # in words: the field stays in err.field
+    assert "reporter." not in err.message
     assert "whatsapp" in err.message_en
     body["reporter"] = {**body["reporter"], "phone": "+6281234567890"}  # type: ignore[dict-item]
     assert ComplaintSubmission.model_validate(body).reporter.notify_via == ["whatsapp"]  # type: ignore[union-attr]

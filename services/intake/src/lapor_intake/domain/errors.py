@@ -40,16 +40,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "the reporter's email or phone is required unless the report is anonymous",
     ),
     "channel_without_address": (
-        "pemberitahuan lewat {channel} memerlukan reporter.{needed}",
-        "notify_via {channel} needs reporter.{needed}",
+        "kabar lewat {channel} memerlukan {needed_id} pelapor",
+        "news by {channel} needs the reporter's {needed_en}",
     ),
     "unknown_category": (
         "kategori '{value}' tidak ada dalam katalog layanan",
         "category '{value}' is not in the service catalogue",
     ),
     "location_required": (
-        "kode wilayah atau koordinat lokasi (lat/lon) wajib diisi",
-        "region_code or location lat/lon is required",
+        "pilih kabupaten/kota, atau tandai titik lokasinya",
+        "choose the regency/city, or mark the spot",
     ),
     "location_unserved": (
         "lokasi ({lat}, {lon}) berada di luar wilayah yang dilayani",
@@ -57,8 +57,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "latlon_pair": ("lat dan lon harus diisi bersamaan", "lat and lon must be given together"),
     "attachment_type": (
-        "jenis berkas {content_type} tidak diterima",
-        "file type {content_type} is not accepted",
+        "foto harus JPG, PNG atau WebP; berkas lain PDF, video MP4 atau suara MP3, paling "
+        "besar 10 MB",
+        "photos must be JPG, PNG or WebP; other files PDF, MP4 video or MP3 audio, at most 10 MB",
     ),
     "attachment_content": (
         "isi berkas tidak sesuai dengan jenisnya ({content_type})",
@@ -124,6 +125,13 @@ def from_pydantic(errors: Iterable[Mapping[str, Any]], *, skip_prefix: int = 0) 
         loc = [str(p) for p in err.get("loc", ())][skip_prefix:]
         field = _FIELD_OF_CODE.get(code, ".".join(loc))
         ctx = dict(err.get("ctx") or {})
+        if "needed" in ctx:  # in words: "nomor telepon", not a field's name
+            ctx["needed_id"] = {"phone": "nomor telepon", "email": "alamat email"}.get(
+                str(ctx["needed"]), str(ctx["needed"])
+            )
+            ctx["needed_en"] = {"phone": "phone number", "email": "email address"}.get(
+                str(ctx["needed"]), str(ctx["needed"])
+            )
         if code == "value_error" and "error" not in ctx:
             ctx["error"] = err.get("msg", "")
         if code == "value_error" and field.endswith("email"):
