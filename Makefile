@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test fuzz chaos chromium lighthouse bench bench-quick lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
+.PHONY: setup run down status demo test fuzz chaos chromium lighthouse bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -124,6 +124,15 @@ bench: setup
 BENCH_QUICK_ARGS ?= --complaints 600 --backlog 5000 --drain 1000 --workers 2 --light-seconds 15
 bench-quick: setup
 	$(BIN)/python -m bench.run $(BENCH_QUICK_ARGS)
+
+# The boundary lookup (lapor_schemas.geo) against the nearest-seat lookup it replaced, same
+# points, same run: p50/p99 and the ratio (goal: p99 <= 1 ms).
+bench-geo: setup
+	$(BIN)/python -m bench.geo
+
+# The browser's simplified boundaries from the full ones (committed; make test checks them).
+geo: setup
+	$(BIN)/python tools/geo/simplify.py
 
 fmt: setup
 	$(BIN)/ruff format .

@@ -7,20 +7,11 @@ import pytest
 
 from lapor_intake.domain import open311, sms
 from lapor_intake.domain.credentials import Registry, sha256_hex, sign, signature_valid
-from lapor_intake.domain.geo import distance_km, resolve_region
 from lapor_intake.domain.model import Catalogue
 from lapor_intake.domain.repeats import Candidate, best_match, fingerprint, similarity
 from lapor_kit.auth import SecretMinter
 from lapor_schemas import ComplaintSubmission
 from lapor_schemas.reference import categories, regions
-
-
-def test_coordinates_resolve_to_the_nearest_regency_seat() -> None:
-    assert resolve_region(-3.319, 114.592, regions().values()) == "63.71"  # Banjarmasin
-    assert resolve_region(-5.135, 119.423, regions().values()) == "73.71"  # Makassar
-    assert resolve_region(0.918, 104.446, regions().values()) == "21.72"  # Tanjungpinang
-    assert resolve_region(-6.2, 106.8, regions().values()) is None  # Jakarta: not served
-    assert 550 < distance_km(-3.32, 114.59, -5.14, 119.42) < 600
 
 
 def test_catalogue_locates_a_report_by_coordinates_or_says_why_not() -> None:

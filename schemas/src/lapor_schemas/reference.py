@@ -23,6 +23,9 @@ class Region(BaseModel):
     lat: float | None = None
     lon: float | None = None
     timezone: str = "Asia/Jakarta"
+    former_codes: tuple[str, ...] = ()
+    """Codes this region was stored under before (e.g. Luwu Timur's 73.25, its BPS code,
+    where Kemendagri's decree gives 73.24): still read, never written."""
 
 
 class Category(BaseModel):
@@ -53,6 +56,27 @@ def categories() -> dict[str, Category]:
     raw = _load("categories.json")["categories"]
     assert isinstance(raw, list)
     return {c["code"]: Category.model_validate(c) for c in raw}
+
+
+@cache
+def code_aliases() -> dict[str, str]:
+    """Former region codes -> the current ones (see :attr:`Region.former_codes`)."""
+    return {old: r.code for r in regions().values() for old in r.former_codes}
+
+
+def current_code(code: str) -> str:
+    """A region code as the decree gives it now; an agency id under a former code too
+    ('73.25' -> '73.24', '73.25.pupr' -> '73.24.pupr')."""
+    aliases = code_aliases()
+    for old, new in aliases.items():
+        if code == old or code.startswith(old + "."):
+            return new + code[len(old) :]
+    return code
+
+
+def region(code: str) -> Region | None:
+    """A region by its code, former codes included (stored reports keep theirs)."""
+    return regions().get(current_code(code))
 
 
 def province_of(region_code: str) -> str:

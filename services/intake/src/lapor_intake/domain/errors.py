@@ -52,8 +52,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "choose the regency/city, or mark the spot",
     ),
     "location_unserved": (
-        "lokasi ({lat}, {lon}) berada di luar wilayah yang dilayani",
-        "location ({lat}, {lon}) is outside the regions served",
+        "titik ({lat}, {lon}) tidak berada di kabupaten/kota yang dilayani ({served}); "
+        "pilih kabupaten/kota dari daftar",
+        "the spot ({lat}, {lon}) is in no regency/city served ({served}); choose one from the list",
     ),
     "latlon_pair": ("lat dan lon harus diisi bersamaan", "lat and lon must be given together"),
     "attachment_type": (

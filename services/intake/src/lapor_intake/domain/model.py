@@ -18,12 +18,12 @@ from lapor_schemas import (
     ReporterContact,
     SubmissionCore,
     SubmittedData,
+    geo,
     words,
 )
-from lapor_schemas.reference import Category, Region, province_of
+from lapor_schemas.reference import Category, Region, current_code, province_of
 
 from .errors import field_error
-from .geo import resolve_region
 from .repeats import Match
 
 SOURCE = "lapor-intake"
@@ -42,20 +42,28 @@ class Catalogue:
     def locate(self, sub: SubmissionCore) -> tuple[str | None, list[FieldError]]:
         """The region of a report: its ``region_code``, or the one its coordinates fall in."""
         if sub.region_code is not None:
-            if sub.region_code not in self.regions:
+            code = current_code(sub.region_code)  # a former code is read as the current one
+            if code not in self.regions:
                 return None, [field_error("region_code", "unknown_region", value=sub.region_code)]
-            return sub.region_code, []
+            return code, []
         assert sub.location is not None
         assert sub.location.lat is not None
         assert sub.location.lon is not None
-        code = resolve_region(sub.location.lat, sub.location.lon, self.regions.values())
-        if code is None:
+        # by boundary: the regency whose polygon holds the point (or the nearest within a few
+        # km, for a coast or the approximate polygons); never the nearest seat
+        found = geo.locate(sub.location.lat, sub.location.lon)
+        if isinstance(found, geo.Unserved) or found.code not in self.regions:
+            served = ", ".join(r.name for r in self.regions.values() if r.kind == "province")
             return None, [
                 field_error(
-                    "location", "location_unserved", lat=sub.location.lat, lon=sub.location.lon
+                    "location",
+                    "location_unserved",
+                    lat=sub.location.lat,
+                    lon=sub.location.lon,
+                    served=served,
                 )
             ]
-        return code, []
+        return found.code, []
 
     def check(self, sub: SubmissionCore) -> tuple[str | None, list[FieldError]]:
         region, errors = self.locate(sub)
@@ -189,6 +197,7 @@ PRIVATE_FIELDS = (
     "request_sha256",
 )
 MODERATION_FIELDS = ("hidden", "public_redactions")
+PUBLIC_DECIMALS = 3  # a public report's spot, rounded
 REDACTED = "[disamarkan]"
 
 
@@ -244,4 +253,12 @@ def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     view["history"] = history
     view["title"] = redact(view.get("title"))
     view["description"] = redact(view.get("description"))
+    spot = view.get("location")
+    if isinstance(spot, Mapping) and spot.get("lat") is not None and spot.get("lon") is not None:
+        # to about 100 m: enough for a map of what is reported where, not a doorstep
+        view["location"] = {
+            **spot,
+            "lat": round(float(spot["lat"]), PUBLIC_DECIMALS),
+            "lon": round(float(spot["lon"]), PUBLIC_DECIMALS),
+        }
     return view

@@ -22,8 +22,8 @@ from jinja2 import (
     TemplateNotFound,
 )
 
-from lapor_schemas import words
-from lapor_schemas.reference import categories, regions
+from lapor_schemas import reference, words
+from lapor_schemas.reference import categories
 
 TYPE_LABELS = {
     "pengaduan": "Pengaduan",
@@ -86,7 +86,10 @@ class Renderer:
         ctx.setdefault("kabar", words.notice(event_type, lang))
         if self.portal_url and ctx.get("tracking_id"):
             ctx.setdefault("follow_url", f"{self.portal_url}/lacak?nomor={ctx['tracking_id']}")
+            # the public page (for people who joined the report: they have no secret)
+            ctx.setdefault("report_url", f"{self.portal_url}/laporan/{ctx['tracking_id']}")
         ctx.setdefault("follow_url", "")
+        ctx.setdefault("report_url", "")
         text = tpl.render(**ctx)
         subject, _, body = text.partition("\n---\n")
         return Rendered(subject.strip(), body.strip() + "\n")
@@ -117,7 +120,7 @@ def date_en(value: Any) -> str:
 def enrich(context: Mapping[str, Any]) -> dict[str, Any]:
     ctx: dict[str, Any] = {"reporter_name": None, **context}
     category = categories().get(str(ctx.get("category")))
-    region = regions().get(str(ctx.get("region_code")))
+    region = reference.region(str(ctx.get("region_code")))  # former codes too
     ctx.setdefault("category_name", category.name if category else ctx.get("category"))
     ctx.setdefault("category_name_en", category.name_en if category else ctx.get("category"))
     ctx.setdefault("region_name", region.name if region else ctx.get("region_code"))

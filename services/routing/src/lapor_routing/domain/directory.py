@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from lapor_schemas import Email
+from lapor_schemas.reference import current_code
 
 
 class Agency(BaseModel):
@@ -97,8 +98,32 @@ class NoAgencyError(LookupError):
     pass
 
 
+class AgencyIndex(dict[str, Agency]):
+    """Agencies by id. An id stored under a region's former code (``73.25.pupr``, Luwu
+    Timur's BPS code) finds the agency it is now (``73.24.pupr``): stored cases stay
+    readable after a code is corrected."""
+
+    def __missing__(self, key: str) -> Agency:
+        current = current_code(key)
+        if current != key and dict.__contains__(self, current):
+            return dict.__getitem__(self, current)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Agency | None = None) -> Agency | None:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (
+            dict.__contains__(self, key) or dict.__contains__(self, current_code(key))
+        )
+
+
 class Directory:
-    """All tenants' agencies, indexed for routing."""
+    """All tenants' agencies, indexed for routing (region codes as the decree gives them now:
+    a stored report's former code is read as its current one)."""
 
     def __init__(
         self,
@@ -108,7 +133,7 @@ class Directory:
     ) -> None:
         self.rules = {tenant: tuple(r) for tenant, r in (rules or {}).items()}
         self.policies: dict[str, TenantPolicy] = dict(policies or {})
-        self.by_id: dict[str, Agency] = {}
+        self.by_id: AgencyIndex = AgencyIndex()
         self._by_region_category: dict[tuple[str, str], Agency] = {}
         self._coordinator: dict[str, Agency] = {}
         for agency in agencies:
@@ -132,6 +157,7 @@ class Directory:
         4. ``province-coordinator``: the province's coordinator admin.
         """
         out: list[Decision] = []
+        region_code = current_code(region_code)
         agency = self._by_region_category.get((region_code, category))
         if agency is not None:
             out.append(Decision(agency, "region-category"))
@@ -167,7 +193,7 @@ class Directory:
         return found[0]
 
     def region_coordinator(self, region_code: str) -> Agency | None:
-        return self._coordinator.get(region_code)
+        return self._coordinator.get(current_code(region_code))
 
     def province_coordinator(self, region_code: str) -> Agency | None:
         return self._coordinator.get(region_code.split(".", 1)[0])
