@@ -765,3 +765,129 @@ async def test_nul_and_control_characters_are_refused_at_every_door(intake: Ctx)
         await client.get(f"/api/v1/complaints/{tid}", headers={"X-Lapor-Secret": secret})
     ).json()
     assert view["title"] == "Lampu jalan mati total"
+
+
+# -- places: the boundary decides, similar reports, supporters ---------------------------------
+
+
+async def test_open311_lat_long_only_lands_in_the_regency_whose_boundary_holds_it(
+    intake: Ctx,
+) -> None:
+    """400 m east of the Banjarmasin-Banjar border: the nearest seat is Banjarmasin's, the
+    boundary says Kabupaten Banjar (and the report goes to Banjar's agencies). At sea, the
+    request is refused in words, naming what is served."""
+    client = intake.client
+    form = {
+        "api_key": API_KEY,
+        "jurisdiction_id": "kalselprov.go.id",
+        "service_code": "infrastruktur",
+        "lat": "-3.34051",
+        "long": "114.63408",
+        "email": "budi@warga.example",
+        "first_name": "Budi",
+        "description": "Jalan desa berlubang di dekat perbatasan kota, berbahaya malam hari.",
+    }
+    created = await client.post(f"{O311}/requests.json", data=form)
+    assert created.status_code == 200, created.text
+    tid = created.json()[0]["service_request_id"]
+    stored = await intake.rt.db["complaints"].find_one({"_id": tid})
+    assert stored["region_code"] == "63.03"
+    at_sea = await client.post(
+        f"{O311}/requests.json", data={**form, "lat": "-5.0", "long": "112.0"}
+    )
+    assert at_sea.status_code == 400
+    assert "Kalimantan Selatan" in at_sea.text  # names what is served
+
+
+async def test_similar_reports_show_only_public_ones_and_a_supporter_counts_once(
+    intake: Ctx, stack_settings: StackSettings
+) -> None:
+    client = intake.client
+    place = uuid.uuid4().hex[:6]
+    spot = {"lat": -3.3301, "lon": 114.6001}
+
+    async def report(**extra: Any) -> str:
+        body = {
+            **BODY,
+            "title": f"Lampu jalan mati di gang {place} {uuid.uuid4().hex[:4]}",
+            "description": f"Lampu gang {place} {uuid.uuid4().hex} mati sejak seminggu.",
+            "category": "infrastruktur",
+            "location": spot,
+            **extra,
+        }
+        body.pop("region_code")
+        answer = await client.post("/api/v1/complaints", json=body)
+        assert answer.status_code == 202, answer.text
+        tid: str = answer.json()["tracking_id"]
+        return tid
+
+    public = await report()
+    secret = await report(confidential=True)
+    unverified = await report()
+    far = await report(location={"lat": -3.36, "lon": 114.60})  # 3.3 km south
+    for tid in (public, secret, far):
+        await verified(intake, tid)
+    near = await client.get(
+        "/api/v1/complaints/similar",
+        params={"category": "infrastruktur", "lat": -3.3305, "lon": 114.6005, "km": 1},
+    )
+    assert near.status_code == 200
+    found = [r["tracking_id"] for r in near.json()]
+    assert public in found
+    assert secret not in found  # confidential: never
+    assert unverified not in found  # not yet verified: never
+    assert far not in found
+    mine = next(r for r in near.json() if r["tracking_id"] == public)
+    assert 0 < mine["distance_m"] < 100
+    other = await client.get(
+        "/api/v1/complaints/similar",
+        params={"category": "kesehatan", "lat": -3.3305, "lon": 114.6005},
+    )
+    assert public not in [r["tracking_id"] for r in other.json()]
+    by_region = await client.get(
+        "/api/v1/complaints/similar",
+        params={"category": "infrastruktur", "region_code": "63.71", "limit": 20},
+    )
+    assert secret not in [r["tracking_id"] for r in by_region.json()]
+
+    cases = await TopicReader(stack_settings.kafka_bootstrap, topics.CASES).start()
+    contacts = await TopicReader(stack_settings.kafka_bootstrap, topics.CONTACTS).start()
+    try:
+        join = {"email": f"dukung.{place}@warga.example", "notify_via": ["email"]}
+        first = await client.post(
+            f"/api/v1/complaints/{public}/supporters", json={**join, "key": "k" * 32}
+        )
+        assert first.status_code == 202, first.text
+        assert first.json() == {"tracking_id": public, "supporters": 1, "joined": True}
+        again = await client.post(
+            f"/api/v1/complaints/{public}/supporters",
+            json={**join, "email": join["email"].upper(), "key": "j" * 32},
+        )
+        assert again.json() == {"tracking_id": public, "supporters": 1, "joined": False}
+        anonymous = await client.post(
+            f"/api/v1/complaints/{public}/supporters", json={"key": "a" * 32}
+        )
+        assert anonymous.json()["supporters"] == 2
+        [supported] = await cases.wait_for(
+            lambda r: (
+                r.key == public.encode()
+                and b"case.supported" in r.value
+                and b'"supporters":2' in r.value.replace(b" ", b"")
+            )
+        )
+        [contact] = await contacts.wait_for(
+            lambda r: r.key == public.encode() and b"supporter.contact" in r.value
+        )
+        data = json.loads(contact.value)["data"]
+        assert data["email"] == join["email"]
+        assert json.loads(supported.value)["data"]["supporters"] == 2
+        assert join["email"].encode() not in supported.value  # the case log has no contact
+    finally:
+        await cases.stop()
+        await contacts.stop()
+    for tid in (secret, unverified):  # not public: "not found", as for an unknown one
+        refused = await client.post(f"/api/v1/complaints/{tid}/supporters", json={"key": "b" * 32})
+        assert refused.status_code == 404
+    view = (await client.get(f"/api/v1/complaints/{public}")).json()
+    assert view["supporters"] == 2
+    assert view["location"] == {"lat": -3.33, "lon": 114.6, "address": None}  # to ~100 m

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.complaints: dict[str, dict[str, Any]] = {}
         self.identities: dict[str, dict[str, Any]] = {}
+        self.supporters: dict[str, dict[str, Any]] = {}
         self.outbox: list[OutMessage] = []
         self.race: dict[tuple[str, str], str] = {}
         self.asked_open: list[list[str]] = []
@@ -118,6 +119,20 @@ class FakeStore:
 
     async def set_public(self, tracking_id: str, hidden: bool, redactions: Sequence[str]) -> None:
         self.complaints[tracking_id].update(hidden=hidden, public_redactions=list(redactions))
+
+    async def add_supporter(
+        self,
+        tracking_id: str,
+        supporter: dict[str, Any],
+        messages: Callable[[int], Sequence[OutMessage]],
+    ) -> int | None:
+        if supporter["_id"] in self.supporters:
+            return None
+        self.supporters[supporter["_id"]] = supporter
+        doc = self.complaints[tracking_id]
+        doc["supporters"] = int(doc.get("supporters") or 0) + 1
+        self.outbox.extend(messages(doc["supporters"]))
+        return int(doc["supporters"])
 
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         raise NotImplementedError

@@ -35,6 +35,8 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 class FakeStore:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    supporters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    supporter_reads: int = 0
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: dict[str, dict[str, Any]] = field(default_factory=dict)
     agencies: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -104,6 +106,19 @@ class FakeStore:
     async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None:
         for c in contacts:
             self.contacts[c["_id"]] = c
+
+    async def save_supporters(self, supporters: Sequence[dict[str, Any]]) -> None:
+        for c in supporters:
+            self.supporters[c["_id"]] = c
+
+    async def supporters_of(self, tracking_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        self.supporter_reads += 1
+        found: dict[str, list[dict[str, Any]]] = {}
+        for key in sorted(self.supporters):
+            doc = self.supporters[key]
+            if doc["tracking_id"] in tracking_ids:
+                found.setdefault(doc["tracking_id"], []).append(doc)
+        return found
 
     async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
         return [w for w in self.waiting.values() if w["tracking_id"] in tracking_ids]

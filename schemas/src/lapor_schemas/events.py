@@ -169,6 +169,22 @@ class ReporterRated(Envelope):
     data: ReporterRatingData
 
 
+class SupportData(_Data):
+    tracking_id: TrackingId
+    supporters: int = Field(ge=1, description="How many people joined the report so far.")
+    channel: Channel
+    supported_at: datetime
+
+
+class CaseSupported(Envelope):
+    """Someone with the same problem joined this report instead of filing another ("Ini
+    masalah yang sama"). Intake publishes the count so far; routing keeps it for the staff
+    inbox. No identity: a supporter's contact goes to notify on ``lapor.contacts.v1``."""
+
+    type: Literal["case.supported"] = "case.supported"
+    data: SupportData
+
+
 class ComplaintSubmitted(Envelope):
     type: Literal["complaint.submitted"] = "complaint.submitted"
     data: SubmittedData
@@ -246,6 +262,7 @@ class CaseEscalated(Envelope):
 CaseEvent = Annotated[
     ComplaintSubmitted
     | CaseDispatched
+    | CaseSupported
     | ReporterReplied
     | ReporterMessaged
     | ReporterAccepted
@@ -294,13 +311,38 @@ class ReporterContact(Envelope):
     data: ContactData
 
 
+class SupporterContactData(_Data):
+    tracking_id: TrackingId
+    supporter_id: str = Field(
+        pattern=r"^[0-9a-f]{16}$",
+        description="Stable per report and person (a digest, never the address itself).",
+    )
+    email: str | None = None
+    phone: str | None = None
+    language: Literal["id", "en"] = "id"
+    channels: list[Literal["email", "sms", "whatsapp"]] = Field(default_factory=list)
+
+
+class SupporterContact(Envelope):
+    """On ``lapor.contacts.v1`` only (read by notify): someone who joined a report and wants
+    to hear when it changes. Agencies never see it, and it never names the reporter."""
+
+    type: Literal["supporter.contact"] = "supporter.contact"
+    data: SupporterContactData
+
+
+Contact = Annotated[ReporterContact | SupporterContact, Field(discriminator="type")]
+"""Everything on ``lapor.contacts.v1``."""
+contact_adapter: TypeAdapter[Contact] = TypeAdapter(Contact)
+
+
 class NotificationData(_Data):
     notification_id: str
     tracking_id: TrackingId
     cause_event_id: str
     cause_event_type: str
     channel: Literal["email", "sms", "whatsapp", "webhook", "inbox"]
-    recipient_role: Literal["reporter", "agency"]
+    recipient_role: Literal["reporter", "agency", "supporter"]
     agency_id: str | None = None
     status: Literal["sent", "delivered", "failed", "retrying", "dead_lettered"] = Field(
         description="sent: a provider took it; delivered: reserved (inbox copies are delivered "
@@ -316,6 +358,21 @@ class NotificationData(_Data):
 class NotificationEvent(Envelope):
     type: Literal["notification.outcome"] = "notification.outcome"
     data: NotificationData
+
+
+CONTACT_TYPES: frozenset[str] = frozenset(
+    member.model_fields["type"].default for member in get_args(get_args(Contact)[0])
+)
+
+
+def parse_contact(raw: bytes | str) -> ReporterContact | SupporterContact | None:
+    """Parse one ``lapor.contacts.v1`` record; ``None`` for a type this version does not
+    know (a newer producer's), ``ValidationError`` for a malformed one."""
+    head = _peek_type(raw)
+    if head is not None and head not in CONTACT_TYPES:
+        return None
+    found: ReporterContact | SupporterContact = contact_adapter.validate_json(raw)
+    return found
 
 
 def parse_case_event(raw: bytes | str) -> CaseEvent | None:

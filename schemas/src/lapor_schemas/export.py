@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from . import topics
-from .events import CaseEvent, NotificationEvent, ReporterContact
+from .events import CaseEvent, NotificationEvent, ReporterContact, SupporterContact
 from .intake import ComplaintSubmission, ExternalSubmission, IntakeReceipt
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "json"
@@ -26,6 +26,7 @@ CONTRACTS: dict[str, tuple[str, Any]] = {
     "intake-receipt.v1": (topics.INTAKE_RECEIPTS, IntakeReceipt),
     "case-event.v1": (topics.CASES, CaseEvent),
     "reporter-contact.v1": (topics.CONTACTS, ReporterContact),
+    "supporter-contact.v1": (topics.CONTACTS, SupporterContact),
     "notification-event.v1": (topics.NOTIFICATIONS, NotificationEvent),
 }
 

@@ -88,6 +88,10 @@ EVENT: dict[str, Pair] = {
     ),
     "case.reporter_disputed": ("Menyatakan masalahnya belum selesai", "Said it is not solved"),
     "case.reporter_rated": ("Memberi penilaian", "Rated the handling"),
+    "case.supported": (
+        "Warga lain mengalami masalah yang sama",
+        "Someone else has the same problem",
+    ),
 }
 """What an event means, as a line of a case's history."""
 
@@ -112,6 +116,21 @@ NOTICE: dict[str, Pair] = {
     "case.reporter_messaged": ("Pesan dari pelapor", "A message from the reporter"),
 }
 """What a notice to the reporter is about (its subject when it has none of its own)."""
+
+SUPPORTER_NOTICE: dict[str, Pair] = {
+    "case.dispatched": (
+        "Laporan yang Anda dukung diteruskan ke instansi",
+        "The report you joined went to the agency",
+    ),
+    "case.followed_up": (
+        "Instansi menindaklanjuti laporan yang Anda dukung",
+        "The agency followed up the report you joined",
+    ),
+    "case.rejected": ("Laporan yang Anda dukung ditolak", "The report you joined was rejected"),
+    "case.closed": ("Laporan yang Anda dukung selesai", "The report you joined is closed"),
+}
+"""What someone who joined a report ("the same problem") is told, and when: these events
+only (notify's planning takes its list from here)."""
 
 CLOSE_REASON: dict[str, Pair] = {
     "reporter_replied": (
@@ -188,6 +207,10 @@ def event(kind: str, lang: str) -> str:
 
 def notice(kind: str, lang: str) -> str:
     return pick(NOTICE.get(kind, EVENT.get(kind, ("Kabar laporan", "News of the report"))), lang)
+
+
+def supporter_notice(kind: str, lang: str) -> str:
+    return pick(SUPPORTER_NOTICE.get(kind, ("Kabar laporan", "News of the report")), lang)
 
 
 def status(key: str, lang: str) -> str:

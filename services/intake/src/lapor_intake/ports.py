@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +16,25 @@ from .domain.repeats import Indexed
 
 class DuplicateExternalIdError(Exception):
     """Another writer stored the same (channel, external_id) first; retry the batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Reports whose spot lies in this box (degrees): the first cut of "nearby", refined
+    to a distance by the service."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+
+    def holds(self, location: Any) -> bool:
+        if not isinstance(location, Mapping):
+            return False
+        lat, lon = location.get("lat"), location.get("lon")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            return False
+        return self.south <= lat <= self.north and self.west <= lon <= self.east
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +52,7 @@ class PublicFilter:
     since: datetime | None = None
     until: datetime | None = None
     ids: tuple[str, ...] = ()
+    within: Box | None = None
 
     def admits(self, doc: Mapping[str, Any]) -> bool:
         """The same test in Python (for fakes; the store asks the database)."""
@@ -51,6 +71,7 @@ class PublicFilter:
             and (self.open_cases is None or finished != self.open_cases)
             and (self.since is None or (submitted is not None and submitted >= self.since))
             and (self.until is None or (submitted is not None and submitted <= self.until))
+            and (self.within is None or self.within.holds(doc.get("location")))
         )
 
 
@@ -91,6 +112,17 @@ class ComplaintStore(Protocol):
 
     async def set_public(self, tracking_id: str, hidden: bool, redactions: Sequence[str]) -> None:
         """A coordinator's choice of what the public sees of a report."""
+        ...
+
+    async def add_supporter(
+        self,
+        tracking_id: str,
+        supporter: dict[str, Any],
+        messages: Callable[[int], Sequence[OutMessage]],
+    ) -> int | None:
+        """Atomically keep ``supporter`` (its ``_id`` is unique per report and person), count
+        one more on the report and store ``messages(count)`` in the outbox. ``None`` when
+        that person had joined already (nothing changes)."""
         ...
 
     async def apply_views(

@@ -16,6 +16,7 @@ from lapor_schemas import (
     Attachment,
     AttachmentClaim,
     CaseEvent,
+    CaseSupported,
     Channel,
     ComplaintSubmission,
     ComplaintSubmitted,
@@ -29,11 +30,15 @@ from lapor_schemas import (
     ReporterRated,
     ReporterRatingData,
     SubmissionCore,
+    SupportData,
+    SupporterContact,
+    SupporterContactData,
+    geo,
     topics,
     words,
 )
 from lapor_schemas import status as case_status
-from lapor_schemas.reference import province_of
+from lapor_schemas.reference import current_code, province_of
 
 from .domain import staff as staff_access
 from .domain.credentials import Registry
@@ -50,9 +55,11 @@ from .domain.model import (
 from .domain.repeats import Candidate, Match, RepeatIndex, fingerprint, matches
 from .domain.sms import normalise_phone
 from .domain.views import changes_view, view_updates
-from .ports import ComplaintStore, DuplicateExternalIdError, PublicFilter
+from .ports import Box, ComplaintStore, DuplicateExternalIdError, PublicFilter
 
 REPEAT_WINDOW = timedelta(days=90)
+SIMILAR_CANDIDATES = 60  # public reports in the box around a spot, before distances decide
+SupportOutcome = Literal["ok", "already", "unknown", "not_now"]
 MAX_CONFIRMED = 20  # a report's best index matches whose status the store confirms
 
 
@@ -605,6 +612,137 @@ class IntakeService:
             tracking_id, entry, OutMessage.of(topics.CASES, tracking_id, event)
         )
         return "ok"
+
+    # -- the same problem ------------------------------------------------------------------
+
+    async def similar(
+        self,
+        *,
+        category: str,
+        region_code: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        km: float = 1.0,
+        days: int = 60,
+        limit: int = 5,
+    ) -> list[dict[str, Any]]:
+        """Public reports like the one being written, before it is filed: the same category,
+        submitted in the last ``days``, within ``km`` of the spot (nearest first, with
+        ``distance_m``) or, without a spot, in the same regency (newest first). Only what
+        anyone may see (:class:`PublicFilter`): never a confidential, unverified or hidden
+        report, never identity."""
+        since = self.clock() - timedelta(days=days)
+        if lat is not None and lon is not None:
+            south, north, west, east = geo.box_around(lat, lon, km)
+            docs = await self.store.public_list(
+                PublicFilter(
+                    categories=(category,), since=since, within=Box(south, north, west, east)
+                ),
+                limit=SIMILAR_CANDIDATES,
+            )
+            near = []
+            for d in docs:
+                spot = d.get("location") or {}
+                metres = 1000 * geo.distance_km(lat, lon, spot["lat"], spot["lon"])
+                if metres <= km * 1000:
+                    near.append((metres, d))
+            near.sort(key=lambda pair: (pair[0], pair[1]["_id"]))
+            return [{**public_view(d), "distance_m": round(m)} for m, d in near[:limit]]
+        if region_code:
+            docs = await self.store.public_list(
+                PublicFilter(
+                    region_code=current_code(region_code), categories=(category,), since=since
+                ),
+                limit=limit,
+            )
+            return [public_view(d) for d in docs]
+        return []
+
+    async def support(
+        self,
+        tracking_id: str,
+        *,
+        key: str,
+        email: str | None = None,
+        phone: str | None = None,
+        channels: Sequence[str] = (),
+        language: str = "id",
+        channel: Channel = Channel.WEB,
+    ) -> tuple[SupportOutcome, int]:
+        """Someone with the same problem joins a public, open report ("Ini masalah yang
+        sama") instead of filing another: counted once per person (their email, else their
+        phone, else the form's ``key``), told when the report changes if they left a contact
+        (notify, through ``lapor.contacts.v1``), and counted for the staff (routing, through
+        ``case.supported``). ``unknown`` alike for an unknown and a non-public report;
+        ``not_now`` for a finished one. Returns the outcome and the count."""
+        doc = await self.store.get(tracking_id)
+        if doc is None or not PublicFilter(ids=(tracking_id,)).admits(doc):
+            return "unknown", 0
+        if doc["status"] in case_status.FINISHED:
+            return "not_now", int(doc.get("supporters") or 0)
+        who = (email or "").strip().lower() or normalise_phone(phone or "") or f"key:{key}"
+        supporter_id = hashlib.sha256(f"{tracking_id}|{who}".encode()).hexdigest()[:16]
+        now = self.clock()
+        wanted = [c for c in channels if c in ("email", "sms", "whatsapp")]
+        lang = "en" if language == "en" else "id"
+
+        def messages(count: int) -> list[OutMessage]:
+            envelope = {
+                "source": SOURCE,
+                "tenant": doc["tenant"],
+                "subject": tracking_id,
+                "correlation_id": tracking_id,
+                "time": now,
+            }
+            out = [
+                OutMessage.of(
+                    topics.CASES,
+                    tracking_id,
+                    CaseSupported(
+                        **envelope,
+                        data=SupportData(
+                            tracking_id=tracking_id,
+                            supporters=count,
+                            channel=channel,
+                            supported_at=now,
+                        ),
+                    ),
+                )
+            ]
+            if email or phone:
+                out.append(
+                    OutMessage.of(
+                        topics.CONTACTS,
+                        tracking_id,
+                        SupporterContact(
+                            **envelope,
+                            data=SupporterContactData(
+                                tracking_id=tracking_id,
+                                supporter_id=supporter_id,
+                                email=email or None,
+                                phone=phone or None,
+                                language=lang,
+                                channels=wanted,
+                            ),
+                        ),
+                    )
+                )
+            return out
+
+        supporter = {
+            "_id": f"{tracking_id}:{supporter_id}",
+            "tracking_id": tracking_id,
+            "supporter_id": supporter_id,
+            "email": email or None,
+            "phone": phone or None,
+            "language": lang,
+            "channels": wanted,
+            "joined_at": now,
+        }
+        count = await self.store.add_supporter(tracking_id, supporter, messages)
+        if count is None:
+            return "already", int(doc.get("supporters") or 0)
+        return "ok", count
 
     async def status_words(self, tracking_id: str, lang: str = "id") -> str:
         """The report's status as the reporter reads it (for an SMS answer)."""

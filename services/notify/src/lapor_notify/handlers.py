@@ -12,13 +12,14 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from lapor_kit.kafka import (
+    Good,
     batch_subscriber_options,
     decode_batch,
     decode_case_events,
     process_isolated,
 )
 from lapor_kit.runtime import Runtime
-from lapor_schemas import ReporterContact, topics
+from lapor_schemas import ReporterContact, SupporterContact, parse_contact, topics
 
 from .domain.jobs import SendJob
 from .service import NotifyService
@@ -45,13 +46,14 @@ def make_router(rt: Runtime, service: NotifyService, stopping: asyncio.Event) ->
         topics.CONTACTS,
         **batch_subscriber_options(rt.settings, "lapor-notify-contacts"),
         title="notify.contacts",
-        description="Reporter contact details (only notify reads this topic).",
+        description="Reporter and supporter contact details (only notify reads this topic).",
     )
     async def on_contacts(msg: KafkaMessage) -> None:
         await process_isolated(msg.raw_message, contacts, rt.dead_letters)
 
     async def contacts(records: Sequence[Any]) -> None:
-        good, bad = decode_batch(records, ReporterContact.model_validate_json)
+        good: list[Good[ReporterContact | SupporterContact]]
+        good, bad = decode_batch(records, parse_contact)
         await service.handle_contacts([g.value for g in good])
         await rt.dead_letters.send(bad)
 

@@ -90,6 +90,14 @@ class NotifyStore(Protocol):
 
     async def save_contacts(self, contacts: Sequence[dict[str, Any]]) -> None: ...
 
+    async def save_supporters(self, supporters: Sequence[dict[str, Any]]) -> None:
+        """Keep the contacts of people who joined a report (``_id``: report and person)."""
+        ...
+
+    async def supporters_of(self, tracking_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The supporters of each report that has any (none asked: no read)."""
+        ...
+
     async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]: ...
 
     async def expand_waiting(

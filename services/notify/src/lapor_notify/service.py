@@ -31,19 +31,24 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from lapor_kit.idempotency import first_unseen, optimistically
+from lapor_kit.idempotency import first_unseen, is_duplicate_key, optimistically
 from lapor_kit.outbox import OutMessage
 from lapor_schemas import (
     CaseEvent,
     ComplaintSubmitted,
+    Contact,
     NotificationData,
     NotificationEvent,
     ReporterContact,
+    SupporterContact,
     topics,
+    words,
 )
 
 from .domain.jobs import SendJob
 from .domain.planning import (
+    SUPPORTERS_READ,
+    SUPPORTERS_TOLD,
     TOLD,
     Notice,
     Route,
@@ -54,6 +59,8 @@ from .domain.planning import (
     notices,
     reporter_plan,
     reporter_routes,
+    supporter_notice,
+    supporter_routes,
     template_names,
     webhook_payload,
 )
@@ -62,6 +69,8 @@ from .domain.sending import RetryPolicy, TokenBucket
 from .ports import FACTS_VERSION, Channel, NotifyStore, Outgoing, PlannedEvent, SendError
 
 log = logging.getLogger("lapor.notify")
+LATEST_FOR_SUPPORTERS = "_supporter_news"  # in a case's facts (never in a message: "_")
+
 SOURCE = "lapor-notify"
 
 
@@ -131,7 +140,7 @@ class NotifyService:
         """Plan and record the deliveries of the events not seen before; returns how many.
         An event that tells no one (case.verified, a reporter's reply ...) is not recorded at
         all: handling it again would do nothing either."""
-        telling = [e for e in events if e.type in TOLD]
+        telling = [e for e in events if e.type in TOLD or e.type in SUPPORTERS_TOLD]
         if not telling:
             return 0
         return await optimistically(lambda assume_new: self._plan(telling, assume_new))
@@ -183,6 +192,11 @@ class NotifyService:
                 sets.update((k, v) for k, v in f.items() if k != "_id")
                 facts[event.subject] = dict(f)
             told.extend(notices(event, facts.get(event.subject)))
+            backing_notice = supporter_notice(event)
+            if backing_notice is not None:
+                # kept with the case: a supporter whose contact comes after this event (the
+                # contacts topic may lag the case log) still hears of it, once
+                sets[LATEST_FOR_SUPPORTERS] = {**asdict(backing_notice), "at": event.time}
             update = facts_update(event)
             if update is not None:
                 sets.update(update)
@@ -212,6 +226,18 @@ class NotifyService:
                         }
                     )
             self._build(notice, routes, case, contact, deliveries, messages)
+        # people who joined a report: one read, only for a batch with events they hear of
+        backing = [n for e in todo if (n := supporter_notice(e)) is not None]
+        if backing:
+            supporters = await self.store.supporters_of(
+                list(dict.fromkeys(n.tracking_id for n in backing))
+            )
+            for notice in backing:
+                case = facts.get(notice.tracking_id) or {}
+                for person in supporters.get(notice.tracking_id, ()):
+                    about = {"language": person.get("language"), "anonymous": True}
+                    routes = supporter_routes(person)
+                    self._build(notice, routes, case, about, deliveries, messages)
         try:
             await self.store.record_plan(
                 events=planned,
@@ -240,7 +266,9 @@ class NotifyService:
         while len(self._facts) > self.facts_kept:
             self._facts.popitem(last=False)
 
-    async def handle_contacts(self, contacts: Sequence[ReporterContact]) -> int:
+    async def handle_contacts(self, contacts: Sequence[Contact]) -> int:
+        """Reporters' contacts (a parked notice may now be sent) and supporters' (heard from
+        the report's next change on)."""
         docs = [
             {
                 "_id": c.data.tracking_id,
@@ -248,9 +276,59 @@ class NotifyService:
                 **c.data.model_dump(exclude={"tracking_id"}),
             }
             for c in contacts
+            if isinstance(c, ReporterContact)
         ]
+        backers = [
+            {
+                "_id": f"{c.data.tracking_id}:{c.data.supporter_id}",
+                "tenant": c.tenant,
+                **c.data.model_dump(),
+            }
+            for c in contacts
+            if isinstance(c, SupporterContact)
+        ]
+        await self.store.save_supporters(backers)
+        caught_up = await self._catch_up([c for c in contacts if isinstance(c, SupporterContact)])
+        if not docs:
+            return caught_up
         await self.store.save_contacts(docs)
         return await self._expand([d["_id"] for d in docs])
+
+    async def _catch_up(self, joined: Sequence[SupporterContact]) -> int:
+        """The report's latest news for people whose contact came after it (they joined
+        before it happened): once, never twice for the same event and person."""
+        if not joined:
+            return 0
+        facts, _ = await self.store.facts_and_contacts(
+            list(dict.fromkeys(c.data.tracking_id for c in joined)), contact_ids=[]
+        )
+        deliveries: list[dict[str, Any]] = []
+        messages: list[OutMessage] = []
+        for c in joined:
+            case = facts.get(c.data.tracking_id) or {}
+            kept = case.get(LATEST_FOR_SUPPORTERS)
+            if not kept or kept["at"] < c.time:
+                continue  # nothing yet, or news from before they joined
+            notice = Notice(**{k: v for k, v in kept.items() if k != "at"})
+            person = c.data.model_dump()
+            mine: list[dict[str, Any]] = []
+            jobs: list[OutMessage] = []
+            about = {"language": person.get("language"), "anonymous": True}
+            self._build(notice, supporter_routes(person), case, about, mine, jobs)
+            if mine and not await self.store.deliveries([d["_id"] for d in mine]):
+                deliveries.extend(mine)
+                messages.extend(jobs)
+        if not deliveries:
+            return 0
+        try:
+            await self.store.record_plan(
+                events=[], deliveries=deliveries, waiting=[], messages=messages
+            )
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return 0  # the same contact handled at once elsewhere: sent by that one
+            raise
+        return len(deliveries)
 
     async def _expand(self, tracking_ids: Sequence[str]) -> int:
         """Turn parked reporter notices whose contact is now known into deliveries (no
@@ -345,6 +423,13 @@ class NotifyService:
         lang = "id"
         if notice.role == "agency":
             context.setdefault("agency_name", notice.agency_name)
+        elif notice.role == "supporter":
+            lang = str((contact or {}).get("language") or "id")
+            context["kabar"] = words.supporter_notice(notice.cause_event_type, lang)
+            said = SUPPORTERS_READ.get(notice.cause_event_type, ())
+            for key in ("text", "reason"):
+                if key not in said:
+                    context.pop(key, None)
         elif contact is not None:
             lang = str(contact.get("language") or "id")
             if not contact.get("anonymous"):

@@ -60,6 +60,9 @@ class CaseOut(BaseModel):
     overdue_since: datetime | None = None
     stage: str | None
     repeat_of: str | None
+    supporters: int = Field(
+        default=0, description="People who joined the report with the same problem."
+    )
     parked: ParkedOut | None = Field(
         default=None,
         description="Set when the rules could not decide (perlu penanganan manual): a "

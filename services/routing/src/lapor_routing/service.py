@@ -16,6 +16,7 @@ from lapor_kit.kafka import is_infrastructure
 from lapor_schemas import (
     Actor,
     CaseEvent,
+    CaseSupported,
     ComplaintSubmitted,
     ReporterAccepted,
     ReporterDisputed,
@@ -40,6 +41,7 @@ from .ports import ConflictError
 
 log = logging.getLogger("lapor.routing")
 REPORTER_EVENTS = (
+    CaseSupported,
     ReporterReplied,
     ReporterMessaged,
     ReporterAccepted,

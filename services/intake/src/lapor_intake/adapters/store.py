@@ -2,7 +2,8 @@
 
 Collections: ``complaints`` (the report and its reporter-facing view, no identity; a
 channel's report carries ``channel_key`` = channel|external id, the channel's idempotency
-key, under a unique index), ``reporters`` (identity, stored apart), ``outbox``,
+key, under a unique index), ``reporters`` (identity, stored apart), ``supporters`` (people
+who joined a report with the same problem, and how to reach them), ``outbox``,
 ``migrations`` (one-off data changes done). ``external_keys`` (the keys in a collection of
 their own, one more document and command per report) is no longer used: the backfill takes
 the keys from the reports themselves, so a deployment may drop it.
@@ -10,11 +11,11 @@ the keys from the reports themselves, so a deployment may drop it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import OperationFailure
 
@@ -38,6 +39,9 @@ class MongoComplaintStore:
         self.rt = runtime
         self.complaints = runtime.db["complaints"]
         self.reporters = runtime.db["reporters"]
+        # people who joined a report ("the same problem"): their contact, like a reporter's
+        # identity, never leaves intake except to notify
+        self.supporters = runtime.db["supporters"]
 
     async def ensure_indexes(self) -> None:
         # A single-field unique index: SecantusDB answers a lookup by it as a point lookup,
@@ -58,6 +62,8 @@ class MongoComplaintStore:
         await self.complaints.create_index(
             [("tenant", 1), ("confidential", 1), ("submitted_at", -1)]
         )
+        # similar reports near a spot, before filing: one category, recent weeks
+        await self.complaints.create_index([("category", 1), ("submitted_at", -1)])
         await self._backfill_channel_keys()
         await self._backfill_verified()
 
@@ -193,6 +199,37 @@ class MongoComplaintStore:
             {"$set": {"hidden": hidden, "public_redactions": list(redactions)}},
         )
 
+    async def add_supporter(
+        self,
+        tracking_id: str,
+        supporter: dict[str, Any],
+        messages: Callable[[int], Sequence[OutMessage]],
+    ) -> int | None:
+        async def work(session: AsyncClientSession) -> int | None:
+            if await self.supporters.find_one({"_id": supporter["_id"]}, session=session):
+                return None  # joined before: counted once
+            await self.supporters.insert_one(supporter, session=session)
+            doc = await self.complaints.find_one_and_update(
+                {"_id": tracking_id},
+                {"$inc": {"supporters": 1}},
+                projection={"supporters": 1},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            count = int((doc or {}).get("supporters") or 1)
+            await self.rt.outbox.add(list(messages(count)), session)
+            return count
+
+        try:
+            count = await self.rt.in_transaction(work)
+        except OperationFailure as exc:
+            if is_duplicate_key(exc):
+                return None  # the same person, twice at once: the other one counted
+            raise
+        if count is not None:
+            self.rt.outbox.notify()
+        return count
+
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=False)
 
@@ -237,4 +274,8 @@ def _public_query(which: PublicFilter) -> dict[str, Any]:
         query["submitted_at"] = {
             k: v for k, v in (("$gte", which.since), ("$lte", which.until)) if v is not None
         }
+    if which.within is not None:
+        box = which.within
+        query["location.lat"] = {"$gte": box.south, "$lte": box.north}
+        query["location.lon"] = {"$gte": box.west, "$lte": box.east}
     return query

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -18,9 +18,11 @@ from lapor_schemas import (
     MAX_ATTACHMENT_BYTES,
     Channel,
     ComplaintSubmission,
+    Email,
     Location,
     Text,
 )
+from lapor_schemas.intake import NotifyChannel, PhoneNumber
 from lapor_schemas.reference import categories, regions
 
 from ..adapters.attachments import AttachmentStore
@@ -36,6 +38,10 @@ from ..service import (
 from .errors import ErrorBody, failure, invalid
 
 NOT_FOUND = ("Laporan tidak ditemukan.", "Report not found.")
+FINISHED_ALREADY = (
+    "Laporan ini sudah selesai. Jika masalahnya muncul lagi, kirim laporan baru.",
+    "This report is finished. If the problem is back, send a new report.",
+)
 NOT_NOW = (
     "Tanggapan ini tidak dapat dicatat pada tahap laporan sekarang; muat ulang halaman "
     "laporan untuk melihat pilihan yang tersedia.",
@@ -168,10 +174,46 @@ class ComplaintView(BaseModel):
     public_replies: bool = Field(
         default=False, description="The reporter chose to show their later words publicly."
     )
+    supporters: int = Field(
+        default=0, description="People who joined the report with the same problem."
+    )
     history: list[HistoryEntry]
     reporter: ReporterOut | None = Field(
         default=None, description="Only for the reporter (with the secret)."
     )
+
+
+class SimilarOut(BaseModel):
+    """A public report like the one being written (no identity, no text beyond its title)."""
+
+    tracking_id: str
+    title: str
+    status: str
+    category: str
+    region_code: str
+    submitted_at: datetime
+    supporters: int = 0
+    distance_m: int | None = Field(default=None, description="From the spot asked about.")
+
+
+class SupportIn(BaseModel):
+    """Joining a report with the same problem. A contact is optional: with one, notify tells
+    the person when the report changes."""
+
+    email: Email | None = None
+    phone: PhoneNumber | None = None
+    notify_via: list[NotifyChannel] = Field(default_factory=list, max_length=3)
+    language: Literal["id", "en"] = "id"
+    key: str = Field(
+        pattern=r"^[0-9A-Za-z_-]{8,64}$",
+        description="The form's own key: without a contact, one person is counted once.",
+    )
+
+
+class SupportOut(BaseModel):
+    tracking_id: str
+    supporters: int
+    joined: bool = Field(description="False: this person had joined already.")
 
 
 class ReplyIn(BaseModel):
@@ -380,6 +422,59 @@ def install(
             skip=offset,
         )
         return [view_model({**d, "reporter": None}) for d in docs]
+
+    @router.get(
+        "/complaints/similar",
+        dependencies=[Depends(per_client("read"))],
+        response_model=list[SimilarOut],
+        tags=["complaints"],
+        summary="Public reports like the one being written (before filing)",
+        description="The same category, recent, within `km` of `lat`/`lon` (nearest first) "
+        "or, without a spot, in `region_code` (newest first). Only verified, public reports.",
+    )
+    async def similar(
+        category: Annotated[str, Query(min_length=1, max_length=64)],
+        region_code: Annotated[str | None, Query(max_length=16)] = None,
+        lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        km: Annotated[float, Query(gt=0, le=5)] = 1.0,
+        days: Annotated[int, Query(ge=1, le=365)] = 60,
+        limit: Annotated[int, Query(ge=1, le=20)] = 5,
+    ) -> list[SimilarOut]:
+        found = await service.similar(
+            category=category,
+            region_code=region_code,
+            lat=lat if lon is not None else None,
+            lon=lon if lat is not None else None,
+            km=km,
+            days=days,
+            limit=limit,
+        )
+        return [SimilarOut.model_validate({**d, "tracking_id": d["_id"]}) for d in found]
+
+    @router.post(
+        "/complaints/{tracking_id}/supporters",
+        dependencies=[Depends(per_client("submit"))],
+        status_code=202,
+        response_model=SupportOut,
+        tags=["complaints"],
+        summary="The same problem: join a public, open report instead of filing another",
+        responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    )
+    async def support(tracking_id: str, body: SupportIn) -> Any:
+        outcome, count = await service.support(
+            tracking_id,
+            key=body.key,
+            email=body.email,
+            phone=body.phone,
+            channels=body.notify_via,
+            language=body.language,
+        )
+        if outcome == "unknown":
+            return failure(404, *NOT_FOUND)
+        if outcome == "not_now":
+            return failure(409, *FINISHED_ALREADY)
+        return SupportOut(tracking_id=tracking_id, supporters=count, joined=outcome == "ok")
 
     @router.get(
         "/complaints/{tracking_id}",

@@ -2,7 +2,8 @@
 
 Collections: ``deliveries`` (``_id`` = event:recipient:channel, so a redelivered event cannot
 create a second delivery; the rendered message, the address and the status), ``contacts``
-(reporter contacts, only here), ``case_facts`` (what messages may quote, no identity, and
+(reporter contacts, only here), ``supporters`` (the contacts of people who joined a report
+with the same problem), ``case_facts`` (what messages may quote, no identity, and
 ``handled``: the ids of the case's events already planned, the consumer's idempotency
 record),
 ``waiting`` (reporter notices parked until the contact arrives), ``agency_channels``
@@ -56,6 +57,7 @@ class MongoNotifyStore:
         self.rt = runtime
         self.deliveries_ = runtime.db["deliveries"]
         self.contacts = runtime.db["contacts"]
+        self.supporters = runtime.db["supporters"]
         self.case_facts = runtime.db["case_facts"]
         self.waiting = runtime.db["waiting"]
         self.agency_channels = runtime.db["agency_channels"]
@@ -67,6 +69,7 @@ class MongoNotifyStore:
         await self.deliveries_.create_index([("tracking_id", 1), ("created_at", 1)])
         await self.deliveries_.create_index([("agency_id", 1), ("created_at", -1)])
         await self.waiting.create_index("tracking_id")
+        await self.supporters.create_index("tracking_id")
         await self.address_quota.create_index([("key", 1), ("at", 1)])
         await self.processed.ensure()
 
@@ -165,6 +168,21 @@ class MongoNotifyStore:
             await self.contacts.bulk_write(
                 [ReplaceOne({"_id": c["_id"]}, c, upsert=True) for c in contacts], ordered=False
             )
+
+    async def save_supporters(self, supporters: Sequence[dict[str, Any]]) -> None:
+        if supporters:
+            await self.supporters.bulk_write(
+                [ReplaceOne({"_id": c["_id"]}, c, upsert=True) for c in supporters],
+                ordered=False,
+            )
+
+    async def supporters_of(self, tracking_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        if tracking_ids:
+            query = {"tracking_id": {"$in": list(tracking_ids)}}
+            for doc in await self.supporters.find(query).sort("_id", 1).to_list():
+                found.setdefault(doc["tracking_id"], []).append(doc)
+        return found
 
     async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]:
         return await self.waiting.find({"tracking_id": {"$in": list(tracking_ids)}}).to_list()

@@ -23,9 +23,10 @@ from lapor_schemas import (
     CaseEvent,
     CaseReminder,
     ComplaintSubmitted,
+    words,
 )
 
-Role = Literal["reporter", "agency"]
+Role = Literal["reporter", "agency", "supporter"]
 ChannelName = Literal["email", "sms", "whatsapp", "webhook", "inbox"]
 PROVIDER_CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "whatsapp", "webhook")
 CONTACT_FIELD: dict[str, str] = {"email": "email", "sms": "phone", "whatsapp": "phone"}
@@ -46,6 +47,15 @@ TOLD: dict[str, tuple[Role, ...]] = {
     # the reporter's question or more information reaches the agency in charge (before a
     # dispatch there is none: the verifier reads it in the case's history)
     "case.reporter_messaged": ("agency",),
+}
+# People who joined a report ("Ini masalah yang sama") hear what changes it for them too:
+# the events the one vocabulary has supporter words for.
+SUPPORTERS_TOLD: frozenset[str] = frozenset(words.SUPPORTER_NOTICE)
+# ...and of the event's words only what anyone may read: the agency's answer, a rejection's
+# reason; never a coordinator's note on a dispatch or the reporter's own words on closing.
+SUPPORTERS_READ: dict[str, tuple[str, ...]] = {
+    "case.followed_up": ("text",),
+    "case.rejected": ("reason",),
 }
 REMINDED: dict[str, tuple[Role, ...]] = {
     "reporter": ("reporter",),
@@ -86,6 +96,34 @@ class Notice:
     @property
     def template(self) -> str:
         return f"{self.cause_event_type}.{self.role}"
+
+
+def supporter_notice(event: CaseEvent) -> Notice | None:
+    """What the people who joined a report hear of ``event`` (one notice for all of them;
+    each gets deliveries of their own, see :func:`supporter_routes`)."""
+    if event.type not in SUPPORTERS_TOLD:
+        return None
+    return Notice(
+        cause_event_id=event.id,
+        cause_event_type=event.type,
+        tracking_id=event.subject,
+        tenant=event.tenant,
+        role="supporter",
+        context=_context(event),
+    )
+
+
+def supporter_routes(supporter: Mapping[str, Any]) -> list[Route]:
+    """A supporter's chosen channels that have an address (default: email and SMS); no
+    inbox: the report's page is the reporter's, not theirs."""
+    chosen = supporter.get("channels") or DEFAULT_REPORTER_CHANNELS
+    recipient = f"supporter~{supporter['supporter_id']}"
+    routes = []
+    for channel in chosen:
+        address = supporter.get(CONTACT_FIELD.get(channel, ""))
+        if address:
+            routes.append(Route(channel, recipient, str(address)))
+    return routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,4 +338,7 @@ TEMPLATE_FALLBACK: dict[str, tuple[str, ...]] = {
 
 
 def template_names(notice: Notice, channel: ChannelName) -> Sequence[str]:
-    return [f"{notice.template}.{c}" for c in TEMPLATE_FALLBACK[channel]]
+    names = [f"{notice.template}.{c}" for c in TEMPLATE_FALLBACK[channel]]
+    if notice.role == "supporter":  # one template says each of their events
+        names += [f"supporter.{c}" for c in TEMPLATE_FALLBACK[channel]]
+    return names

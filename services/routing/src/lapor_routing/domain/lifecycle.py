@@ -34,6 +34,7 @@ from lapor_schemas import (
     CaseRated,
     CaseRejected,
     CaseReminder,
+    CaseSupported,
     CaseVerified,
     ComplaintSubmitted,
     DispatchedData,
@@ -537,6 +538,11 @@ class Lifecycle:
     # -- the reporter (through intake) ---------------------------------------------------------
 
     def reporter_event(self, case: dict[str, Any], event: Envelope, now: datetime) -> Effects:
+        if isinstance(event, CaseSupported):
+            # someone with the same problem joined the report: the count grows (the larger
+            # wins, so an event read twice or late changes nothing); status and deadlines stay
+            count = max(int(case.get("supporters") or 0), event.data.supporters)
+            return Effects(sets={"supporters": count})
         if isinstance(event, ReporterReplied | ReporterMessaged):
             text = event.data.text
             if case["status"] == "needs_info":
