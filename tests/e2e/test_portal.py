@@ -4,6 +4,7 @@ metrics behind it)."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -53,7 +54,22 @@ async def file_report(browser: httpx.AsyncClient, **fields: Any) -> httpx.Respon
         "region_code": "63.71",
         **fields,
     }
-    return await browser.post("/lapor", data=data)
+    sent = await browser.post("/lapor", data=data)
+    return await past_similar(browser, sent)
+
+
+async def past_similar(browser: httpx.AsyncClient, sent: httpx.Response) -> httpx.Response:
+    """Similar reports are offered before filing when there are some: "Masalah saya
+    berbeda" sends the report as typed (the form, its files included, is carried by the
+    step's hidden fields)."""
+    if sent.status_code != 200 or 'name="mirip_dilihat"' not in sent.text:
+        return sent
+    carried: dict[str, list[str]] = {"dukung": [""]}
+    for name, value in re.findall(
+        r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', sent.text
+    ):
+        carried.setdefault(name, []).append(html.unescape(value))
+    return await browser.post("/lapor", data=carried)
 
 
 CODES = re.compile(r"\b(case|complaint)\.[a-z_]+|reporter_[a-z]+|region_code|notify_via")
@@ -430,12 +446,13 @@ async def test_attachments_go_through_intakes_door_and_survive_a_refusal(
     assert "lubang.png" in refused.text
     kept = re.search(r'name="attachment" value="([^"]+)"', refused.text)
     assert kept
-    import html
-
-    sent = await browser.post(
-        "/lapor",
-        data={**fields, **words(), "attachment": html.unescape(kept.group(1))},
-    )
+    sent = await past_similar(
+        browser,
+        await browser.post(
+            "/lapor",
+            data={**fields, **words(), "attachment": html.unescape(kept.group(1))},
+        ),
+    )  # the photo goes through the similar reports' step too
     assert sent.status_code == 303, sent.text
     tid = sent.headers["location"].rsplit("/", 1)[1]
     # the reporter sees the photo on the status page, as a small copy

@@ -16,7 +16,7 @@ from lapor_devstack.settings import StackSettings
 from lapor_devstack.stack import Stack
 from lapor_kit.auth import DEV_SIGNING_KEY, SigningKey, issue
 from lapor_portal.seed import DEV_PASSWORD
-from tests.e2e.test_portal_browser import PHONE, fill_report
+from tests.e2e.test_portal_browser import PHONE, fill_report, send
 from tests.e2e.test_portal_browser import browser as browser  # the same Chromium fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -64,7 +64,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
     # a citizen files a report (Kota Banjarmasin, a road): it goes to the city's PUPR
     citizen = await person(browser)
     await fill_report(citizen, base, f"Jalan provinsi rusak {uuid.uuid4().hex[:6]}")
-    await citizen.get_by_role("button", name="Kirim laporan").click()
+    await send(citizen)
     tracking = citizen.locator("#tracking-id")
     await expect(tracking).to_have_text(re.compile(r"LPR-[0-9A-Z]{10}"))
     tid = await tracking.inner_text()

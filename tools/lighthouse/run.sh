@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make lighthouse: Lighthouse's mobile preset on every public page of the portal
-# (the local stack must be running: make run). Prints each page's four scores and fails
-# when performance < 90, accessibility < 95 or best practices < 95.
+# (the local stack must be running: make run). Prints each page's four scores and the bytes
+# transferred on a first visit, and fails when performance < 90, accessibility < 95, best
+# practices < 95, or a page (the form and statistics with their maps' boundaries) weighs
+# more than 150 KB.
 set -euo pipefail
 cd "$(dirname "$0")"
 PORTAL="${LAPOR_PORTAL_URL:-http://127.0.0.1:8000}"
@@ -24,8 +26,10 @@ for entry in "${PAGES[@]}"; do
 import json, sys
 report = json.load(open(sys.argv[1]))
 scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}
-print(f"{sys.argv[2]:8s} " + "  ".join(f"{k} {v}" for k, v in scores.items()))
+weight = report["audits"]["total-byte-weight"]["numericValue"] / 1024
+print(f"{sys.argv[2]:8s} " + "  ".join(f"{k} {v}" for k, v in scores.items()) + f"  {weight:.0f} KB")
 ok = scores["performance"] >= 90 and scores["accessibility"] >= 95 and scores["best-practices"] >= 95
+ok = ok and weight <= 150
 sys.exit(0 if ok else 1)
 PY
 done

@@ -102,11 +102,49 @@ class Backend:
         except httpx.HTTPError as exc:
             raise BackendDownError(url) from exc
 
-    async def public_reports(self, limit: int = 20) -> list[dict[str, Any]]:
+    async def public_reports(
+        self,
+        limit: int = 20,
+        offset: int = 0,
+        region_code: str = "",
+        category: str = "",
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if region_code:
+            params["region_code"] = region_code
+        if category:
+            params["category"] = category
+        answer = await self._call("GET", f"{self.s.intake_url}/api/v1/complaints", params=params)
+        return list(answer.body or []) if answer.ok else []
+
+    async def similar(
+        self,
+        category: str,
+        region_code: str = "",
+        lat: float | None = None,
+        lon: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Public reports like the one being written: near the spot, or in the regency."""
+        params: dict[str, Any] = {"category": category}
+        if lat is not None and lon is not None:
+            params.update(lat=lat, lon=lon)
+        elif region_code:
+            params["region_code"] = region_code
+        else:
+            return []
         answer = await self._call(
-            "GET", f"{self.s.intake_url}/api/v1/complaints", params={"limit": limit}
+            "GET", f"{self.s.intake_url}/api/v1/complaints/similar", params=params
         )
         return list(answer.body or []) if answer.ok else []
+
+    async def support(self, tracking_id: str, body: dict[str, Any], client_ip: str) -> Answer:
+        """Join a public report with the same problem (intake counts one person once)."""
+        return await self._call(
+            "POST",
+            f"{self.s.intake_url}/api/v1/complaints/{tracking_id}/supporters",
+            json=body,
+            headers={"X-Forwarded-For": client_ip},
+        )
 
     async def act(self, tracking_id: str, secret: str, action: str, body: dict[str, Any]) -> Answer:
         path = {"message": "messages", "accept": "accept", "dispute": "dispute", "rate": "rating"}[
@@ -137,11 +175,15 @@ class Backend:
         )
         return list((answer.body or {}).get("rows", [])) if answer.ok else []
 
-    async def ranking(self, province: str) -> list[dict[str, Any]]:
+    async def ranking(self, province: str) -> dict[str, Any]:
+        """Metrics' ranking of the province's regencies: ``rows`` and the period (``from``,
+        ``to``; this year so far)."""
         answer = await self._call(
             "GET", f"{self.s.metrics_url}/api/v1/reports/ranking", params={"province": province}
         )
-        return list((answer.body or {}).get("rows", [])) if answer.ok else []
+        body = dict(answer.body or {}) if answer.ok else {}
+        body.setdefault("rows", [])
+        return body
 
 
 class StaffBackend:

@@ -86,13 +86,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "20 MiB per sending, 5 files.",
     ),
     "attached": ("Sudah dilampirkan", "Attached"),
-    "location": ("Titik lokasi (boleh kosong)", "Exact spot (optional)"),
+    "location": ("Titik lokasi di peta (boleh dilewati)", "The spot on the map (optional)"),
     "map_hint": (
-        "Ketuk peta untuk menandai tempatnya, atau isi koordinatnya.",
-        "Tap the map to mark the spot, or type its coordinates.",
+        "Ketuk peta di tempat masalahnya, atau pakai lokasi Anda. Peta menunjukkan batas "
+        "kabupaten/kota, dan kami memberi tahu di wilayah mana titik itu berada.",
+        "Tap the map where the problem is, or use your location. The map shows the "
+        "regencies' and cities' boundaries, and we tell you which one the spot is in.",
     ),
-    "lat": ("Lintang (contoh -3.32)", "Latitude (e.g. -3.32)"),
-    "lon": ("Bujur (contoh 114.59)", "Longitude (e.g. 114.59)"),
+    "unserved_spot": (
+        "Titik ini ada di laut atau di luar wilayah yang dilayani ({served}). Ketuk di darat, "
+        "atau pilih kabupaten/kota dari daftar.",
+        "This spot is at sea or outside the areas served ({served}). Tap on land, or choose "
+        "the regency/city from the list.",
+    ),
+    "use_my_location": ("Gunakan lokasi saya", "Use my location"),
+    "clear_pin": ("Hapus titik", "Remove the spot"),
+    "map_label": ("Peta batas wilayah", "Map of area boundaries"),
     "send": ("Kirim laporan", "Send report"),
     "fix_errors": ("Periksa kembali isian berikut:", "Please check these fields:"),
     "received": ("Laporan Anda telah diterima", "Your report has been received"),
@@ -127,6 +136,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "complaints": ("Laporan", "Reports"),
     "speed": ("Tindak lanjut (hari kerja)", "Follow-up (working days)"),
     "low_volume": ("< 50 laporan/tahun", "< 50 reports/year"),
+    "low_volume_explained": (
+        "Tanda “< 50 laporan/tahun” ada pada kabupaten/kota yang menerima kurang dari "
+        "50 laporan dari {start} sampai {end}. Sedikit laporan belum tentu berarti sedikit "
+        "masalah: bisa jadi warga di sana belum mengenal LAPOR!.",
+        "The mark “< 50 reports/year” is on regencies and cities that received fewer "
+        "than 50 reports from {start} to {end}. Few reports need not mean few problems: "
+        "people there may not know LAPOR! yet.",
+    ),
+    "stats_map_title": ("Peta laporan per kabupaten/kota", "Map of reports by regency/city"),
+    "show_by": ("Warnai peta menurut", "Colour the map by"),
+    "by_complaints": ("Jumlah laporan", "Number of reports"),
+    "by_speed": ("Kecepatan tindak lanjut", "Follow-up speed"),
+    "stats_map_hint": (
+        "Ketuk atau pilih (Tab) sebuah wilayah untuk membaca angkanya. Angka yang sama ada "
+        "di tabel di bawah.",
+        "Tap or select (Tab) an area to read its figures. The same figures are in the table below.",
+    ),
+    "stats_table": ("Laporan per kabupaten/kota", "Reports by regency/city"),
+    "no_speed": ("belum ada tindak lanjut", "no follow-up yet"),
     "down_title": ("Layanan sedang sibuk", "The service is busy"),
     "down": (
         "Kami belum dapat menghubungi layanan. Isian Anda tidak hilang: coba kirim lagi "
@@ -140,6 +168,98 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "too_many": ("Terlalu banyak permintaan; coba lagi nanti.", "Too many requests; try later."),
     "none_yet": ("Belum ada.", "None yet."),
+    "none_found": (
+        "Tidak ada laporan publik yang cocok. Coba kategori atau wilayah lain.",
+        "No public report matches. Try another category or area.",
+    ),
+    "public_lead": (
+        "Laporan yang sudah diverifikasi dan tidak dirahasiakan. Identitas pelapor tidak "
+        "pernah ditampilkan.",
+        "Reports that were verified and are not confidential. The reporter's identity is "
+        "never shown.",
+    ),
+    "public_map": ("Peta laporan publik", "Map of public reports"),
+    "public_list": ("Daftar laporan", "List of reports"),
+    "all_categories": ("Semua kategori", "All categories"),
+    "all_regions": ("Semua kabupaten/kota", "All regencies and cities"),
+    "pages": ("Halaman", "Pages"),
+    "page": ("Halaman", "Page"),
+    "previous": ("Sebelumnya", "Previous"),
+    "next_page": ("Berikutnya", "Next"),
+    "similar_title": ("Sudah ada yang melaporkan ini?", "Has someone reported this already?"),
+    "similar_lead": (
+        "Laporan berikut sudah masuk untuk masalah sejenis di dekat tempat itu. Jika salah "
+        "satunya masalah Anda juga, dukung laporan itu: instansi melihat berapa warga yang "
+        "mengalaminya, dan Anda dikabari saat laporan itu berubah. Laporan Anda belum "
+        "dikirim.",
+        "These reports of a similar problem near that place are in already. If one of them "
+        "is your problem too, join it: the agency sees how many people have it, and you are "
+        "told when it changes. Your report has not been sent yet.",
+    ),
+    "similar_hint": (
+        "Ada {n} laporan serupa di dekat sini:",
+        "{n} similar reports near here:",
+    ),
+    "similar_hint_next": (
+        "Saat Anda menekan Kirim, Anda dapat memilih untuk mendukung salah satunya.",
+        "When you press Send, you can choose to join one of them instead.",
+    ),
+    "same_problem": ("Ini masalah yang sama", "This is the same problem"),
+    "same_problem_hint": (
+        "Laporan Anda tidak dikirim; Anda mendukung laporan ini dan dikabari lewat kontak "
+        "yang Anda isi.",
+        "Your report is not sent; you join this one and hear of it on the contact you gave.",
+    ),
+    "similar_finished": (
+        "Laporan ini sudah selesai. Jika masalahnya muncul lagi, kirim laporan Anda.",
+        "This report is finished. If the problem is back, send your report.",
+    ),
+    "different_problem_title": ("Masalah Anda berbeda?", "Is your problem a different one?"),
+    "different_problem_hint": (
+        "Laporan Anda dikirim seperti biasa, dengan semua yang sudah Anda isi dan lampirkan.",
+        "Your report is sent as usual, with everything you wrote and attached.",
+    ),
+    "different_problem": (
+        "Masalah saya berbeda, kirim laporan saya",
+        "My problem is different, send my report",
+    ),
+    "join_failed": (
+        "Laporan itu tidak dapat didukung lagi (sudah selesai atau tidak lagi publik). Pilih "
+        "yang lain, atau kirim laporan Anda.",
+        "That report cannot be joined any more (it is finished or no longer public). Choose "
+        "another, or send your report.",
+    ),
+    "joined_title": ("Anda mendukung laporan ini", "You joined this report"),
+    "joined_lead": (
+        "Terima kasih. Kini {n} warga menyatakan mengalami masalah yang sama.",
+        "Thank you. {n} people now say they have the same problem.",
+    ),
+    "joined_before": (
+        "Anda sudah mendukung laporan ini sebelumnya; dukungan Anda dihitung sekali. Kini {n} "
+        "warga mendukungnya.",
+        "You had joined this report before; you are counted once. {n} people have joined it.",
+    ),
+    "joined_told": (
+        "Kami mengabari Anda saat laporan ini diteruskan, ditindaklanjuti atau selesai.",
+        "We tell you when this report is passed on, followed up or closed.",
+    ),
+    "joined_no_contact": (
+        "Anda tidak mengisi email atau nomor telepon, jadi kami tidak dapat mengabari Anda: "
+        "ikuti perkembangannya di halaman laporan.",
+        "You left no email or phone number, so we cannot tell you: follow it on the report's page.",
+    ),
+    "joined_nothing_more": (
+        "Laporan Anda sendiri tidak dikirim. Kontak Anda tidak terlihat oleh pelapor atau "
+        "instansi.",
+        "Your own report was not sent. Neither the reporter nor the agency sees your contact.",
+    ),
+    "joined_see": ("Lihat laporan yang Anda dukung", "See the report you joined"),
+    "distance_m": ("sekitar {n} m dari titik Anda", "about {n} m from your spot"),
+    "distance_km": ("sekitar {n} km dari titik Anda", "about {n} km from your spot"),
+    "supporters_count": (
+        "{n} warga lain mengalami masalah yang sama",
+        "{n} other people have the same problem",
+    ),
     # -- the conversation after filing ------------------------------------------------------
     "your_answer": ("Apa jawaban Anda?", "What is your answer?"),
     "your_answer_lead": (
@@ -340,3 +460,61 @@ def t(key: str, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+# Words the maps' script shows (given to it by the page, in the page's language).
+MAP_WORDS: dict[str, tuple[str, str]] = {
+    "in": ("Titik ini ada di {name}.", "This spot is in {name}."),
+    "near": (
+        "Titik ini sedikit di luar batas pada peta kami; wilayah terdekat: {name} (sekitar "
+        "{km} km).",
+        "This spot is just outside the boundaries on our map; the nearest area: {name} "
+        "(about {km} km).",
+    ),
+    "chosen": ("{name} dipilih untuk laporan ini.", "{name} is chosen for this report."),
+    "ask": (
+        "Titik ini ada di {name}, bukan {chosen}. Ganti?",
+        "This spot is in {name}, not {chosen}. Change?",
+    ),
+    "yes": ("Ya, ganti ke {name}", "Yes, change to {name}"),
+    "no": ("Tidak, tetap {chosen}", "No, keep {chosen}"),
+    "changed": ("Diganti ke {name}.", "Changed to {name}."),
+    "kept": (
+        "Tetap {chosen}. Titiknya tetap dikirim bersama laporan.",
+        "{chosen} kept. The spot is still sent with the report.",
+    ),
+    "zoom": (
+        "Peta diperbesar. Ketuk tepat di tempat masalahnya.",
+        "The map is zoomed in. Tap exactly where the problem is.",
+    ),
+    "locating": ("Mencari lokasi Anda\u2026", "Finding your location\u2026"),
+    "no_geo": (
+        "Lokasi Anda tidak dapat dibaca (izin ditolak atau tidak tersedia). Ketuk peta, atau "
+        "pilih kabupaten/kota dari daftar.",
+        "Your location cannot be read (permission refused or not available). Tap the map, or "
+        "choose the regency/city from the list.",
+    ),
+    "offline": (
+        "Titik ini belum dapat diperiksa (sambungan terputus). Coba lagi, atau pilih "
+        "kabupaten/kota dari daftar.",
+        "This spot cannot be checked now (no connection). Try again, or choose the "
+        "regency/city from the list.",
+    ),
+    "cleared": ("Titik dihapus.", "The spot is removed."),
+    "reports": ("{n} laporan", "{n} reports"),
+    "days": ("tindak lanjut rata-rata {d} hari kerja", "follow-up in {d} working days on average"),
+    "no_data": ("belum ada data", "no data yet"),
+    "legend_complaints": ("Jumlah laporan", "Number of reports"),
+    "legend_speed": (
+        "Rata-rata hari kerja sampai ditindaklanjuti (lebih gelap: lebih lambat)",
+        "Average working days to a follow-up (darker: slower)",
+    ),
+    "cluster": (
+        "{n} laporan di sekitar sini: ketuk untuk memperbesar",
+        "{n} reports around here: tap to zoom in",
+    ),
+}
+
+
+def map_words(lang: str) -> dict[str, str]:
+    return {k: (en if lang == "en" else id_) for k, (id_, en) in MAP_WORDS.items()}

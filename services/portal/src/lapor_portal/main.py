@@ -35,9 +35,9 @@ from lapor_kit.web import HSTS
 from lapor_schemas import words
 from lapor_schemas.calendar import province_calendar
 
-from . import oidc, story, workspace
+from . import oidc, places, story, workspace
 from .backend import Answer, Backend, BackendDownError
-from .i18n import LANGS, STATUS, t
+from .i18n import LANGS, map_words, t
 from .keys import Keys
 from .security import LANG_COOKIE, SECURITY_HEADERS, Cookies
 from .seed import seed_dev_accounts
@@ -280,9 +280,6 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
         values["form_id"] = form_id_of(values)
         categories = await api.reference("categories")
         regions = [r for r in await api.reference("regions") if r["kind"] != "province"]
-        seats = [
-            [r["code"], r["name"], r.get("lat"), r.get("lon")] for r in regions if r.get("lat")
-        ]
         provinces = {r["code"]: r["name"] for r in await api.reference("regions")}
         return page(
             request,
@@ -294,7 +291,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             regions=sorted(regions, key=lambda r: (r["province_code"], r["name"])),
             provinces=provinces,
             form_id=values["form_id"],
-            seats=seats,
+            map_words=map_words(lang_of(request)),
         )
 
     @app.get("/lapor", response_class=HTMLResponse)
@@ -324,6 +321,22 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             problems["attachments"] = upload_problem
         if problems:
             return await form_page(request, values, problems, 422)
+        # the same problem reported already nearby? Asked once, before filing: the citizen
+        # joins that report ("Ini masalah yang sama") or files their own
+        joining = values.get("dukung", "")
+        if joining:
+            return await join(request, values, joining)
+        if not values.get("mirip_dilihat"):
+            try:
+                similar = await api.similar(
+                    values.get("category", ""),
+                    values.get("region_code", ""),
+                    *places.spot(values),
+                )
+            except BackendDownError:
+                similar = []  # no reason to hold the report back
+            if similar:
+                return similar_page(request, values, similar)
         body = submission(values, lang)
         try:
             answer = await api.submit(body, values["form_id"], client_ip(request))
@@ -337,6 +350,61 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             cookies.remember(request, response, tid, secret)
             return response
         return await form_page(request, values, field_errors(answer, lang_of(request)), 422)
+
+    def similar_page(
+        request: Request,
+        values: dict[str, Any],
+        similar: list[dict[str, Any]],
+        problem: str = "",
+        status: int = 200,
+    ) -> HTMLResponse:
+        lang = lang_of(request)
+        return page(
+            request,
+            "similar.html",
+            status=status,
+            # the ones that can still be joined first (finished ones say so, for information)
+            similar=sorted(
+                (places.similar_item(r, lang) for r in similar), key=lambda r: not r["open"]
+            ),
+            carried=places.carried(values),
+            problem=problem,
+        )
+
+    async def join(request: Request, values: dict[str, Any], tracking_id: str) -> Response:
+        """ "Ini masalah yang sama": the citizen joins that report instead of filing theirs;
+        they hear of its changes on the contact they gave (none given: they follow it on its
+        page)."""
+        lang = lang_of(request)
+        if not re.match(TRACKING_ID, tracking_id):
+            return await form_page(request, values, {}, 422)
+        body: dict[str, Any] = {"key": values["form_id"], "language": lang}
+        for name in ("email", "phone"):
+            if values.get(name):
+                body[name] = values[name]
+        if values.get("notify_via"):
+            body["notify_via"] = [
+                c for c in values["notify_via"] if values.get("email" if c == "email" else "phone")
+            ]
+        try:
+            answer = await api.support(tracking_id, body, client_ip(request))
+        except BackendDownError:
+            return await form_page(request, values, {"": t("down", lang)}, 503)
+        if answer.status == 202:
+            return page(
+                request,
+                "joined.html",
+                tracking_id=tracking_id,
+                supporters=int((answer.body or {}).get("supporters") or 1),
+                joined=bool((answer.body or {}).get("joined")),
+                contact=bool(body.get("email") or body.get("phone")),
+            )
+        # finished or gone meanwhile: the other reports, and a reason in words
+        similar = await api.similar(
+            values.get("category", ""), values.get("region_code", ""), *places.spot(values)
+        )
+        similar = [r for r in similar if r.get("tracking_id") != tracking_id]
+        return similar_page(request, values, similar, t("join_failed", lang), 409)
 
     async def upload_files(request: Request, uploads: list[Any], values: dict[str, Any]) -> str:
         """Pass the form's files to intake's attachment door; what it stored is kept in
@@ -557,25 +625,19 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
     async def report_thumbnail(tracking_id: str, index: int, request: Request) -> Response:
         return await report_file(tracking_id, index, request, small=True)
 
-    @app.get("/publik", response_class=HTMLResponse)
-    async def public(request: Request) -> HTMLResponse:
-        reports = await api.public_reports(30)
-        return page(request, "public.html", reports=reports, status_names=STATUS)
-
     @app.get("/statistik", response_class=HTMLResponse)
     async def stats(request: Request, provinsi: str = "63") -> HTMLResponse:
         provinces = [r for r in await api.reference("regions") if r["kind"] == "province"]
-        codes = {p["code"] for p in provinces}
-        province = provinsi if provinsi in codes else "63"
-        rows = await api.ranking(province)
-        points = workspace.map_points(await api.category_map(province))
+        names = {p["code"]: p["name"] for p in provinces}
+        province = provinsi if provinsi in names else "63"
+        report = places.stats_report(await api.ranking(province), lang_of(request))
         return page(
             request,
             "stats.html",
-            rows=rows,
+            report=report,
             provinces=provinces,
             province=province,
-            points=points,
+            province_name=names.get(province, province),
         )
 
     workspace.install(
@@ -589,6 +651,10 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             render=page,
             registry=registry,
         ),
+    )
+    places.install(
+        app,
+        places.Places(api=api, render=page, lang_of=lang_of, rate_limits=settings.map_rate_limits),
     )
     oidc.install(app, settings, store)
     return app

@@ -91,6 +91,11 @@ class PortalSettings(FileValuesMixin):
         description="A tile server for the maps, e.g. https://tiles.example/{z}/{x}/{y}.png; "
         "empty: the maps draw the shipped region seats on a plain background (no host).",
     )
+    map_rate_limits: str = Field(
+        default="lokasi=60/60,mirip=30/60",
+        description="Per-address limits of the maps' doors: where a spot lies (lokasi) and "
+        "similar reports nearby (mirip), as door=count/seconds.",
+    )
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies")

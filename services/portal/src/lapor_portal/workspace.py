@@ -39,6 +39,7 @@ from lapor_schemas.status import (
     STAFF_MAY,
 )
 
+from . import places as maps
 from .backend import Answer, Backend, StaffBackend
 from .i18n import STATUS
 from .identity import (
@@ -798,7 +799,9 @@ def install(app: FastAPI, ws: Workspace) -> None:
         if not (len(province) == 2 and province.isdigit()):
             province = "63"
         token = ws.token(me)
-        ranking = await ws.api.ranking(province)
+        report = maps.stats_report(
+            await ws.api.ranking(province), request.cookies.get("lapor_bahasa", "id")
+        )
         categories = await ws.api.category_map(province)
         hotspots = await ws.staff.call(
             token, "GET", "metrics", "/api/v1/reports/hotspots", params={"province": province}
@@ -817,20 +820,20 @@ def install(app: FastAPI, ws: Workspace) -> None:
             c["sla"] = sla_badge(c, now)
         overdue.sort(key=urgency)
         names = sorted({c["name"] for r in categories for c in r.get("categories", [])})
-        points = map_points(categories)
         provinces = [r for r in await ws.api.reference("regions") if r["kind"] == "province"]
         return page(
             request,
             "staff/dashboard.html",
             map=True,
             province=province,
+            province_name=next((p["name"] for p in provinces if p["code"] == province), province),
             provinces=provinces,
-            rows=ranking,
+            report=report,
+            rows=report["rows"],
             grid=categories,
             category_names=names,
             hotspots=(hotspots.body or {}).get("rows", []) if hotspots.ok else [],
             overdue=overdue,
-            points=points,
         )
 
     # -- directory ---------------------------------------------------------------------
@@ -1318,22 +1321,6 @@ def install(app: FastAPI, ws: Workspace) -> None:
                 "Cache-Control": "no-store",
             },
         )
-
-
-def map_points(category_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The map's markers from metrics' categories report: each region's seat, its count and
-    what is complained about most there (the statistics page and the dashboard)."""
-    return [
-        {
-            "name": r["region_name"],
-            "lat": r["lat"],
-            "lon": r["lon"],
-            "complaints": r["complaints"],
-            "top": r["categories"][0]["name"] if r.get("categories") else None,
-        }
-        for r in category_rows
-        if r.get("lat") is not None
-    ]
 
 
 def ws_providers(app: FastAPI) -> list[dict[str, str]]:
