@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test fuzz chaos chromium lighthouse bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
+.PHONY: setup run down status demo test fuzz chaos chromium lighthouse lighthouse-tools bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -67,7 +67,7 @@ rules: promtool
 	promtool test rules deploy/prometheus/tests/*.yml
 
 # The tests start their own broker, store and SMTP sink on free ports and stop them.
-test: setup lint typecheck schemas rules chromium k8s-tools
+test: setup lint typecheck schemas rules chromium k8s-tools lighthouse-tools
 	$(BIN)/pytest
 
 # The Kubernetes manifests' checks (tests/unit/test_k8s.py) need kubectl (Debian's
@@ -109,9 +109,15 @@ chaos: setup
 	LAPOR_CHAOS_RATE=$(CHAOS_RATE) LAPOR_CHAOS_PAUSE=$(CHAOS_PAUSE) $(BIN)/pytest -s tests/e2e/test_chaos.py
 
 # Lighthouse (npm lighthouse@12.2.3 from tools/lighthouse's lock, Debian's Chromium), mobile
-# preset, on the portal's home, form, follow and status pages of the running stack (make run).
-lighthouse: chromium
+# preset, on every public page of the running stack (make run). make test runs it on the
+# form and the statistics (tests/e2e/test_lighthouse.py).
+LIGHTHOUSE := tools/lighthouse/node_modules/.bin/lighthouse
+lighthouse-tools: $(LIGHTHOUSE)
+$(LIGHTHOUSE): tools/lighthouse/package-lock.json
 	cd tools/lighthouse && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+lighthouse: chromium lighthouse-tools
 	bash tools/lighthouse/run.sh
 
 # Benchmarks on a separate local stack (not part of the tests): figures, JSON in

@@ -265,3 +265,30 @@ async def test_a_supporter_whose_contact_comes_after_the_answer_still_hears_it_o
     after = _supporter("nanti@warga.example", None, "e" * 16, channels=["email"])
     after = after.model_copy(update={"time": NOTIFY_NOW + timedelta(minutes=5)})
     assert await service.handle_contacts([after]) == 0  # the news is older than they are
+
+
+async def test_a_channel_named_twice_is_one_delivery_and_never_stops_the_case_log() -> None:
+    """Found by the fuzzer: a supporter who asked for SMS twice made the plan insert the
+    same delivery twice; the insert failed on every retry and notify stopped reading the
+    case log behind it. Reporters' channels are read the same way."""
+    store = NotifyStore()
+    service, chans = make(store)
+    await service.handle_contacts(
+        [_supporter(None, "+6281327484216", "f" * 16, channels=["whatsapp", "sms", "sms"])]
+    )
+    from tests.unit.test_notify_service import contact
+
+    await service.handle_contacts(
+        [contact(email="siti@warga.example", channels=["email", "email"])]
+    )
+    await service.handle_events([factories.submitted(reporter_contactable=True)])
+    assert await service.handle_events([factories.dispatched()]) > 0
+    ids = [d["_id"] for d in store.docs.values()]
+    assert len(ids) == len(set(ids))
+    mine = [d for d in store.docs.values() if d["recipient"] == "supporter~" + "f" * 16]
+    assert sorted(d["channel"] for d in mine) == ["sms"]  # no WhatsApp provider here
+    reporter_mail = [
+        d for d in store.docs.values() if d["role"] == "reporter" and d["channel"] == "email"
+    ]
+    assert len(reporter_mail) == 2  # received, dispatched: once each
+    assert chans["sms"] is not None

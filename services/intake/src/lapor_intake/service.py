@@ -683,7 +683,7 @@ class IntakeService:
         who = (email or "").strip().lower() or normalise_phone(phone or "") or f"key:{key}"
         supporter_id = hashlib.sha256(f"{tracking_id}|{who}".encode()).hexdigest()[:16]
         now = self.clock()
-        wanted = [c for c in channels if c in ("email", "sms", "whatsapp")]
+        wanted = list(dict.fromkeys(c for c in channels if c in ("email", "sms", "whatsapp")))
         lang = "en" if language == "en" else "id"
 
         def messages(count: int) -> list[OutMessage]:

@@ -367,10 +367,16 @@ class NotifyService:
     ) -> None:
         now = self.clock()
         texts: dict[tuple[str, ...], Any] = {}  # email, inbox and webhook share one text
+        built = {d["_id"] for d in deliveries}
         for route in routes:
             if route.channel != "inbox" and route.channel not in self.channels:
                 continue  # e.g. no SMS gateway configured here
             did = delivery_id(notice, route)
+            if did in built:
+                # the same delivery twice in one plan (a channel named twice) would make the
+                # plan's insert fail for ever, and the case log stop behind it: once is enough
+                continue
+            built.add(did)
             names = tuple(template_names(notice, route.channel))
             try:
                 if names not in texts:

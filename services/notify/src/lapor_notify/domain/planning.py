@@ -119,7 +119,7 @@ def supporter_routes(supporter: Mapping[str, Any]) -> list[Route]:
     chosen = supporter.get("channels") or DEFAULT_REPORTER_CHANNELS
     recipient = f"supporter~{supporter['supporter_id']}"
     routes = []
-    for channel in chosen:
+    for channel in dict.fromkeys(chosen):  # a channel named twice is one route
         address = supporter.get(CONTACT_FIELD.get(channel, ""))
         if address:
             routes.append(Route(channel, recipient, str(address)))
@@ -245,7 +245,7 @@ def reporter_routes(contact: Mapping[str, Any]) -> list[Route]:
     """The reporter's chosen channels that have an address (default: email and SMS)."""
     chosen = contact.get("channels") or DEFAULT_REPORTER_CHANNELS
     routes = []
-    for channel in chosen:
+    for channel in dict.fromkeys(chosen):  # a channel named twice is one route
         address = contact.get(CONTACT_FIELD.get(channel, ""))
         if address:
             routes.append(Route(channel, "reporter", str(address)))
