@@ -154,6 +154,49 @@ async def test_agency_staff_see_only_their_agency_whatever_the_query_says(routin
         assert r.status_code == 401, claims
 
 
+async def test_the_inbox_finds_words_counts_all_and_sorts_on_the_real_store(
+    routing: Ctx,
+) -> None:
+    word = f"kata{new_tracking_id()[-6:].lower()}"
+    tids = []
+    for i in range(3):
+        routing.clock.now = START + timedelta(minutes=i)
+        tids.append(
+            await submit(
+                routing,
+                title=f"Lampu {word} mati nomor {i}",
+                region="63.03",
+                submitted_at=START + timedelta(minutes=i),
+            )
+        )
+    routing.clock.now = START
+    other = await submit(routing, title="Sampah menumpuk", region="63.03")
+    kalsel = routing.token("province_coordinator", "63")
+    found = await routing.client.get(
+        "/api/v1/inbox",
+        params={"q": f"LAMPU, {word}!", "sort": "newest", "limit": 2},
+        headers=kalsel,
+    )
+    assert found.status_code == 200
+    assert found.headers["x-total-count"] == "3"  # all that match, not the page
+    assert [c["tracking_id"] for c in found.json()] == [tids[2], tids[1]]
+    assert all(c["submitted_at"] for c in found.json())
+    oldest = await routing.client.get(
+        "/api/v1/inbox", params={"q": word, "sort": "oldest"}, headers=kalsel
+    )
+    assert [c["tracking_id"] for c in oldest.json()] == tids
+    assert other not in [c["tracking_id"] for c in oldest.json()]
+    regency = await routing.client.get(
+        "/api/v1/inbox", params={"q": word, "region_code": "63.71"}, headers=kalsel
+    )
+    assert (regency.json(), regency.headers["x-total-count"]) == ([], "0")
+    sulsel = routing.token("province_coordinator", "73")
+    hidden = await routing.client.get("/api/v1/inbox", params={"q": word}, headers=sulsel)
+    assert hidden.headers["x-total-count"] == "0"  # the words never widen the scope
+    bad = await routing.client.get("/api/v1/inbox", params={"sort": "x"}, headers=kalsel)
+    assert bad.status_code == 422
+
+
 async def test_a_repeat_links_only_cases_of_one_province(routing: Ctx) -> None:
     kalsel_case = await submit(routing, **unique_words())
     sulsel_case = await submit(routing, region="73.71", **unique_words())

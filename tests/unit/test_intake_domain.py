@@ -12,6 +12,7 @@ from lapor_intake.domain.repeats import Candidate, best_match, fingerprint, simi
 from lapor_kit.auth import SecretMinter
 from lapor_schemas import ComplaintSubmission
 from lapor_schemas.reference import categories, regions
+from tests import factories
 
 
 def test_catalogue_locates_a_report_by_coordinates_or_says_why_not() -> None:
@@ -190,3 +191,34 @@ def test_every_finished_status_reads_closed_in_open311() -> None:
     assert {public_status(s) for s in OPEN} == {"open"}
     assert public_status("rated") == "closed"
     assert public_status("marked_repeat") == "closed"
+
+
+def test_a_dispatch_ends_an_escalation_in_the_view_as_in_routings_case() -> None:
+    """Found: the Ombudsman kept reading a report in intake after routing had sent the case
+    on to an agency (routing forgets the escalation on dispatch; intake did not)."""
+    from lapor_intake.domain.views import view_change
+    from lapor_schemas import AgencyRef, CaseEscalated
+    from lapor_schemas.events import Actor, EscalationData
+
+    escalated = CaseEscalated(
+        source="lapor-routing",
+        tenant="63",
+        subject=factories.TID,
+        correlation_id=factories.TID,
+        time=factories.NOW,
+        data=EscalationData(
+            tracking_id=factories.TID,
+            status="dispatched",
+            at=factories.NOW,
+            actor=Actor(kind="system"),
+            level=3,
+            stage="follow_up",
+            to=AgencyRef(id="00.ombudsman", name="Ombudsman RI", region_code="00"),
+        ),
+    )
+    up = view_change(escalated)
+    assert up is not None
+    assert up[2]["escalated_to"] == "00.ombudsman"
+    down = view_change(factories.dispatched())
+    assert down is not None
+    assert down[2]["escalated_to"] is None

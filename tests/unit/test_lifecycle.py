@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from lapor_kit.auth import Principal
-from lapor_routing.domain.access import can_act, can_read, inbox_query
+from lapor_routing.domain.access import can_act, can_read
 from lapor_routing.domain.directory import (
     DirectoryFile,
     TenantPolicy,
     directory_from,
     load_seed_files,
 )
+from lapor_routing.domain.inbox import Scope, scope_of, words_of
 from lapor_routing.domain.lifecycle import (
     SYSTEM,
     Effects,
@@ -277,6 +278,18 @@ def test_decline_with_no_candidate_left_goes_to_the_coordinator() -> None:
     assert hop2["agency_id"] == "63.kominfo"  # the province coordinator takes the rest
 
 
+def test_an_agency_can_leave_the_next_agency_to_the_coordinator() -> None:
+    lc = machine(max_transfers=9)
+    case = opened(lc)  # at 63.71.pupr; by the rules the next would be 63.71.kominfo
+    hop = applied(case, lc.decline(case, STAFF, NOW, "Bukan kami", to_coordinator=True))
+    assert hop["agency_id"] == "63.71.kominfo"  # Banjarmasin's coordinator office
+    assert hop["history"][-1]["rule"] == "declined-to-coordinator"
+    suggested = applied(
+        case, lc.decline(case, STAFF, NOW, "Bukan kami", suggested_agency_id="63.dlh")
+    )
+    assert suggested["agency_id"] == "63.dlh"
+
+
 def test_manual_dispatch_refuses_agencies_of_another_province() -> None:
     lc = machine()
     case = opened(lc)
@@ -359,10 +372,26 @@ def test_tenant_isolation_of_reads_and_actions() -> None:
     assert not can_read(dinkes, case)
     assert can_act(kota, case, "dispatch")
     assert not can_read(tabalong, case)
-    assert can_read(ombudsman, case)
-    assert not can_act(ombudsman, case, "close")
-    assert inbox_query(sulsel) == {"tenant": "73"}
-    assert inbox_query(pupr) == {"tenant": "63", "agency_id": "63.71.pupr"}
+    assert not can_read(ombudsman, case)  # only what was escalated to it, as intake
+    escalated = {**case, "escalated_to": "00.ombudsman"}
+    assert can_read(ombudsman, escalated)
+    assert not can_act(ombudsman, escalated, "close")
+    assert scope_of(sulsel) == Scope(tenant="73")
+    assert scope_of(pupr) == Scope(tenant="63", agency_id="63.71.pupr")
+    assert scope_of(kota) == Scope(tenant="63", region_code="63.71", escalated_to="-")
+    assert scope_of(ombudsman, tenant="63") == Scope(tenant="63", escalated_to="00.ombudsman")
+    assert scope_of(Principal("h", "citizen", "63")).nothing
+
+
+def test_a_cases_search_words_are_its_distinct_lower_case_words() -> None:
+    assert words_of("Jalan RUSAK di Jl. A. Yani", "jalan berlubang, rusak!") == [
+        "jalan",
+        "rusak",
+        "di",
+        "jl",
+        "yani",
+        "berlubang",
+    ]
 
 
 def test_policies_come_from_the_directory_files() -> None:

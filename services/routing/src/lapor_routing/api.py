@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -19,8 +19,9 @@ from lapor_kit.uploads import UploadHandles, staff_binding
 from lapor_kit.web import Staff, error_response
 from lapor_schemas import Attachment, AttachmentClaim, Text
 
-from .domain.access import inbox_query, may_edit_directory
+from .domain.access import may_edit_directory
 from .domain.directory import Agency, DirectoryFile
+from .domain.inbox import InboxFilter, Sort, scope_of
 from .domain.lifecycle import IllegalTransitionError, UnknownAgencyError
 from .service import ForbiddenError, InvalidDirectoryError, NotVisibleError, RoutingService
 
@@ -57,6 +58,7 @@ class CaseOut(BaseModel):
     escalation_level: int
     escalated_to: str | None
     due_at: datetime | None
+    submitted_at: datetime | None = None
     overdue_since: datetime | None = None
     stage: str | None
     repeat_of: str | None
@@ -108,6 +110,11 @@ class DispatchTo(BaseModel):
 class Decline(BaseModel):
     reason: Text = Field(min_length=3, max_length=2000)
     suggested_agency_id: str | None = None
+    to_coordinator: bool = Field(
+        default=False,
+        description="Leave the choice of the next agency to the coordinator (the regency's, "
+        "else the province's) instead of the rules or a suggestion.",
+    )
 
 
 class FollowUp(BaseModel):
@@ -292,30 +299,44 @@ def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> No
         "/inbox",
         response_model=list[CaseOut],
         tags=["cases"],
-        summary="The cases you may handle (filters: status, overdue, agency, category)",
+        summary="The cases you may handle: filters (status, category, regency, agency, "
+        "overdue, parked, possible repeats, words in the title or description), a sort, and "
+        "the number of cases the filters list in all in the X-Total-Count header",
     )
     async def inbox(
         who: Who,
+        response: Response,
         status: str | None = None,
         overdue: bool | None = None,
         agency_id: str | None = None,
         category: str | None = None,
+        region_code: str | None = None,
         tenant: str | None = None,
         parked: bool | None = None,
+        possible_repeat: bool = False,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        sort: Sort = "urgency",
         limit: Annotated[int, Query(ge=1, le=200)] = 200,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> list[CaseOut]:
-        cases = await service.inbox(
-            inbox_query(who, tenant=tenant),
-            status=status,
-            overdue=overdue,
-            agency_id=agency_id,
-            category=category,
-            parked=parked,
+        found = await service.inbox(
+            InboxFilter(
+                scope=scope_of(who, tenant=tenant),
+                statuses=tuple(s for s in (status or "").split(",") if s),
+                category=category or None,
+                region_code=region_code or None,
+                agency_id=agency_id or None,
+                parked=parked,
+                overdue=overdue,
+                possible_repeat=possible_repeat,
+                words=InboxFilter.query_words(q),
+                sort=sort,
+            ),
             limit=limit,
             skip=offset,
         )
-        return [view(c) for c in cases]
+        response.headers["X-Total-Count"] = str(found.total)
+        return [view(c) for c in found.cases]
 
     @router.get(
         "/cases/{tracking_id}",
@@ -387,6 +408,7 @@ def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> No
             "decline",
             reason=body.reason,
             suggested_agency_id=body.suggested_agency_id,
+            to_coordinator=body.to_coordinator,
         )
 
     @router.post(

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any, Protocol
@@ -36,8 +37,9 @@ from .domain.directory import (
     directory_from,
     directory_problems,
 )
+from .domain.inbox import InboxFilter
 from .domain.lifecycle import Effects, IllegalTransitionError, Lifecycle
-from .ports import ConflictError
+from .ports import ConflictError, InboxPage
 
 log = logging.getLogger("lapor.routing")
 REPORTER_EVENTS = (
@@ -70,9 +72,7 @@ class CaseStore(Protocol):
     async def unseen(self, event_ids: Sequence[str]) -> set[str]: ...
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
     async def existing(self, tracking_ids: Sequence[str]) -> set[str]: ...
-    async def find(
-        self, query: dict[str, Any], limit: int = 200, skip: int = 0
-    ) -> list[dict[str, Any]]: ...
+    async def find_inbox(self, f: InboxFilter, limit: int, skip: int) -> InboxPage: ...
     async def apply(
         self,
         case: dict[str, Any],
@@ -260,36 +260,11 @@ class RoutingService:
             return updated
         raise ConflictError(tracking_id)
 
-    async def inbox(
-        self,
-        query: dict[str, Any],
-        *,
-        status: str | None = None,
-        overdue: bool | None = None,
-        agency_id: str | None = None,
-        category: str | None = None,
-        parked: bool | None = None,
-        limit: int = 200,
-        skip: int = 0,
-    ) -> list[dict[str, Any]]:
-        q = dict(query)
-        if status:
-            q["status"] = {"$in": status.split(",")}
-        if agency_id:
-            # narrows what the token allows, never widens it
-            q["$and"] = [*q.get("$and", []), {"agency_id": agency_id}]
-        if parked is not None:
-            q["parked"] = {"$ne": None} if parked else None
-        if category:
-            q["category"] = category
-        if overdue is not None:
-            now = self.clock()
-            late = [{"due_at": {"$lt": now}}, {"overdue_since": {"$ne": None}}]
-            if overdue:
-                q["$and"] = [*q.get("$and", []), {"$or": late}]
-            else:
-                q["$nor"] = late
-        return await self.store.find(q, limit=limit, skip=skip)
+    async def inbox(self, f: InboxFilter, *, limit: int = 200, skip: int = 0) -> InboxPage:
+        """A page of the cases ``f`` lists and how many it lists in all."""
+        if f.overdue is not None and f.now is None:
+            f = replace(f, now=self.clock())
+        return await self.store.find_inbox(f, limit=limit, skip=skip)
 
     async def replace_directory(self, f: DirectoryFile, by: str, note: str | None = None) -> int:
         """Validate ``f`` as a whole against the reference regions and catalogue and the

@@ -59,6 +59,7 @@ def view_change(event: CaseEvent) -> Change | None:
         entry["agency_id"] = agency.id
         entry["agency_name"] = agency.name
         sets["agency"] = {"id": agency.id, "name": agency.name, "region_code": agency.region_code}
+        sets["escalated_to"] = None  # a dispatch ends an escalation (as routing's case)
         if event.data.due_at is not None:
             sets["due_at"] = event.data.due_at
     elif isinstance(event, CaseEscalated):

@@ -8,6 +8,7 @@ tenant, editable at run time), ``processed_events``, ``outbox``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,8 +22,53 @@ from lapor_kit.runtime import Runtime
 from lapor_schemas import topics
 
 from ..domain.directory import DirectoryFile, DirectoryRevision
+from ..domain.inbox import InboxFilter, words_of
 from ..domain.lifecycle import Effects
-from ..ports import ConflictError
+from ..ports import ConflictError, InboxPage
+
+SORTS: dict[str, list[tuple[str, int]]] = {
+    # urgency: what went up a level first, then the nearest (or longest missed) deadline
+    "urgency": [("escalation_level", -1), ("due_at", 1), ("submitted_at", 1)],
+    "deadline": [("due_at", 1), ("submitted_at", 1)],
+    "newest": [("submitted_at", -1)],
+    "oldest": [("submitted_at", 1)],
+}
+
+
+def inbox_query(f: InboxFilter) -> dict[str, Any]:
+    """An inbox filter in MongoDB's terms: the token's scope, and each narrowing ANDed."""
+    s = f.scope
+    if s.nothing:
+        return {"_id": None}
+    parts: list[dict[str, Any]] = []
+    if s.tenant:
+        parts.append({"tenant": s.tenant})
+    if s.region_code:
+        parts.append({"$or": [{"region_code": s.region_code}, {"escalated_to": s.escalated_to}]})
+    elif s.escalated_to:
+        parts.append({"escalated_to": s.escalated_to})
+    if s.agency_id:
+        parts.append({"agency_id": s.agency_id})
+    if f.statuses:
+        parts.append({"status": {"$in": list(f.statuses)}})
+    if f.category:
+        parts.append({"category": f.category})
+    if f.region_code:
+        parts.append({"region_code": f.region_code})
+    if f.agency_id:
+        parts.append({"agency_id": f.agency_id})
+    if f.parked is not None:
+        parts.append({"parked": {"$ne": None}} if f.parked else {"parked": None})
+    if f.possible_repeat:
+        parts.append({"status": "submitted", "repeat_of": {"$ne": None}})
+    if f.words:
+        parts.append({"words": {"$all": list(f.words)}})
+    if f.overdue is not None:
+        late = [{"due_at": {"$lt": f.now}}, {"overdue_since": {"$ne": None}}]
+        parts.append({"$or": late} if f.overdue else {"$nor": late})
+    if not parts:
+        return {}
+    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 class _AbortError(Exception):
@@ -39,12 +85,29 @@ class MongoCaseStore:
         self.processed = ProcessedEvents(runtime.db["processed_events"])
 
     async def ensure_indexes(self) -> None:
+        await self.cases.create_index([("words", 1)])
+        await self.cases.create_index([("tenant", 1), ("submitted_at", -1)])
+        await self._backfill_words()
         await self.cases.create_index([("tenant", 1), ("status", 1), ("agency_id", 1)])
         await self.cases.create_index([("tenant", 1), ("due_at", 1)])
         await self.directory_versions.create_index([("tenant", 1), ("revision", -1)])
         await self.timers.create_index([("fired", 1), ("due_at", 1)])
         await self.timers.create_index([("tracking_id", 1), ("fired", 1)])
         await self.processed.ensure()
+
+    async def _backfill_words(self) -> None:
+        """Cases stored before search words were kept get theirs (once, in batches)."""
+        while True:
+            docs = await self.cases.find(
+                {"words": {"$exists": False}}, {"title": 1, "description": 1}, limit=500
+            ).to_list()
+            if not docs:
+                return
+            for doc in docs:
+                await self.cases.update_one(
+                    {"_id": doc["_id"]},
+                    {"$set": {"words": words_of(doc.get("title"), doc.get("description"))}},
+                )
 
     # -- directory ---------------------------------------------------------------------------
 
@@ -157,16 +220,19 @@ class MongoCaseStore:
         docs = await self.cases.find({"_id": {"$in": list(tracking_ids)}}, {"_id": 1}).to_list()
         return {d["_id"] for d in docs}
 
-    async def find(
-        self, query: dict[str, Any], limit: int = 200, skip: int = 0
-    ) -> list[dict[str, Any]]:
-        return await self.cases.find(
-            query,
-            {"history": 0, "description": 0},
-            sort=[("due_at", 1), ("submitted_at", 1)],
-            limit=limit,
-            skip=skip,
-        ).to_list()
+    async def find_inbox(self, f: InboxFilter, limit: int = 200, skip: int = 0) -> InboxPage:
+        query = inbox_query(f)
+        found, total = await asyncio.gather(
+            self.cases.find(
+                query,
+                {"history": 0, "description": 0, "words": 0},
+                sort=SORTS[f.sort],
+                limit=limit,
+                skip=skip,
+            ).to_list(),
+            self.cases.count_documents(query),
+        )
+        return InboxPage(found, total)
 
     async def apply(
         self,

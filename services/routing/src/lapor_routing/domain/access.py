@@ -8,10 +8,17 @@ from lapor_kit.auth import Principal
 from lapor_schemas.status import AGENCY_ACTIONS
 from lapor_schemas.status import COORDINATOR_ACTIONS as ADMIN_ACTIONS
 
+from .directory import OMBUDSMAN_ID
+
 
 def can_read(who: Principal, case: dict[str, Any]) -> bool:
-    if who.role in ("national_admin", "ombudsman"):
+    """Whether ``who`` may see ``case``; intake answers the same for the report itself
+    (``lapor_intake.domain.staff.may_read``), so a case page never lacks its report. The
+    Ombudsman sees what was escalated to it (its inbox), nothing else."""
+    if who.role == "national_admin":
         return True
+    if who.role == "ombudsman":
+        return case.get("escalated_to") == OMBUDSMAN_ID
     if not who.may_act_in(case["tenant"]):
         return False
     if who.role == "province_coordinator":
@@ -36,25 +43,6 @@ def can_act(who: Principal, case: dict[str, Any], action: str) -> bool:
             return who.agency_id == case.get("agency_id")
         return who.role in ("national_admin", "province_coordinator", "regency_coordinator")
     return False
-
-
-def inbox_query(who: Principal, *, tenant: str | None = None) -> dict[str, Any]:
-    """The cases a user's inbox may list, as a store query."""
-    if who.role == "national_admin":
-        return {"tenant": tenant} if tenant else {}
-    if who.role == "ombudsman":
-        query: dict[str, Any] = {"escalated_to": "00.ombudsman"}
-        if tenant:
-            query["tenant"] = tenant
-        return query
-    base: dict[str, Any] = {"tenant": who.tenant}
-    if who.role == "province_coordinator":
-        return base
-    if who.role == "regency_coordinator":
-        return {**base, "$or": [{"region_code": who.region_code}, {"escalated_to": who.agency_id}]}
-    if who.role == "agency_staff":
-        return {**base, "agency_id": who.agency_id}
-    return {"_id": None}
 
 
 def may_edit_directory(who: Principal, tenant: str) -> bool:

@@ -55,6 +55,7 @@ from lapor_schemas.calendar import Calendar
 from lapor_schemas.status import FINISHED, REPORTER_MAY, STAFF_MAY, STAGE_OF, TERMINAL
 
 from .directory import Agency, Decision, Directory, NoAgencyError, TenantPolicy
+from .inbox import words_of
 
 SOURCE = "lapor-routing"
 SYSTEM = Actor(kind="system", id="lapor-routing")
@@ -262,6 +263,7 @@ class Lifecycle:
             "confidential": d.confidential,
             "title": d.title,
             "description": d.description,
+            "words": words_of(d.title, d.description),  # what the inbox's search matches
             "repeat_of": d.repeat_of,
             "submitted_at": d.submitted_at,
             "agency_id": None,
@@ -475,9 +477,14 @@ class Lifecycle:
         now: datetime,
         reason: str,
         suggested_agency_id: str | None = None,
+        to_coordinator: bool = False,
     ) -> Effects:
         """Not within our authority (bukan wewenang): re-route, keeping every hop; after the
-        tenant's transfer limit, or with no candidate left, the coordinator takes it."""
+        tenant's transfer limit, or with no candidate left, the coordinator takes it.
+        ``to_coordinator``: the agency leaves the choice to the coordinator (the workspace's
+        default: an agency rarely knows who else has authority); else its suggestion is
+        followed when it is a known agency not tried before, and the rules choose again
+        otherwise."""
         self._require("decline", case)
         current = self.directory.by_id.get(case["agency_id"])
         declined = self._step(
@@ -494,8 +501,10 @@ class Lifecycle:
         after = declined.applied_to(case)
         after["status"] = case["status"]  # dispatch from where the case was
         tried = list(case.get("tried", []))
-        if transfers >= self.policy(case).max_transfers:
-            target = self._coordinator(after, "transfer-limit")
+        if to_coordinator or transfers >= self.policy(case).max_transfers:
+            target = self._coordinator(
+                after, "declined-to-coordinator" if to_coordinator else "transfer-limit"
+            )
             return declined.then(
                 self.dispatch(after, SYSTEM, now, agency_id=target.agency.id, rule=target.rule)
             )
