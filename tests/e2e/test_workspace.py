@@ -127,7 +127,7 @@ async def test_a_walk_in_report_is_entered_and_reaches_the_agency_without_identi
         )
     assert who.status_code == 404  # anonymous: nobody, not even a national admin
     audit = await staff["kalsel.koordinator"].get("/kerja/audit", params={"kasus": tracking_id})
-    assert "report_entered" in audit.text
+    assert "Mencatat laporan" in audit.text
     assert "banjarmasin.pdam" in audit.text
 
 
@@ -266,8 +266,8 @@ async def test_a_national_admin_makes_a_coordinator_who_turns_on_two_step_sign_i
     assert replayed[1].status_code == 401  # a one-time code works once
     await replayed[0].aclose()
     audit = await admin.get("/kerja/audit", params={"provinsi": "21"})
-    assert "account_created" in audit.text
-    assert "totp_enabled" in audit.text
+    assert "Membuat akun" in audit.text
+    assert "Menyalakan verifikasi dua langkah" in audit.text
 
 
 async def test_the_ombudsman_sees_its_escalations_and_the_audit_log_only_grows(
@@ -282,8 +282,8 @@ async def test_the_ombudsman_sees_its_escalations_and_the_audit_log_only_grows(
     assert (await ombudsman.get("/kerja/lapor")).status_code == 404
     admin = staff["admin.nasional"]
     csv_text = (await admin.get("/kerja/audit.csv")).text
-    assert csv_text.startswith("at,who,role,tenant,case,action,detail")
-    assert "signed_in" in csv_text
+    assert csv_text.startswith("waktu,siapa,peran,provinsi,laporan,tindakan,keterangan")
+    assert ",Masuk,cara: kata sandi" in csv_text
     for method in ("PUT", "DELETE", "PATCH", "POST"):
         changed = await admin.request(method, "/kerja/audit")
         assert changed.status_code in (404, 405), method

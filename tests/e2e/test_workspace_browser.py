@@ -86,9 +86,17 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
     await expect(city.locator("#identitas")).to_contain_text("Rina Wati")
     assert await serious(city) == []
     await city.locator("summary", has_text="Bukan wewenang kami").click()
-    await city.get_by_label("Alasan").fill("Ruas ini jalan provinsi, bukan jalan kota.")
-    await city.get_by_label("Instansi yang disarankan").select_option("63.pupr")
-    await city.get_by_role("button", name="Bukan wewenang kami").click()
+    await city.get_by_label("Mengapa bukan wewenang").fill(
+        "Ruas ini jalan provinsi, bukan jalan kota."
+    )
+    await city.get_by_label("Ke mana sebaiknya").select_option("63.pupr")
+    await city.get_by_role("button", name="Lanjut: periksa tujuan").click()
+    # a second step says where it will go before it goes
+    await expect(city.locator("#tujuan")).to_contain_text(
+        "Dinas Pekerjaan Umum dan Penataan Ruang Provinsi Kalimantan Selatan"
+    )
+    assert await serious(city) == []
+    await city.get_by_role("button", name="Ya, kirim").click()
     await expect(city.get_by_role("status")).to_contain_text("Bukan wewenang kami")
     # it is no longer this agency's to act on: the buttons are gone, and a forged post is
     # refused by routing (the token says which agency this is)
@@ -96,7 +104,7 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
     token = await city.evaluate("document.querySelector('input[name=csrf]').value")
     refused = await city.request.post(
         f"{base}/kerja/kasus/{tid}/aksi/decline",
-        form={"csrf": token, "text": "sekali lagi, bukan wewenang"},
+        form={"csrf": token, "text": "sekali lagi, bukan wewenang", "yakin": "1"},
     )
     assert refused.status == 403
     assert "Peran Anda tidak boleh" in await refused.text()
@@ -138,14 +146,21 @@ async def test_an_agency_declines_the_next_follows_up_and_the_reporter_sees_it(
         assert await serious(coordinator) == [], path
     await coordinator.goto(f"{base}/kerja/audit?kasus={tid}")
     rows = coordinator.locator("tbody tr")
-    await expect(rows.filter(has_text="identity_viewed")).to_contain_text("banjarmasin.pupr")
-    await expect(rows.filter(has_text="decline")).to_contain_text("banjarmasin.pupr")
-    await expect(rows.filter(has_text="follow_up")).to_contain_text("kalsel.pupr")
+    await expect(rows.filter(has_text="Melihat identitas pelapor")).to_contain_text(
+        "alasan: menghubungi pelapor"
+    )
+    await expect(rows.filter(has_text="Bukan wewenang kami")).to_contain_text("banjarmasin.pupr")
+    await expect(rows.filter(has_text="Kirim tindak lanjut")).to_contain_text("kalsel.pupr")
+    assert "identity_viewed" not in await coordinator.locator("main").inner_text()
     assert await serious(coordinator) == []
     async with coordinator.expect_download() as got:
         await coordinator.get_by_role("link", name="Unduh CSV").click()
     csv_text = (await (await got.value).path()).read_text()
-    assert re.search(rf"banjarmasin\.pupr,agency_staff,63,{tid},identity_viewed", csv_text)
+    assert re.search(
+        rf"banjarmasin\.pupr,Admin instansi,[^,]*Kalimantan Selatan,{tid},"
+        "Melihat identitas pelapor,alasan: menghubungi pelapor",
+        csv_text,
+    )
 
     # another province's coordinator sees it neither in the workspace nor through the API
     other = await person(browser)
@@ -206,7 +221,7 @@ async def test_accounts_are_made_by_coordinators_and_wrong_passwords_delay_only_
     await staff.get_by_label("Ulangi kata sandi baru").fill(chosen)
     await staff.get_by_role("button", name="Simpan kata sandi").click()
     await expect(staff.get_by_role("heading", name="Kotak masuk")).to_be_visible()
-    await expect(staff.locator(".lead")).to_contain_text("63.71.dinkes")
+    await expect(staff.locator(".lead")).to_contain_text("Dinas Kesehatan Kota Banjarmasin")
     await staff.get_by_role("button", name="Keluar").click()
     await expect(staff).to_have_url(re.compile("/masuk"))
 
@@ -241,7 +256,7 @@ async def test_accounts_are_made_by_coordinators_and_wrong_passwords_delay_only_
     await staff.goto(f"{base}/kerja")
     await expect(staff).to_have_url(re.compile("/masuk"))
     await coordinator.goto(f"{base}/kerja/audit")
-    await expect(coordinator.locator("tbody")).to_contain_text("account_disabled")
+    await expect(coordinator.locator("tbody")).to_contain_text("Menonaktifkan akun")
     await coordinator.context.close()
     await staff.context.close()
     await stranger.context.close()
@@ -259,7 +274,7 @@ async def test_a_province_sign_on_user_works_with_the_mapped_role(
     lead = page.locator(".lead")
     await expect(lead).to_contain_text("Andi Makassar")
     await expect(lead).to_contain_text("Admin instansi")
-    await expect(lead).to_contain_text("73.71.pupr")
+    await expect(lead).to_contain_text("Dinas Pekerjaan Umum dan Penataan Ruang Kota Makassar")
     assert await serious(page) == []
     # a role the province's mapping does not know is refused, with no account made
     await page.context.clear_cookies()
@@ -318,6 +333,7 @@ async def test_the_workspace_works_with_javascript_off(
     page = await context.new_page()
     await sign_in(page, base, "kalsel.koordinator")
     await expect(page.get_by_role("heading", name="Kotak masuk")).to_be_visible()
+    await page.locator("summary", has_text="Saring dan urutkan").click()
     await page.get_by_label("Status").select_option("semua")
     await page.get_by_role("button", name="Tampilkan").click()
     await expect(page).to_have_url(re.compile(r"status=semua"))

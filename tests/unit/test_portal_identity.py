@@ -155,7 +155,8 @@ def test_a_province_sign_on_grants_only_mapped_roles_in_its_own_province() -> No
 
 
 def test_the_workspace_offers_each_role_its_buttons_and_counts_working_days() -> None:
-    from lapor_portal.workspace import actions_for, sla_badge
+    from lapor_portal.staff.case import actions_for
+    from lapor_portal.staff.deps import sla_badge
 
     submitted = {"status": "submitted", "tenant": "63", "agency": None}
     dispatched = {"status": "dispatched", "tenant": "63", "agency": {"id": "63.71.pupr"}}
@@ -235,7 +236,7 @@ def test_intake_lets_staff_read_what_routing_lets_them_handle_and_never_anonymou
 
 
 def test_after_sign_in_only_a_local_path_is_followed() -> None:
-    from lapor_portal.workspace import _local
+    from lapor_portal.staff.deps import local_path as _local
 
     assert _local("/kerja/kasus/LPR-0000000001") == "/kerja/kasus/LPR-0000000001"
     for target in ("//evil.example", "/\\evil.example", "https://evil.example", "kerja", "/a\\b"):

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from .events import CASE_EVENT_TYPES
-from .status import ALL
+from .intake import Channel
+from .status import ALL, STAFF_MAY
 
 Pair = tuple[str, str]
 Lang = Literal["id", "en"]
@@ -161,6 +162,99 @@ CHANNEL: dict[str, Pair] = {
 }
 """How a notice was sent."""
 
+REPORT_CHANNEL: dict[str, Pair] = {
+    "web": ("Situs web", "Website"),
+    "app": ("Aplikasi", "App"),
+    "open311": ("Aplikasi mitra (Open311)", "Partner app (Open311)"),
+    "sms": ("SMS", "SMS"),
+    "social_media": ("Media sosial", "Social media"),
+    "walk_in": ("Datang langsung", "Walk-in"),
+    "complaint_box": ("Kotak pengaduan", "Complaint box"),
+    "letter": ("Surat", "Letter"),
+    "phone": ("Telepon", "Phone call"),
+    "external": ("Sistem daerah", "A regional system"),
+}
+"""How a report reached the platform."""
+
+ROLE: dict[str, Pair] = {
+    "national_admin": ("Admin nasional", "National admin"),
+    "province_coordinator": ("Koordinator provinsi", "Province coordinator"),
+    "regency_coordinator": ("Koordinator kabupaten/kota", "Regency/city coordinator"),
+    "agency_staff": ("Admin instansi", "Agency staff"),
+    "ombudsman": ("Ombudsman", "Ombudsman"),
+}
+"""A staff member's role."""
+
+RECIPIENT: dict[str, Pair] = {
+    "reporter": ("pelapor", "the reporter"),
+    "agency": ("instansi", "the agency"),
+    "coordinator": ("admin koordinator", "the coordinator"),
+    "supporter": ("warga yang mendukung", "people who joined"),
+}
+"""Who a notice went to."""
+
+DELIVERY: dict[str, Pair] = {
+    "pending": ("menunggu dikirim", "waiting to be sent"),
+    "sent": ("terkirim", "sent"),
+    "delivered": ("sampai", "delivered"),
+    "retrying": ("dicoba lagi", "being retried"),
+    "failed": ("gagal", "failed"),
+    "dead_lettered": ("gagal, disisihkan untuk diperiksa", "failed, set aside for a check"),
+}
+"""What became of a notice."""
+
+STAFF_ACTION: dict[str, Pair] = {
+    "verify": ("Verifikasi dan teruskan", "Verify and dispatch"),
+    "request_info": ("Minta informasi tambahan", "Request information"),
+    "reject": ("Tolak", "Reject"),
+    "mark_repeat": ("Tandai laporan berulang", "Mark as repeat"),
+    "dispatch": ("Teruskan ke instansi", "Dispatch to an agency"),
+    "decline": ("Bukan wewenang kami", "Not within our authority"),
+    "follow_up": ("Kirim tindak lanjut", "Send the follow-up"),
+    "close": ("Tutup laporan", "Close the case"),
+}
+"""What staff can do to a case (``status.STAFF_MAY`` says in which statuses)."""
+
+AUDIT: dict[str, Pair] = {
+    **STAFF_ACTION,
+    "signed_in": ("Masuk", "Signed in"),
+    "signed_out": ("Keluar", "Signed out"),
+    "signin_failed": ("Gagal masuk", "Failed sign-in"),
+    "password_changed": ("Mengganti kata sandi", "Changed the password"),
+    "password_check_failed": ("Salah kata sandi saat mengubah akun", "Wrong password"),
+    "password_reset": ("Mengatur ulang kata sandi akun", "Reset an account's password"),
+    "totp_enabled": ("Menyalakan verifikasi dua langkah", "Turned on two-step verification"),
+    "totp_disabled": ("Mematikan verifikasi dua langkah", "Turned off two-step verification"),
+    "account_created": ("Membuat akun", "Created an account"),
+    "account_disabled": ("Menonaktifkan akun", "Disabled an account"),
+    "account_enabled": ("Mengaktifkan akun", "Enabled an account"),
+    "identity_viewed": ("Melihat identitas pelapor", "Viewed the reporter's identity"),
+    "attachment_viewed": ("Membuka lampiran", "Opened an attachment"),
+    "public_view_changed": ("Mengubah tampilan publik", "Changed what the public sees"),
+    "report_entered": ("Mencatat laporan", "Entered a report"),
+    "directory_replaced": ("Mengubah direktori", "Changed the directory"),
+    "directory_rolled_back": ("Mengembalikan revisi direktori", "Brought back a revision"),
+    "audit_exported": ("Mengunduh log audit", "Downloaded the audit log"),
+}
+"""What a line of the workspace's audit log records (the portal's ``AuditAction`` has one
+member per key; a test fails when they drift)."""
+
+AUDIT_DETAIL: dict[str, Pair] = {
+    "reason": ("alasan", "reason"),
+    "method": ("cara", "method"),
+    "agency_id": ("instansi", "agency"),
+    "account": ("akun", "account"),
+    "role": ("peran", "role"),
+    "channel": ("saluran", "channel"),
+    "hidden": ("disembunyikan", "hidden"),
+    "redactions": ("bagian disamarkan", "passages blurred"),
+    "revision": ("revisi", "revision"),
+    "index": ("lampiran ke", "attachment no."),
+    "repeat_of": ("laporan asal", "original report"),
+    "decided_by": ("diputuskan", "decided"),
+}
+"""The names of what an audit line notes beside its action."""
+
 COORDINATOR_ROLES = frozenset({"national_admin", "province_coordinator", "regency_coordinator"})
 REPORTER_EVENTS = frozenset(t for t in CASE_EVENT_TYPES if t.startswith("case.reporter_")) | {
     "case.info_received"
@@ -221,6 +315,26 @@ def channel(key: str, lang: str) -> str:
     return pick(CHANNEL.get(key, ("Pemberitahuan", "Notice")), lang)
 
 
+def role(key: str, lang: str) -> str:
+    return pick(ROLE.get(key, ("Petugas", "Officer")), lang)
+
+
+def report_channel(key: str, lang: str) -> str:
+    return pick(REPORT_CHANNEL.get(key, ("Saluran lain", "Another channel")), lang)
+
+
+def recipient(key: str, lang: str) -> str:
+    return pick(RECIPIENT.get(key, ("penerima", "recipient")), lang)
+
+
+def delivery(key: str, lang: str) -> str:
+    return pick(DELIVERY.get(key, ("dalam proses", "in progress")), lang)
+
+
+def audit(key: str, lang: str) -> str:
+    return pick(AUDIT.get(key, ("Tindakan lain", "Another action")), lang)
+
+
 def reason(text: str | None, lang: str) -> str | None:
     """A close reason: the system's in words, an officer's as typed."""
     if not text:
@@ -231,3 +345,5 @@ def reason(text: str | None, lang: str) -> str | None:
 
 assert set(STATUS) == ALL, "every status needs words"
 assert set(EVENT) == CASE_EVENT_TYPES, "every case event type needs words"
+assert set(STAFF_ACTION) == set(STAFF_MAY), "every staff action needs words"
+assert {c.value for c in Channel} == set(REPORT_CHANNEL), "every channel needs words"

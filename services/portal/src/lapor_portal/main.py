@@ -35,7 +35,7 @@ from lapor_kit.web import HSTS
 from lapor_schemas import words
 from lapor_schemas.calendar import province_calendar
 
-from . import oidc, places, story, workspace
+from . import oidc, places, staff, story
 from .backend import Answer, Backend, BackendDownError
 from .i18n import LANGS, map_words, t
 from .keys import Keys
@@ -80,12 +80,19 @@ def deadline(case: dict[str, Any], now: datetime | None = None) -> dict[str, Any
     return {"at": local_time(str(case["due_at"]), tenant), "working_days": left}
 
 
-def create_app(settings: PortalSettings | None = None, backend: Backend | None = None) -> FastAPI:
+def create_app(
+    settings: PortalSettings | None = None,
+    backend: Backend | None = None,
+    *,
+    store: PortalStore | None = None,
+    staff_clients: staff.StaffClients | None = None,
+) -> FastAPI:
+    """The portal; tests hand in a fake ``backend``, ``store`` and ``staff_clients``."""
     settings = settings or PortalSettings()
     if settings.env == "production" and (problems := settings.production_problems()):
         raise UnsafeSettingsError(problems)
     api = backend or Backend(settings)
-    store = PortalStore(
+    store = store or PortalStore(
         settings.mongo_url,
         f"{settings.mongo_db_prefix}_portal",
         settings.mongo_timeout_ms,
@@ -640,9 +647,9 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             province_name=names.get(province, province),
         )
 
-    workspace.install(
+    staff.install(
         app,
-        workspace.Workspace(
+        staff.Workspace(
             settings=settings,
             store=store,
             keys=keys,
@@ -650,6 +657,7 @@ def create_app(settings: PortalSettings | None = None, backend: Backend | None =
             cookies=cookies,
             render=page,
             registry=registry,
+            clients=staff_clients,
         ),
     )
     places.install(
