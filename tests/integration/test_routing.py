@@ -197,6 +197,35 @@ async def test_the_inbox_finds_words_counts_all_and_sorts_on_the_real_store(
     assert bad.status_code == 422
 
 
+async def test_notes_stay_inside_and_a_case_is_handed_to_an_officer(routing: Ctx) -> None:
+    tid = await submit(routing)  # dispatched to 63.71.pupr
+    pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr", name="Budi")
+    dinkes = routing.token("agency_staff", "63", agency_id="63.71.dinkes")
+    noted = await routing.client.post(
+        f"/api/v1/cases/{tid}/notes", json={"text": "Sudah dicek ke lokasi."}, headers=pupr
+    )
+    assert noted.status_code == 200
+    assert [n["text"] for n in noted.json()["notes"]] == ["Sudah dicek ke lokasi."]
+    assert noted.json()["notes"][0]["name"] == "Budi"
+    other = await routing.client.post(
+        f"/api/v1/cases/{tid}/notes", json={"text": "x" * 5}, headers=dinkes
+    )
+    assert other.status_code == 404  # not its case: the same as no case
+    given = await routing.client.put(
+        f"/api/v1/cases/{tid}/assignee",
+        json={"username": "budi.pupr", "name": "Budi"},
+        headers=pupr,
+    )
+    assert given.json()["assignee"] == {"username": "budi.pupr", "name": "Budi"}
+    mine = await routing.client.get("/api/v1/inbox", params={"assignee": "budi.pupr"}, headers=pupr)
+    assert [c["tracking_id"] for c in mine.json()] == [tid]
+    assert "notes" not in mine.json()[0] or mine.json()[0]["notes"] == []  # lists stay light
+    refused = await routing.client.put(
+        f"/api/v1/cases/{tid}/assignee", json={"username": "x.dinkes"}, headers=dinkes
+    )
+    assert refused.status_code == 404
+
+
 async def test_a_repeat_links_only_cases_of_one_province(routing: Ctx) -> None:
     kalsel_case = await submit(routing, **unique_words())
     sulsel_case = await submit(routing, region="73.71", **unique_words())

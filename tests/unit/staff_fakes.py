@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from lapor_portal.backend import Answer, Backend
-from lapor_portal.identity import Account, AuditEntry, Tries
+from lapor_portal.identity import Account, AuditEntry, ReplyTemplate, Tries
 from lapor_portal.settings import PortalSettings
 from lapor_portal.staff.clients import File, InboxPage, InboxQuery, StaffClients
 from lapor_portal.store import AccountExistsError
@@ -28,6 +28,7 @@ class FakeStore:
         self.sessions: dict[str, str] = {}
         self.entries: list[AuditEntry] = []
         self.attempts: dict[str, Tries] = {}
+        self.reply_templates: dict[str, ReplyTemplate] = {}
 
     async def ensure_indexes(self) -> None:
         return None
@@ -90,6 +91,20 @@ class FakeStore:
         for token, user in list(self.sessions.items()):
             if user == username and token != keep:
                 del self.sessions[token]
+
+    async def templates(self, agency_id: str) -> list[ReplyTemplate]:
+        found = [t for t in self.reply_templates.values() if t.agency_id == agency_id]
+        return sorted(found, key=lambda t: t.title)
+
+    async def save_template(self, template: ReplyTemplate) -> None:
+        self.reply_templates[template.id] = template
+
+    async def remove_template(self, agency_id: str, template_id: str) -> bool:
+        found = self.reply_templates.get(template_id)
+        if found is None or found.agency_id != agency_id:
+            return False
+        del self.reply_templates[template_id]
+        return True
 
     async def audit(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
@@ -243,6 +258,10 @@ class FakeRouting:
             found = [c for c in found if c["status"] in query.statuses]
         if query.category:
             found = [c for c in found if c["category"] == query.category]
+        if query.assignee:
+            found = [
+                c for c in found if (c.get("assignee") or {}).get("username") == query.assignee
+            ]
         if query.possible_repeat:
             found = [c for c in found if c["repeat_of"] and c["status"] == "submitted"]
         for word in query.words.lower().split():
@@ -272,6 +291,32 @@ class FakeRouting:
             "mark_repeat": "marked_repeat",
             "decline": "dispatched",
         }.get(action, found["status"])
+        return Answer(200, dict(found))
+
+    async def add_note(self, token: str, tracking_id: str, text: str) -> Answer:
+        found = self.cases.get(tracking_id)
+        me = self.who(token)
+        if found is None or not may_read(me, found):
+            return Answer(404, {"detail": "Laporan tidak ditemukan."})
+        found.setdefault("notes", []).append(
+            {
+                "at": "2026-12-05T02:00:00+00:00",
+                "by": me.username,
+                "name": me.name,
+                "role": me.role,
+                "text": text,
+            }
+        )
+        return Answer(200, dict(found))
+
+    async def assign(
+        self, token: str, tracking_id: str, username: str | None, name: str | None
+    ) -> Answer:
+        found = self.cases.get(tracking_id)
+        if found is None or not may_read(self.who(token), found):
+            return Answer(404, {"detail": "Laporan tidak ditemukan."})
+        found["assignee"] = {"username": username, "name": name} if username else None
+        self.acted.append((tracking_id, "assign", {"username": username}))
         return Answer(200, dict(found))
 
     async def agencies(self, token: str, tenant: str) -> list[dict[str, Any]]:

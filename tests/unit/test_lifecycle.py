@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lapor_kit.auth import Principal
-from lapor_routing.domain.access import can_act, can_read
+from lapor_routing.domain.access import can_act, can_assign, can_read
 from lapor_routing.domain.directory import (
     DirectoryFile,
     TenantPolicy,
@@ -276,6 +276,21 @@ def test_decline_with_no_candidate_left_goes_to_the_coordinator() -> None:
     assert hop["agency_id"] == "63.71.kominfo"
     hop2 = applied(hop, lc.decline(hop, STAFF, NOW, "Bukan kami"))
     assert hop2["agency_id"] == "63.kominfo"  # the province coordinator takes the rest
+
+
+def test_a_case_is_handed_to_an_officer_of_its_agency_until_it_moves_on() -> None:
+    lc = machine(max_transfers=9)
+    case = {**opened(lc), "assignee": {"username": "budi", "name": "Budi"}}  # at 63.71.pupr
+    pupr = Principal("c", "agency_staff", "63", agency_id="63.71.pupr")
+    dinkes = Principal("d", "agency_staff", "63", agency_id="63.71.dinkes")
+    assert can_assign(pupr, case)
+    assert not can_assign(dinkes, case)
+    assert can_assign(Principal("k", "province_coordinator", "63"), case)
+    assert not can_assign(
+        Principal("o", "ombudsman", "*"), {**case, "escalated_to": "00.ombudsman"}
+    )
+    moved = applied(case, lc.decline(case, STAFF, NOW, "Bukan kami"))
+    assert moved["assignee"] is None  # the next agency hands it to its own officer
 
 
 def test_an_agency_can_leave_the_next_agency_to_the_coordinator() -> None:

@@ -105,6 +105,7 @@ STAFF_PAGES = [
     "/kerja/akun/saya",
     "/kerja/audit",
     "/kerja/audit.csv",
+    "/kerja/templat",
 ]
 
 
@@ -143,6 +144,7 @@ async def test_without_a_session_every_staff_page_sends_to_sign_in(desk: Desk, p
         (OMBUDSMAN, "/kerja/direktori"),
         (OMBUDSMAN, "/kerja/direktori/instansi/baru"),
         (BJM, "/kerja/direktori/instansi/baru"),
+        (KALSEL, "/kerja/templat"),  # an agency's own wording
     ],
 )
 async def test_a_page_not_for_the_role_looks_like_a_missing_case(
@@ -714,3 +716,120 @@ def test_every_audit_action_has_words_and_no_words_lack_an_action() -> None:
         "agency_staff",
         "ombudsman",
     }
+
+
+# -- notes, officers, templates ---------------------------------------------------------
+
+
+async def test_an_internal_note_is_kept_for_the_cases_staff_and_audited(desk: Desk) -> None:
+    desk.routing.add(dispatched())
+    desk.intake.reports["LPR-CASE000001"] = report()
+    desk.as_(PUPR)
+    token = await desk.csrf("/kerja/kasus/LPR-CASE000001")
+    empty = await desk.client.post(
+        "/kerja/kasus/LPR-CASE000001/catatan", data={"csrf": token, "note": " "}
+    )
+    assert empty.status_code == 422
+    done = await desk.client.post(
+        "/kerja/kasus/LPR-CASE000001/catatan",
+        data={"csrf": token, "note": "Tim survei berangkat Senin."},
+    )
+    assert done.status_code == 303
+    page = (await desk.client.get("/kerja/kasus/LPR-CASE000001")).text
+    notes = page.split('id="catatan"')[1].split("<form")[0]
+    assert "Tim survei berangkat Senin." in notes
+    assert "Admin PUPR" in notes
+    assert "Admin instansi" in notes
+    entry = desk.store.entries[-1]
+    assert (entry.action, entry.case) == ("note_added", "LPR-CASE000001")
+    assert "Tim survei" not in str(entry.detail)  # the note itself stays with the case
+    desk.as_(Account("pdam", "PDAM", "agency_staff", "63", agency_id="63.71.pdam"))
+    token = await desk.csrf("/kerja/akun/saya")
+    other = await desk.client.post(
+        "/kerja/kasus/LPR-CASE000001/catatan", data={"csrf": token, "note": "coba"}
+    )
+    assert other.status_code == 404
+
+
+async def test_a_case_is_handed_to_an_officer_of_its_agency_only(desk: Desk) -> None:
+    budi = Account("budi.pupr", "Budi Santoso", "agency_staff", "63", agency_id="63.71.pupr")
+    dlh = Account("sari.dlh", "Sari", "agency_staff", "63", agency_id="63.71.dlh")
+    desk.store.accounts.update({budi.username: budi, dlh.username: dlh})
+    desk.routing.add(dispatched())
+    desk.intake.reports["LPR-CASE000001"] = report()
+    desk.as_(PUPR)
+    page = (await desk.client.get("/kerja/kasus/LPR-CASE000001")).text
+    choices = page.split('id="f-petugas"')[1].split("</select>")[0]
+    assert "Budi Santoso" in choices
+    assert "Sari" not in choices  # another agency's officer
+    token = await desk.csrf("/kerja/kasus/LPR-CASE000001")
+    wrong = await desk.client.post(
+        "/kerja/kasus/LPR-CASE000001/petugas", data={"csrf": token, "petugas": "sari.dlh"}
+    )
+    assert wrong.status_code == 422
+    assert desk.routing.acted == []
+    given = await desk.client.post(
+        "/kerja/kasus/LPR-CASE000001/petugas", data={"csrf": token, "petugas": "budi.pupr"}
+    )
+    assert given.status_code == 303
+    assert desk.routing.cases["LPR-CASE000001"]["assignee"]["name"] == "Budi Santoso"
+    assert (desk.store.entries[-1].action, desk.store.entries[-1].detail) == (
+        "case_assigned",
+        {"officer": "budi.pupr"},
+    )
+    desk.as_(budi)
+    mine = await desk.client.get("/kerja", params={"saya": "1"})
+    assert desk.routing.queries[-1].assignee == "budi.pupr"
+    assert "LPR-CASE000001" in mine.text
+    assert "Budi Santoso" in mine.text
+    desk.as_(OMBUDSMAN)
+    token = await desk.csrf("/kerja/akun/saya")
+    refused = await desk.client.post(
+        "/kerja/kasus/LPR-CASE000001/petugas", data={"csrf": token, "petugas": ""}
+    )
+    assert refused.status_code == 404
+
+
+async def test_an_agency_keeps_reply_templates_and_a_follow_up_starts_from_one(
+    desk: Desk,
+) -> None:
+    desk.routing.add(dispatched())
+    desk.intake.reports["LPR-CASE000001"] = report()
+    desk.as_(PUPR)
+    token = await desk.csrf("/kerja/templat")
+    short = await desk.client.post(
+        "/kerja/templat", data={"csrf": token, "title": "x", "text": "pendek"}
+    )
+    assert short.status_code == 422
+    assert 'id="e-t-title"' in short.text
+    assert 'id="e-t-text"' in short.text
+    saved = await desk.client.post(
+        "/kerja/templat",
+        data={
+            "csrf": token,
+            "title": "Jalan sudah ditambal",
+            "text": "Terima kasih. Ruas yang Anda laporkan sudah kami tambal.",
+        },
+    )
+    assert saved.status_code == 303
+    assert desk.actions()[-1] == "template_saved"
+    template = next(iter(desk.store.reply_templates.values()))
+    assert template.agency_id == "63.71.pupr"
+    page = (await desk.client.get("/kerja/kasus/LPR-CASE000001")).text
+    assert f"?templat={template.id}" in page
+    assert "Ruas yang Anda laporkan sudah kami tambal" not in page  # only when chosen
+    chosen = (
+        await desk.client.get("/kerja/kasus/LPR-CASE000001", params={"templat": template.id})
+    ).text
+    area = chosen.split('id="f-follow_up-text"')[1].split("</textarea>")[0]
+    assert "Ruas yang Anda laporkan sudah kami tambal" in area
+    desk.as_(Account("pdam", "PDAM", "agency_staff", "63", agency_id="63.71.pdam"))
+    assert "Jalan sudah ditambal" not in (await desk.client.get("/kerja/templat")).text
+    token = await desk.csrf("/kerja/templat")
+    await desk.client.post(f"/kerja/templat/{template.id}/hapus", data={"csrf": token})
+    assert template.id in desk.store.reply_templates  # not its agency's to remove
+    desk.as_(PUPR)
+    token = await desk.csrf("/kerja/templat")
+    await desk.client.post(f"/kerja/templat/{template.id}/hapus", data={"csrf": token})
+    assert desk.store.reply_templates == {}
+    assert desk.actions()[-1] == "template_removed"

@@ -235,6 +235,10 @@ AUDIT: dict[str, Pair] = {
     "directory_replaced": ("Mengubah direktori", "Changed the directory"),
     "directory_rolled_back": ("Mengembalikan revisi direktori", "Brought back a revision"),
     "audit_exported": ("Mengunduh log audit", "Downloaded the audit log"),
+    "note_added": ("Menulis catatan internal", "Wrote an internal note"),
+    "case_assigned": ("Menugaskan laporan kepada petugas", "Handed the case to an officer"),
+    "template_saved": ("Menyimpan templat balasan", "Saved a reply template"),
+    "template_removed": ("Menghapus templat balasan", "Removed a reply template"),
 }
 """What a line of the workspace's audit log records (the portal's ``AuditAction`` has one
 member per key; a test fails when they drift)."""
@@ -252,6 +256,8 @@ AUDIT_DETAIL: dict[str, Pair] = {
     "index": ("lampiran ke", "attachment no."),
     "repeat_of": ("laporan asal", "original report"),
     "decided_by": ("diputuskan", "decided"),
+    "officer": ("petugas", "officer"),
+    "template": ("templat", "template"),
 }
 """The names of what an audit line notes beside its action."""
 

@@ -224,3 +224,16 @@ class AuditEntry:
     action: str
     case: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTemplate:
+    """A reply an agency writes often (a follow-up's usual wording), kept per agency: its
+    officers start a follow-up from it and change what the case needs."""
+
+    id: str
+    agency_id: str
+    title: str
+    text: str
+    by: str
+    at: datetime

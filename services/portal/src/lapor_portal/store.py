@@ -25,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from lapor_kit.settings import mongo_tls
 
-from .identity import Account, AuditEntry, Tries
+from .identity import Account, AuditEntry, ReplyTemplate, Tries
 
 _ACCOUNT_FIELDS = {f.name for f in fields(Account)} - {"username"}
 
@@ -60,6 +60,7 @@ class PortalStore:
         self.attempts = self.db["signin_attempts"]
         self.sessions = self.db["sessions"]
         self.audit_log = self.db["audit"]
+        self.reply_templates = self.db["reply_templates"]
 
     async def ensure_indexes(self) -> None:
         await self.sessions.create_index([("username", ASCENDING)])
@@ -68,6 +69,7 @@ class PortalStore:
         await self.audit_log.create_index([("tenant", ASCENDING), ("at", DESCENDING)])
         await self.audit_log.create_index([("case", ASCENDING)])
         await self.accounts.create_index([("tenant", ASCENDING)])
+        await self.reply_templates.create_index([("agency_id", ASCENDING), ("title", ASCENDING)])
 
     async def close(self) -> None:
         await self.client.close()
@@ -200,6 +202,23 @@ class PortalStore:
             query["_id"] = {"$ne": _digest(keep)}
         await self.sessions.delete_many(query)
 
+    # -- reply templates -----------------------------------------------------------------
+
+    async def templates(self, agency_id: str) -> list[ReplyTemplate]:
+        docs = await self.reply_templates.find(
+            {"agency_id": agency_id}, sort=[("title", ASCENDING)], limit=100
+        ).to_list()
+        return [_template(d) for d in docs]
+
+    async def save_template(self, template: ReplyTemplate) -> None:
+        doc = asdict(template)
+        doc["_id"] = doc.pop("id")
+        await self.reply_templates.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def remove_template(self, agency_id: str, template_id: str) -> bool:
+        done = await self.reply_templates.delete_one({"_id": template_id, "agency_id": agency_id})
+        return done.deleted_count == 1
+
     # -- audit (insert-only) ---------------------------------------------------------------
 
     async def audit(self, entry: AuditEntry) -> None:
@@ -223,3 +242,14 @@ class PortalStore:
         ).to_list()
         keys = {f.name for f in fields(AuditEntry)}
         return [AuditEntry(**{k: v for k, v in d.items() if k in keys}) for d in docs]
+
+
+def _template(doc: dict[str, Any]) -> ReplyTemplate:
+    return ReplyTemplate(
+        id=str(doc["_id"]),
+        agency_id=str(doc["agency_id"]),
+        title=str(doc["title"]),
+        text=str(doc["text"]),
+        by=str(doc.get("by", "")),
+        at=doc["at"],
+    )

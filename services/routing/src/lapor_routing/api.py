@@ -45,6 +45,28 @@ class ParkedOut(BaseModel):
     label: str = "perlu penanganan manual / needs manual handling"
 
 
+class Assignee(BaseModel):
+    username: str
+    name: str
+
+
+class NoteOut(BaseModel):
+    at: datetime
+    by: str
+    name: str
+    role: str
+    text: str
+
+
+class NoteIn(BaseModel):
+    text: Text = Field(min_length=2, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    username: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")
+    name: str | None = Field(default=None, max_length=120)
+
+
 class CaseOut(BaseModel):
     tracking_id: str
     tenant: str
@@ -64,6 +86,13 @@ class CaseOut(BaseModel):
     repeat_of: str | None
     supporters: int = Field(
         default=0, description="People who joined the report with the same problem."
+    )
+    assignee: Assignee | None = Field(
+        default=None, description="The officer of the agency who handles it."
+    )
+    notes: list[NoteOut] = Field(
+        default_factory=list,
+        description="Internal notes: for the staff of the case only, never published.",
     )
     parked: ParkedOut | None = Field(
         default=None,
@@ -314,6 +343,7 @@ def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> No
         tenant: str | None = None,
         parked: bool | None = None,
         possible_repeat: bool = False,
+        assignee: Annotated[str | None, Query(max_length=64)] = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
         sort: Sort = "urgency",
         limit: Annotated[int, Query(ge=1, le=200)] = 200,
@@ -329,6 +359,7 @@ def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> No
                 parked=parked,
                 overdue=overdue,
                 possible_repeat=possible_repeat,
+                assignee=assignee or None,
                 words=InboxFilter.query_words(q),
                 sort=sort,
             ),
@@ -346,6 +377,24 @@ def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> No
     )
     async def case(tracking_id: str, who: Who) -> CaseOut:
         return view(await service.visible_case(who, tracking_id))
+
+    @router.post(
+        "/cases/{tracking_id}/notes",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Add an internal note (staff of the case only; never published)",
+    )
+    async def add_note(tracking_id: str, who: Who, body: NoteIn) -> CaseOut:
+        return view(await service.add_note(who, tracking_id, body.text))
+
+    @router.put(
+        "/cases/{tracking_id}/assignee",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Hand the case to a named officer of its agency (or to nobody)",
+    )
+    async def assign(tracking_id: str, who: Who, body: AssignIn) -> CaseOut:
+        return view(await service.assign(who, tracking_id, body.username, body.name))
 
     async def act(tracking_id: str, who: Principal, name: str, **args: Any) -> CaseOut:
         return view(await service.act(who, tracking_id, name, **args))

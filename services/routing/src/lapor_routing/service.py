@@ -28,7 +28,7 @@ from lapor_schemas import (
 from lapor_schemas.calendar import Calendar
 from lapor_schemas.reference import categories, regions
 
-from .domain.access import can_act, can_read
+from .domain.access import can_act, can_assign, can_read
 from .domain.directory import (
     Directory,
     DirectoryFile,
@@ -73,6 +73,8 @@ class CaseStore(Protocol):
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
     async def existing(self, tracking_ids: Sequence[str]) -> set[str]: ...
     async def find_inbox(self, f: InboxFilter, limit: int, skip: int) -> InboxPage: ...
+    async def add_note(self, tracking_id: str, note: dict[str, Any]) -> None: ...
+    async def set_assignee(self, tracking_id: str, assignee: dict[str, Any] | None) -> None: ...
     async def apply(
         self,
         case: dict[str, Any],
@@ -226,6 +228,32 @@ class RoutingService:
         if case is None or not can_read(who, case):
             raise NotVisibleError(tracking_id)
         return case
+
+    async def add_note(self, who: Principal, tracking_id: str, text: str) -> dict[str, Any]:
+        """An internal note on a case: for the staff who may read it, never published (no
+        event: the reporter, the public and notices never see it)."""
+        case = await self.visible_case(who, tracking_id)
+        note = {
+            "at": self.clock(),
+            "by": who.subject,
+            "name": who.name or who.subject,
+            "role": who.role,
+            "text": text,
+        }
+        await self.store.add_note(case["_id"], note)
+        return await self.visible_case(who, tracking_id)
+
+    async def assign(
+        self, who: Principal, tracking_id: str, username: str | None, name: str | None
+    ) -> dict[str, Any]:
+        """Hand the case to a named officer of the agency holding it (``None``: nobody).
+        The portal checks the officer belongs to that agency; a dispatch clears it."""
+        case = await self.visible_case(who, tracking_id)
+        if not can_assign(who, case):
+            raise ForbiddenError("assign")
+        assignee = {"username": username, "name": name or username} if username else None
+        await self.store.set_assignee(case["_id"], assignee)
+        return await self.visible_case(who, tracking_id)
 
     async def act(
         self, who: Principal, tracking_id: str, action: str, **args: Any

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from ..identity import Account
-from . import accounts, audit, case, dashboard, directory, entry, inbox, signin
+from . import accounts, audit, case, dashboard, directory, entry, inbox, signin, templates
 from .clients import StaffClients
 from .deps import Workspace, install_handlers
 
@@ -33,6 +33,7 @@ ROUTERS = (
     directory.router,
     accounts.router,
     audit.router,
+    templates.router,
 )
 
 

@@ -64,6 +64,25 @@ def actions_for(me: Account, case: dict[str, Any]) -> list[str]:
     return [a for a in ACTION_PATHS if a in allowed and status in STAFF_MAY[a]]
 
 
+def may_assign(me: Account, case: dict[str, Any]) -> bool:
+    """Who hands the case to an officer (routing checks the same): the agency holding it, or
+    a coordinator."""
+    agency = (case.get("agency") or {}).get("id")
+    if me.role == "agency_staff":
+        return agency is not None and agency == me.agency_id
+    return me.role in COORDINATORS and agency is not None
+
+
+async def officers(ws: Workspace, case: dict[str, Any]) -> list[Account]:
+    """The agency's own active accounts, by name: whom its case can be handed to."""
+    agency = (case.get("agency") or {}).get("id")
+    if not agency:
+        return []
+    listed = await ws.store.list_accounts(str(case["tenant"]))
+    mine = [a for a in listed if a.agency_id == agency and a.role == "agency_staff"]
+    return sorted((a for a in mine if not a.disabled), key=lambda a: a.name)
+
+
 def grouped_agencies(
     agencies: list[dict[str, Any]], case: dict[str, Any], names: Names
 ) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -130,11 +149,15 @@ async def case_page(
     identity: dict[str, Any] | None = None,
     done: str | None = None,
     values: dict[str, str] | None = None,
+    template: str | None = None,
 ) -> HTMLResponse:
     token = ws.token(me)
     case = await ws.services.routing.case(token, tid)
     if case is None:
         return ws.not_found(request)
+    agency = (case.get("agency") or {}).get("id")
+    templates = await ws.store.templates(agency) if agency else []
+    chosen = next((t for t in templates if t.id == template), None)
     # the rest of the page comes from three services at once, not one after another
     report, deliveries, agencies = await asyncio.gather(
         ws.services.intake.report(token, tid),
@@ -164,14 +187,89 @@ async def case_page(
         identity=identity,
         done=done,
         values=values or {},
+        may_assign=may_assign(me, case),
+        officers=await officers(ws, case) if may_assign(me, case) else [],
+        templates=templates,
+        follow_up_text=chosen.text if chosen else "",
     )
 
 
 @router.get("/kerja/kasus/{tid}", response_class=HTMLResponse)
 async def case(
-    tid: str, request: Request, ws: WS, me: Staff, selesai: str | None = None
+    tid: str,
+    request: Request,
+    ws: WS,
+    me: Staff,
+    selesai: str | None = None,
+    templat: str | None = None,
 ) -> Response:
-    return await case_page(ws, request, me, tid, done=selesai)
+    return await case_page(ws, request, me, tid, done=selesai, template=templat)
+
+
+@router.post("/kerja/kasus/{tid}/catatan", response_class=HTMLResponse)
+async def add_note(tid: str, request: Request, ws: WS, me: Staff) -> Response:
+    """An internal note: staff of the case read it; the reporter and the public never do."""
+    form = await ws.form(request)
+    if form is None:
+        return RedirectResponse(f"/kerja/kasus/{tid}", status_code=303)
+    text = form.get("note", "").strip()
+    if len(text) < 2:
+        return await case_page(
+            ws,
+            request,
+            me,
+            tid,
+            status=422,
+            error=ws.pair(request, ("Tulis catatannya dulu.", "Write the note first.")),
+        )
+    answer = await ws.services.routing.add_note(ws.token(me), tid, text[:2000])
+    if not answer.ok:
+        return ws.not_found(request)
+    await ws.audit(
+        me, AuditAction.NOTE_ADDED, tenant=str(answer.body.get("tenant") or me.tenant), case=tid
+    )
+    return RedirectResponse(f"/kerja/kasus/{tid}?selesai=catatan#catatan", status_code=303)
+
+
+@router.post("/kerja/kasus/{tid}/petugas", response_class=HTMLResponse)
+async def assign(tid: str, request: Request, ws: WS, me: Staff) -> Response:
+    """Hand the case to a named officer of the agency holding it (or to nobody)."""
+    form = await ws.form(request)
+    if form is None:
+        return RedirectResponse(f"/kerja/kasus/{tid}", status_code=303)
+    token = ws.token(me)
+    case = await ws.services.routing.case(token, tid)
+    if case is None or not may_assign(me, case):
+        return ws.not_found(request)
+    username = form.get("petugas", "")
+    officer = next((a for a in await officers(ws, case) if a.username == username), None)
+    if username and officer is None:
+        return await case_page(
+            ws,
+            request,
+            me,
+            tid,
+            status=422,
+            error=ws.pair(
+                request,
+                ("Pilih petugas dari instansi ini.", "Choose an officer of this agency."),
+            ),
+        )
+    answer = await ws.services.routing.assign(
+        token, tid, officer.username if officer else None, officer.name if officer else None
+    )
+    if not answer.ok:
+        return await case_page(
+            ws, request, me, tid, status=answer.status, error=ws.detail(request, answer)
+        )
+    await ws.audit(
+        me,
+        AuditAction.CASE_ASSIGNED,
+        tenant=str(case["tenant"]),
+        case=tid,
+        officer=officer.username if officer else "-",
+    )
+    return RedirectResponse(f"/kerja/kasus/{tid}?selesai=petugas", status_code=303)
 
 
 @router.post("/kerja/kasus/{tid}/identitas", response_class=HTMLResponse)

@@ -24,6 +24,7 @@ class InboxQuery:
     overdue: bool = False
     parked: bool = False
     possible_repeat: bool = False
+    assignee: str = ""
     words: str = ""
     sort: str = "urgency"
     tenant: str = ""
@@ -38,6 +39,7 @@ class InboxQuery:
             ("category", self.category),
             ("region_code", self.region_code),
             ("q", self.words),
+            ("assignee", self.assignee),
             ("tenant", self.tenant),
         ):
             if value:
@@ -70,6 +72,10 @@ class RoutingPort(Protocol):
     async def case(self, token: str, tracking_id: str) -> dict[str, Any] | None: ...
     async def act(
         self, token: str, tracking_id: str, action: str, body: dict[str, Any]
+    ) -> Answer: ...
+    async def add_note(self, token: str, tracking_id: str, text: str) -> Answer: ...
+    async def assign(
+        self, token: str, tracking_id: str, username: str | None, name: str | None
     ) -> Answer: ...
     async def agencies(self, token: str, tenant: str) -> list[dict[str, Any]]: ...
     async def directory(self, token: str, tenant: str) -> dict[str, Any] | None: ...
@@ -151,6 +157,21 @@ class RoutingClient(_Service):
     async def act(self, token: str, tracking_id: str, action: str, body: dict[str, Any]) -> Answer:
         path = f"/api/v1/cases/{tracking_id}/{ACTION_PATHS[action]}"
         return await self.call(token, "POST", path, json=body)
+
+    async def add_note(self, token: str, tracking_id: str, text: str) -> Answer:
+        return await self.call(
+            token, "POST", f"/api/v1/cases/{tracking_id}/notes", json={"text": text}
+        )
+
+    async def assign(
+        self, token: str, tracking_id: str, username: str | None, name: str | None
+    ) -> Answer:
+        return await self.call(
+            token,
+            "PUT",
+            f"/api/v1/cases/{tracking_id}/assignee",
+            json={"username": username, "name": name},
+        )
 
     async def agencies(self, token: str, tenant: str) -> list[dict[str, Any]]:
         return await self.listed(token, "/api/v1/agencies", tenant=tenant)

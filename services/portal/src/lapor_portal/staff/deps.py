@@ -81,6 +81,10 @@ class AuditAction(StrEnum):
     DIRECTORY_REPLACED = "directory_replaced"
     DIRECTORY_ROLLED_BACK = "directory_rolled_back"
     AUDIT_EXPORTED = "audit_exported"
+    NOTE_ADDED = "note_added"
+    CASE_ASSIGNED = "case_assigned"
+    TEMPLATE_SAVED = "template_saved"
+    TEMPLATE_REMOVED = "template_removed"
 
 
 class RedirectNeededError(Exception):

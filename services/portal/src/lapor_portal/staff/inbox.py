@@ -78,6 +78,7 @@ async def inbox(
     terlambat: str = "",
     parkir: str = "",
     mirip: str = "",
+    saya: str = "",
     urut: str = "mendesak",
     per: int = 25,
     halaman: int = 1,
@@ -103,6 +104,7 @@ async def inbox(
         overdue=_flag(terlambat),
         parked=_flag(parkir),
         possible_repeat=_flag(mirip),
+        assignee=me.username if _flag(saya) else "",
         words="" if found else cari.strip()[:200],
         sort=SORTS[urut],
         limit=per,
@@ -126,6 +128,7 @@ async def inbox(
         "terlambat": terlambat,
         "parkir": parkir,
         "mirip": mirip,
+        "saya": saya,
         "urut": urut,
         "per": str(per),
     }

@@ -59,6 +59,8 @@ def inbox_query(f: InboxFilter) -> dict[str, Any]:
         parts.append({"agency_id": f.agency_id})
     if f.parked is not None:
         parts.append({"parked": {"$ne": None}} if f.parked else {"parked": None})
+    if f.assignee:
+        parts.append({"assignee.username": f.assignee})
     if f.possible_repeat:
         parts.append({"status": "submitted", "repeat_of": {"$ne": None}})
     if f.words:
@@ -220,12 +222,20 @@ class MongoCaseStore:
         docs = await self.cases.find({"_id": {"$in": list(tracking_ids)}}, {"_id": 1}).to_list()
         return {d["_id"] for d in docs}
 
+    async def add_note(self, tracking_id: str, note: dict[str, Any]) -> None:
+        """Appended atomically; a note changes neither the status nor the version (it can
+        never make a concurrent action retry)."""
+        await self.cases.update_one({"_id": tracking_id}, {"$push": {"notes": note}})
+
+    async def set_assignee(self, tracking_id: str, assignee: dict[str, Any] | None) -> None:
+        await self.cases.update_one({"_id": tracking_id}, {"$set": {"assignee": assignee}})
+
     async def find_inbox(self, f: InboxFilter, limit: int = 200, skip: int = 0) -> InboxPage:
         query = inbox_query(f)
         found, total = await asyncio.gather(
             self.cases.find(
                 query,
-                {"history": 0, "description": 0, "words": 0},
+                {"history": 0, "description": 0, "words": 0, "notes": 0},
                 sort=SORTS[f.sort],
                 limit=limit,
                 skip=skip,

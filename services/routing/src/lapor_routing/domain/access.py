@@ -50,3 +50,13 @@ def may_edit_directory(who: Principal, tenant: str) -> bool:
     return who.role == "national_admin" or (
         who.role == "province_coordinator" and who.tenant == tenant
     )
+
+
+def can_assign(who: Principal, case: dict[str, Any]) -> bool:
+    """Who hands a case to a named officer: staff of the agency holding it, or a
+    coordinator who may act on it (never the Ombudsman)."""
+    if not can_read(who, case) or who.role == "ombudsman":
+        return False
+    if who.role == "agency_staff":
+        return who.agency_id is not None and who.agency_id == case.get("agency_id")
+    return who.role in ("national_admin", "province_coordinator", "regency_coordinator")

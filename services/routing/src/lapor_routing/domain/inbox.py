@@ -80,6 +80,7 @@ class InboxFilter:
     parked: bool | None = None
     overdue: bool | None = None
     possible_repeat: bool = False  # flagged by intake at submission, not yet decided
+    assignee: str | None = None  # handed to this officer
     words: tuple[str, ...] = ()
     sort: Sort = "urgency"
     now: datetime | None = field(default=None, compare=False)

@@ -410,6 +410,7 @@ class Lifecycle:
                 "escalated_to": None,
                 "updated_at": now,
                 "parked": None,
+                "assignee": None,  # a new agency hands it to its own officer
             },
             history=[
                 {
