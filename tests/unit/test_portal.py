@@ -55,3 +55,16 @@ def test_the_form_becomes_intakes_body_and_its_reasons_come_back_by_field() -> N
     assert field_errors(answer, "id") == {"title": "terlalu pendek", "email": "tidak valid"}
     assert field_errors(answer, "en")["title"] == "too short"
     assert "" in field_errors(Answer(429, {}), "id")
+
+
+def test_templates_translate_one_way_a_key_or_the_words_in_place() -> None:
+    import pytest
+
+    from lapor_portal.i18n import say
+
+    assert say("id", "write") == "Tulis laporan"
+    assert say("en", "write") == "Write a report"
+    assert say("id", "Kotak masuk", "Inbox") == "Kotak masuk"
+    assert say("en", "Kotak masuk", "Inbox") == "Inbox"
+    with pytest.raises(TypeError):
+        say("id", "a", "b", "c")

@@ -462,6 +462,17 @@ def t(key: str, lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def say(lang: str, *text: str) -> str:
+    """The one way templates translate, as ``t(...)``: a key of the catalogue above
+    (``t('write')``), or the words in place, Bahasa Indonesia then English
+    (``t('Kotak masuk', 'Inbox')``) for a sentence used on one page only."""
+    if len(text) == 2:
+        return text[1] if lang == "en" else text[0]
+    if len(text) != 1:
+        raise TypeError(f"t() takes a key or a pair, not {len(text)} texts")
+    return t(text[0], lang)
+
+
 # Words the maps' script shows (given to it by the page, in the page's language).
 MAP_WORDS: dict[str, tuple[str, str]] = {
     "in": ("Titik ini ada di {name}.", "This spot is in {name}."),

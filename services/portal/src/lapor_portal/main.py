@@ -37,7 +37,7 @@ from lapor_schemas.calendar import province_calendar
 
 from . import oidc, places, staff, story
 from .backend import Answer, Backend, BackendDownError
-from .i18n import LANGS, map_words, t
+from .i18n import LANGS, map_words, say, t
 from .keys import Keys
 from .security import LANG_COOKIE, SECURITY_HEADERS, Cookies
 from .seed import seed_dev_accounts
@@ -175,7 +175,7 @@ def create_app(
         html = templates.get_template(name).render(
             request=request,
             lang=lang,
-            t=lambda key: t(key, lang),
+            t=lambda *text: say(lang, *text),
             csrf=cookies.csrf(request),
             htmx=htmx.exists(),
             leaflet=(settings.assets_dir / "leaflet" / "dist" / "leaflet.js").exists(),

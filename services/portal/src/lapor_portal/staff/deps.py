@@ -158,7 +158,6 @@ class Workspace:
             request,
             name,
             status,
-            tr=self.tr(request),
             me=getattr(request.state, "me", None),
             words=words,
             role_labels=words.ROLE,
