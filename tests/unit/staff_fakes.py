@@ -153,7 +153,7 @@ AGENCIES = [
         "region_code": "63.71",
         "level": "city",
         "role": "opd",
-        "categories": ["lingkungan"],
+        "categories": ["persampahan"],
     },
     {
         "id": "63.71.kominfo",

@@ -190,7 +190,7 @@ async def test_words_filters_sort_and_the_total_reach_routing_and_the_rows_speak
     desk: Desk,
 ) -> None:
     desk.routing.add(*(case(f"LPR-CASE{i:06d}", title=f"Lampu jalan mati {i}") for i in range(30)))
-    desk.routing.add(case("LPR-OTHER00001", title="Sampah menumpuk", category="lingkungan"))
+    desk.routing.add(case("LPR-OTHER00001", title="Sampah menumpuk", category="persampahan"))
     desk.as_(KALSEL)
     page = await desk.client.get(
         "/kerja",
@@ -639,6 +639,8 @@ async def test_an_agency_is_edited_as_a_form_and_routings_reason_lands_at_its_fi
     at_field = refused.text.split('id="e-agency-categories"')[1][:200]
     assert "Kategori sampah tidak dikenal." in at_field
     assert 'value="lingkungan, sampah"' in refused.text  # what was typed stays
+    field = refused.text.split('id="f-a-categories"')[1].split(">")[0]
+    assert 'aria-invalid="true"' in field
     desk.routing.refuse_save = None
     saved = await desk.client.post(
         "/kerja/direktori/instansi/63.71.dlh", data={**fields, "categories": "lingkungan"}

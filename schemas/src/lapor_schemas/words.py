@@ -60,6 +60,20 @@ STATUS: dict[str, Pair] = {
 }
 """The status a case is in, as anyone reads it."""
 
+STATUS_SHORT: dict[str, Pair] = {
+    "submitted": ("Menunggu verifikasi", "To verify"),
+    "needs_info": ("Menunggu pelapor", "Awaiting the reporter"),
+    "verified": ("Diverifikasi", "Verified"),
+    "dispatched": ("Di instansi", "With the agency"),
+    "disputed": ("Dikembalikan", "Sent back"),
+    "followed_up": ("Ditindaklanjuti", "Followed up"),
+    "closed": ("Selesai", "Closed"),
+    "rated": ("Selesai, dinilai", "Closed, rated"),
+    "rejected": ("Ditolak", "Rejected"),
+    "marked_repeat": ("Berulang", "Repeat"),
+}
+"""The same, short, for the rows of a list of cases."""
+
 EVENT: dict[str, Pair] = {
     "complaint.submitted": ("Laporan diterima", "Report received"),
     "case.verified": ("Laporan diverifikasi", "Report verified"),
@@ -350,6 +364,7 @@ def reason(text: str | None, lang: str) -> str | None:
 
 
 assert set(STATUS) == ALL, "every status needs words"
+assert set(STATUS_SHORT) == ALL, "every status needs a short name"
 assert set(EVENT) == CASE_EVENT_TYPES, "every case event type needs words"
 assert set(STAFF_ACTION) == set(STAFF_MAY), "every staff action needs words"
 assert {c.value for c in Channel} == set(REPORT_CHANNEL), "every channel needs words"

@@ -58,6 +58,9 @@ class Names:
     def status(self, key: str) -> str:
         return words.status(key, self.lang)
 
+    def status_short(self, key: str) -> str:
+        return words.pick(words.STATUS_SHORT.get(key, ("Dalam proses", "In progress")), self.lang)
+
     def role(self, key: str) -> str:
         return words.role(key, self.lang)
 
