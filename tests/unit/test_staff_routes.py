@@ -835,3 +835,70 @@ async def test_an_agency_keeps_reply_templates_and_a_follow_up_starts_from_one(
     await desk.client.post(f"/kerja/templat/{template.id}/hapus", data={"csrf": token})
     assert desk.store.reply_templates == {}
     assert desk.actions()[-1] == "template_removed"
+
+
+FORMS = {
+    "/masuk": {"username": "kalsel.koord", "password": "x"},
+    "/kerja/massal": {"aksi": "verify", "kasus": "LPR-CASE000001"},
+    "/kerja/kasus/{tid}/identitas": {"reason": "menghubungi pelapor soal lokasi"},
+    "/kerja/kasus/{tid}/publik": {"hidden": "1"},
+    "/kerja/kasus/{tid}/aksi/{action}": {"text": "Sudah kami tangani."},
+    "/kerja/kasus/{tid}/catatan": {"note": "catatan"},
+    "/kerja/kasus/{tid}/petugas": {"petugas": "bjm.pupr"},
+    "/kerja/lapor": {"title": "Jembatan retak", "channel": "letter"},
+    "/kerja/direktori": {"tenant": "63", "directory": "{}"},
+    "/kerja/direktori/kebijakan": {"tenant": "63", "verify_days": "4"},
+    "/kerja/direktori/{part}/{key}": {"tenant": "63", "hapus": "1"},
+    "/kerja/direktori/kembalikan": {"tenant": "63", "revision": "1"},
+    "/kerja/akun": {"username": "baru.sekali", "name": "Baru", "role": "agency_staff"},
+    "/kerja/pengguna/{username}/{change}": {},
+    "/kerja/akun/saya/sandi": {"current": "x", "new": "y" * 14, "again": "y" * 14},
+    "/kerja/akun/saya/2fa": {"step": "mulai", "password": "x"},
+    "/kerja/templat": {"title": "Templat baru", "text": "Isi templat yang cukup panjang."},
+    "/kerja/templat/{template_id}/hapus": {},
+}
+FILLED = {
+    "{tid}": "LPR-CASE000001",
+    "{action}": "follow_up",
+    "{part}": "aturan",
+    "{key}": "63-jalan",
+    "{username}": "bjm.pupr",
+    "{change}": "nonaktif",
+    "{template_id}": "t1",
+}
+
+
+def test_every_form_of_the_workspace_is_listed_here() -> None:
+    posted = {
+        route.path  # type: ignore[attr-defined]
+        for router in ROUTERS
+        for route in router.routes
+        if "POST" in getattr(route, "methods", set())
+    }
+    assert posted - {"/keluar"} == set(FORMS)  # signing out is never refused
+
+
+@pytest.mark.parametrize("path", sorted(FORMS))
+async def test_a_form_without_this_browsers_token_changes_nothing(desk: Desk, path: str) -> None:
+    desk.routing.add(dispatched())
+    desk.intake.reports["LPR-CASE000001"] = report(may_moderate=True)
+    account = PUPR if "templat" in path or "catatan" in path or "petugas" in path else KALSEL
+    desk.as_(account)
+    await desk.client.get("/kerja/akun/saya")  # this browser has a token: not the one sent
+    before = (list(desk.store.entries), dict(desk.store.accounts), dict(desk.store.sessions))
+    target = path
+    for name, value in FILLED.items():
+        target = target.replace(name, value)
+    answer = await desk.client.post(target, data={**FORMS[path], "csrf": "forged"})
+    assert answer.status_code in (303, 400), (path, answer.status_code)
+    assert desk.routing.acted == []
+    assert desk.routing.saved == []
+    assert desk.intake.entered == []
+    assert desk.intake.public == []
+    assert desk.intake.identities_asked == []
+    assert desk.store.reply_templates == {}
+    assert "notes" not in desk.routing.cases["LPR-CASE000001"]
+    entries, accounts, sessions = before
+    assert desk.store.entries == entries
+    assert desk.store.accounts == accounts
+    assert desk.store.sessions == sessions
