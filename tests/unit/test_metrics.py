@@ -287,3 +287,25 @@ async def test_scrapes_share_one_reading_of_the_store_within_the_refresh_interva
     await service.refresh()
     assert store.counter_reads == 2
     assert scrape(service) != first
+
+
+def test_a_dispatched_case_is_at_its_follow_up_stage_and_late_after_its_deadline() -> None:
+    """Found: case.dispatched carries no status and the projection read data.status alone, so a
+    dispatched case stayed "verified" (stage verify) and was never late for its follow-up."""
+    from datetime import timedelta
+
+    from tests import factories
+
+    submitted = factories.submitted(time=scenario.NOW - timedelta(days=20))
+    doc, _ = fold(None, submitted)
+    due = scenario.NOW - timedelta(days=2)
+    dispatched = factories.dispatched(time=scenario.NOW - timedelta(days=19))
+    dispatched = dispatched.model_copy(
+        update={"data": dispatched.data.model_copy(update={"due_at": due})}
+    )
+    doc, _ = fold(doc, dispatched)
+    assert doc is not None
+    assert doc["status"] == "dispatched"
+    assert reports.overdue(doc, scenario.NOW)
+    assert reports.backlog([doc], scenario.NOW) == {("63", "63.71", "follow_up"): (1, 1)}
+    assert not reports.overdue(doc, due - timedelta(hours=1))

@@ -145,3 +145,26 @@ def test_text_hygiene_at_the_door() -> None:
         ComplaintSubmission.model_validate(
             {**base, "reporter": {"name": "Si\x00ti", "phone": "+6281234567"}}
         )
+
+
+def test_every_case_event_says_the_status_it_leads_to_in_one_place() -> None:
+    from typing import get_args
+
+    from lapor_schemas import events
+    from lapor_schemas.events import STATUS_SET_BY, STATUS_UNCHANGED, status_after
+    from lapor_schemas.status import ALL
+    from tests import factories
+
+    for member in get_args(get_args(events.CaseEvent)[0]):
+        kind = member.model_fields["type"].default
+        carries = "status" in member.model_fields["data"].annotation.model_fields
+        ways = [
+            kind in STATUS_SET_BY,
+            kind in STATUS_UNCHANGED,
+            carries and kind not in STATUS_UNCHANGED,
+        ]
+        assert sum(ways) == 1, kind  # exactly one way to know the status after it
+    for status in STATUS_SET_BY.values():
+        assert status in ALL
+    assert status_after(factories.dispatched()) == "dispatched"
+    assert status_after(factories.submitted()) == "submitted"

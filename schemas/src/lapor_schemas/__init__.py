@@ -49,6 +49,7 @@ from .events import (
     contact_adapter,
     parse_case_event,
     parse_contact,
+    status_after,
 )
 from .intake import (
     ATTACHMENT_TYPES,
@@ -137,6 +138,7 @@ __all__ = [
     "new_event_id",
     "parse_case_event",
     "parse_contact",
+    "status_after",
     "topics",
     "utcnow",
 ]

@@ -288,6 +288,45 @@ CASE_EVENT_TYPES: frozenset[str] = frozenset(
 """Every type on ``lapor.cases.v1``, derived from :data:`CaseEvent` (one source)."""
 case_event_adapter: TypeAdapter[CaseEvent] = TypeAdapter(CaseEvent)
 
+STATUS_SET_BY: dict[str, str] = {
+    # events whose payload carries no status but which always lead to the same one
+    "complaint.submitted": "submitted",
+    "case.dispatched": "dispatched",
+}
+STATUS_UNCHANGED: frozenset[str] = frozenset(
+    {
+        # a reminder or an escalation leaves the status as it was (their payload repeats it)
+        "case.reminder",
+        "case.escalated",
+        # "declined" is a moment: the dispatch to the next agency follows in the same step
+        "case.declined",
+        # a supporter joining, and the reporter's own requests (routing answers those with
+        # events of its own: case.closed, case.disputed, case.info_received ...)
+        "case.supported",
+        "case.reporter_replied",
+        "case.reporter_messaged",
+        "case.reporter_accepted",
+        "case.reporter_disputed",
+        "case.reporter_rated",
+    }
+)
+"""The rest of the case events carry, in ``data.status``, the status they lead to."""
+
+
+def status_after(event: Envelope) -> str | None:
+    """The status a case is in after ``event``, for every consumer of the case log (routing
+    decides it; intake's views, metrics' projection and notify read it here), or ``None``
+    when the event leaves the status as it was.
+
+    Found: ``case.dispatched`` carries no status, and metrics read ``data.status`` alone, so a
+    dispatched case stayed "verified" there and was never counted at its follow-up stage."""
+    if event.type in STATUS_SET_BY:
+        return STATUS_SET_BY[event.type]
+    if event.type in STATUS_UNCHANGED:
+        return None
+    found = getattr(getattr(event, "data", None), "status", None)
+    return str(found) if found else None
+
 
 class ContactData(_Data):
     tracking_id: TrackingId

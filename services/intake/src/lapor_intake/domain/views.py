@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from lapor_schemas import CaseDispatched, CaseEscalated, CaseEvent, ComplaintSubmitted
+from lapor_schemas import CaseDispatched, CaseEscalated, CaseEvent, ComplaintSubmitted, status_after
 
 # Events that routing emits; their payload carries the status after the event.
 ROUTING_EVENTS = frozenset(
@@ -42,17 +42,17 @@ def view_change(event: CaseEvent) -> Change | None:
     if not changes_view(event):
         return None
     data: Any = event.data
-    status = "dispatched" if isinstance(event, CaseDispatched) else data.status
+    status = status_after(event)
     entry: dict[str, Any] = {
         "event_id": event.id,
         "type": event.type,
-        "status": status,
+        "status": status or getattr(data, "status", None),  # as the event said it
         "at": event.time,
     }
     sets: dict[str, Any] = {"updated_at": event.time}
     if event.type in ("case.verified", "case.dispatched"):
         sets["verified"] = True  # public from now on (unless confidential or hidden)
-    if status not in TRANSIENT and not isinstance(event, CaseEscalated):
+    if status and status not in TRANSIENT:
         sets["status"] = status
     if isinstance(event, CaseDispatched):
         agency = event.data.agency

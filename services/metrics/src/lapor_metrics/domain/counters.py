@@ -25,6 +25,7 @@ from lapor_schemas import (
     CaseVerified,
     ComplaintSubmitted,
     NotificationEvent,
+    status_after,
 )
 from lapor_schemas import status as case_status
 from lapor_schemas.calendar import province_calendar
@@ -238,7 +239,7 @@ def fold(doc: dict[str, Any] | None, event: Any) -> tuple[dict[str, Any] | None,
     doc = dict(doc)
     province, regency = doc["province"], doc["regency"]
     at: datetime = getattr(event.data, "at", None) or event.time
-    status = getattr(event.data, "status", None)
+    status = status_after(event)
     if status:
         doc["status"] = status
     incs: list[Increment] = []
