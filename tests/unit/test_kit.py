@@ -408,3 +408,43 @@ async def test_declared_topics_are_not_created_and_liveness_asks_nothing() -> No
         assert (await client.get("/health")).status_code == 503
         live = await client.get("/health/live")
         assert live.json() == {"service": "t", "status": "alive"}
+
+
+async def test_every_answer_is_counted_by_route_template_and_status() -> None:
+    import httpx
+    from fastapi import FastAPI
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from lapor_kit.web import HttpMetrics
+
+    registry = CollectorRegistry()
+    app = FastAPI()
+
+    @app.get("/api/v1/cases/{tracking_id}")
+    async def case(tracking_id: str) -> dict[str, str]:
+        if tracking_id == "LPR-DOWN000000":
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"detail": "down"}, status_code=503)  # type: ignore[return-value]
+        return {"id": tracking_id}
+
+    app.add_middleware(HttpMetrics, service="lapor-test", registry=registry)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for tid in ("LPR-AAAAAAAAA1", "LPR-AAAAAAAAA2", "LPR-DOWN000000"):
+            await client.get(f"/api/v1/cases/{tid}")
+        await client.get("/nowhere/secret-value")
+    text = generate_latest(registry).decode()
+    ok = (
+        'lapor_http_requests_total{method="GET",route="/api/v1/cases/{tracking_id}",'
+        'service="lapor-test",status="200"} 2.0'
+    )
+    assert ok in text
+    assert 'route="/api/v1/cases/{tracking_id}",service="lapor-test",status="503"} 1.0' in text
+    assert 'route="other",service="lapor-test",status="404"} 1.0' in text
+    assert "LPR-AAAAAAAAA1" not in text  # ids never become labels
+    assert "secret-value" not in text
+    assert (
+        'lapor_http_request_duration_seconds_count{method="GET",'
+        'route="/api/v1/cases/{tracking_id}",service="lapor-test"} 3.0'
+    ) in text

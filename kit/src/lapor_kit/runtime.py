@@ -31,6 +31,7 @@ from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings, mongo_tls
 from .storestats import StoreCommandStats
 from .web import (
+    HttpMetrics,
     RequestDeadline,
     ResponseHeaders,
     SecretsNotInUrls,
@@ -190,6 +191,8 @@ class Runtime:
         app.add_middleware(
             BodyLimit, default=self.settings.max_body_bytes, by_prefix=dict(body_limits or {})
         )
+        # outermost: counts every answer, the deadline's 503s and the body limit's 413s too
+        app.add_middleware(HttpMetrics, service=f"lapor-{self.service}", registry=self.registry)
         app.state.runtime = self
         return app
 

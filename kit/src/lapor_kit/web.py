@@ -192,6 +192,65 @@ class RequestDeadline:
             )
 
 
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class HttpMetrics:
+    """ASGI middleware (the outermost): every answer counted by route template, method and
+    status — a 503 from a store that is down or too slow included — and its latency
+    observed, for on-call's "is the front door answering?".
+
+    ``lapor_http_requests_total{service, route, method, status}`` and
+    ``lapor_http_request_duration_seconds{service, route, method}``. The route is the
+    template (``/api/v1/cases/{tracking_id}``), never the path: ids, secrets and words stay
+    out of the labels; an address no route matches is ``other``."""
+
+    def __init__(self, app: Any, *, service: str, registry: CollectorRegistry) -> None:
+        from prometheus_client import Counter, Histogram
+
+        self.app = app
+        self.service = service
+        self.requests = Counter(
+            "lapor_http_requests",
+            "HTTP answers by route template, method and status.",
+            ["service", "route", "method", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "lapor_http_request_duration_seconds",
+            "Time to answer, by route template and method.",
+            ["service", "route", "method"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        # at 0 from the start, so increase() sees the first answer of each kind
+        for status in ("200", "503"):
+            self.requests.labels(service, "other", "GET", status)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "other"
+            method = str(scope.get("method", "GET"))
+            self.requests.labels(self.service, route, method, str(status)).inc()
+            self.latency.labels(self.service, route, method).observe(time.perf_counter() - started)
+
+
 HSTS = "max-age=31536000; includeSubDomains"
 SECRET_PARAMETERS = frozenset({"secret", "x-lapor-secret", "x_lapor_secret"})
 SECRET_IN_URL = (

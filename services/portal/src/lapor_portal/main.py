@@ -31,7 +31,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from lapor_kit.auth import is_development_key
 from lapor_kit.limits import BodyLimit, client_ip, parse_networks
 from lapor_kit.settings import UnsafeSettingsError
-from lapor_kit.web import HSTS
+from lapor_kit.web import HSTS, HttpMetrics
 from lapor_schemas import words
 from lapor_schemas.calendar import province_calendar
 
@@ -665,6 +665,8 @@ def create_app(
         places.Places(api=api, render=page, lang_of=lang_of, rate_limits=settings.map_rate_limits),
     )
     oidc.install(app, settings, store)
+    # outermost: every page and answer counted by route template and status, with latency
+    app.add_middleware(HttpMetrics, service="lapor-portal", registry=registry)
     return app
 
 
