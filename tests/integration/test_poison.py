@@ -257,7 +257,7 @@ async def test_an_unroutable_case_is_parked_and_the_next_province_is_routed(
             inbox = await client.get("/api/v1/inbox?parked=true", headers=coordinator)
             assert [c["tracking_id"] for c in inbox.json()] == [kalsel]
             metrics = (await client.get("/metrics")).text
-            assert 'lapor_routing_parked_total{tenant="63"} 1.0' in metrics
+            assert 'lapor_routing_parked_total{province="63"} 1.0' in metrics
 
             versions = (await client.get("/api/v1/directory/63/versions", headers=admin)).json()
             assert [v["by"] for v in versions][:2] == ["hand-edit", "seed"]

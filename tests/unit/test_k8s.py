@@ -305,3 +305,13 @@ def test_production_takes_every_secret_from_the_secret_store() -> None:
     for user in mongo["spec"]["users"]:
         if user["name"] in SETTINGS:
             assert user["roles"] == [{"name": "readWrite", "db": f"lapor_{user['name']}"}]
+
+
+def test_the_service_monitor_names_jobs_as_the_rules_expect() -> None:
+    """Found: no jobLabel, so up{job=~"lapor-.*"} matched nothing in the cluster."""
+    docs = rendered("production")
+    monitor = of_kind(docs, "ServiceMonitor")["lapor-services"]
+    label = monitor["spec"]["jobLabel"]
+    services = of_kind(docs, "Service")
+    for name in ("intake", "routing", "notify", "metrics", "portal"):
+        assert services[name]["metadata"]["labels"][label] == f"lapor-{name}"

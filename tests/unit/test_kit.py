@@ -448,3 +448,36 @@ async def test_every_answer_is_counted_by_route_template_and_status() -> None:
         'lapor_http_request_duration_seconds_count{method="GET",'
         'route="/api/v1/cases/{tracking_id}",service="lapor-test"} 3.0'
     ) in text
+
+
+def test_store_commands_are_timed_as_a_histogram() -> None:
+    from types import SimpleNamespace
+
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from lapor_kit.storestats import StoreCommandStats
+
+    registry = CollectorRegistry()
+    stats = StoreCommandStats(registry, "lapor-test")
+    for request_id, micros in ((1, 800), (2, 30_000), (3, 3_000_000)):
+        stats.started(
+            SimpleNamespace(  # type: ignore[arg-type]
+                command_name="find",
+                command={"find": "cases"},
+                request_id=request_id,
+                operation_id=None,
+            )
+        )
+        stats.succeeded(
+            SimpleNamespace(  # type: ignore[arg-type]
+                request_id=request_id, operation_id=None, duration_micros=micros
+            )
+        )
+    text = generate_latest(registry).decode()
+    bucket = (
+        'lapor_store_command_duration_seconds_bucket{command="find",le="%s",service="lapor-test"}'
+    )
+    assert f"{bucket % '0.001'} 1.0" in text
+    assert f"{bucket % '0.05'} 2.0" in text
+    assert f"{bucket % '2.5'} 2.0" in text
+    assert f"{bucket % '5.0'} 3.0" in text

@@ -309,3 +309,32 @@ def test_a_dispatched_case_is_at_its_follow_up_stage_and_late_after_its_deadline
     assert reports.overdue(doc, scenario.NOW)
     assert reports.backlog([doc], scenario.NOW) == {("63", "63.71", "follow_up"): (1, 1)}
     assert not reports.overdue(doc, due - timedelta(hours=1))
+
+
+def test_known_series_start_at_zero_so_the_first_event_is_an_increase() -> None:
+    """Found: a counter series appeared at its first event with the value 1, so increase()
+    never saw the first repeat or escalation of a province (nor a single parked case)."""
+    from lapor_metrics.domain.counters import samples
+
+    empty = samples([])
+    assert ({"province": "63", "level": "1", "stage": "follow_up"}, 0.0) in empty[
+        "lapor_escalations"
+    ]
+    received = {tuple(sorted(labels.items())) for labels, _ in empty["lapor_complaints_received"]}
+    assert (
+        ("channel", "sms"),
+        ("province", "73"),
+        ("regency", "73.24"),
+        ("type", "pengaduan"),
+    ) in received
+    one = samples(
+        [
+            {
+                "metric": "lapor_escalations",
+                "labels": {"province": "63", "level": "1", "stage": "follow_up"},
+                "value": 1.0,
+            }
+        ]
+    )
+    assert ({"province": "63", "level": "1", "stage": "follow_up"}, 1.0) in one["lapor_escalations"]
+    assert "lapor_escalations" not in samples([], zeros=False)

@@ -426,6 +426,25 @@ async def test_a_failed_send_waits_in_growing_retry_tiers_then_is_dead_lettered(
     assert await service.handle_jobs("email", [job]) == 0  # a finished delivery stays finished
 
 
+async def test_every_outcome_is_counted_and_a_dead_letter_through_the_outbox_too() -> None:
+    """Found: 13 minutes of a stopped SMTP server dead-lettered 20 e-mails and no counter
+    moved (notify's dead letters leave through its outbox, not the kit's dead-letter path)."""
+    store = FakeStore()
+    seen: list[tuple[str, str, bool]] = []
+    down = FakeChannel(failures=[SendError("503", retryable=True)] * 2)
+    service, _ = make(store, email=down)
+    service.on_outcome = lambda channel, status, dead: seen.append((channel, status, dead))
+    service.policy = RetryPolicy(2, (1.0,))
+    await service.handle_contacts([contact(email="siti@warga.example")])
+    await service.handle_events([submitted(reporter_contactable=True)])
+    [job] = jobs(store, "email")
+    await service.handle_jobs("email", [job])
+    [retry] = store.taken(topics.NOTIFY_RETRY[0])
+    job = SendJob.model_validate({k: v for k, v in retry.items() if k != "_headers"})
+    await service.handle_jobs("email", [job])
+    assert seen == [("email", "retrying", False), ("email", "dead_lettered", True)]
+
+
 async def test_a_refusal_is_not_retried() -> None:
     store = FakeStore()
     refusing = FakeChannel(failures=[SendError("400 bad number", retryable=False)])

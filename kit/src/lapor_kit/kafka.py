@@ -328,6 +328,12 @@ class DeadLetters:
             registry=registry,
         )
 
+    def count(self, source_topic: str, reason_class: str, n: int = 1) -> None:
+        """Count dead letters this service sent another way (notify's go out through its
+        outbox, with the delivery's state, in one transaction); ``n=0`` creates the series
+        at zero, so the first one is seen by ``increase()``."""
+        self._counter.labels(self._service, source_topic, reason_class).inc(n)
+
     async def send(self, bad: Sequence[Bad], *, reason_class: str = "invalid") -> None:
         """Publish and wait for the broker's confirmation (so the batch may be committed)."""
         if not bad:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo import monitoring
 
 _CARRIERS = {"insert": "documents", "update": "updates", "delete": "deletes"}
@@ -38,7 +38,15 @@ class StoreCommandStats(monitoring.CommandListener):
             ["service", "command", "collection"],
             registry=registry,
         )
-        self._children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+        self.latency = Histogram(
+            "lapor_store_command_duration_seconds",
+            "How long the store took to answer a command (a slow or frozen store shows here "
+            "before anything times out), by command.",
+            ["service", "command"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=registry,
+        )
+        self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
         self._pending: dict[tuple[int, int | None], Any] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -55,13 +63,14 @@ class StoreCommandStats(monitoring.CommandListener):
                 self.commands.labels(self.service, name, collection),
                 self.documents.labels(self.service, name, collection),
                 self.seconds.labels(self.service, name, collection),
+                self.latency.labels(self.service, name),
             )
             self._children[key] = children
         children[0].inc()
         carried = _CARRIERS.get(name)
         if carried is not None:
             children[1].inc(len(command.get(carried) or ()))
-        self._pending[(event.request_id, event.operation_id)] = children[2]
+        self._pending[(event.request_id, event.operation_id)] = children
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         self._done(event.request_id, event.operation_id, event.duration_micros)
@@ -70,6 +79,7 @@ class StoreCommandStats(monitoring.CommandListener):
         self._done(event.request_id, event.operation_id, event.duration_micros)
 
     def _done(self, request_id: int, operation_id: int | None, micros: int) -> None:
-        seconds = self._pending.pop((request_id, operation_id), None)
-        if seconds is not None:
-            seconds.inc(micros / 1e6)
+        children = self._pending.pop((request_id, operation_id), None)
+        if children is not None:
+            children[2].inc(micros / 1e6)
+            children[3].observe(micros / 1e6)

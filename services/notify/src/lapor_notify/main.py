@@ -6,8 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from lapor_kit.runtime import Runtime, serve
+from lapor_schemas import topics
 
 from . import api, handlers
 from .adapters.gateway import (
@@ -64,6 +66,23 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
                 )
             )
         )
+    deliveries = Counter(
+        "lapor_notify_deliveries",
+        "Delivery attempts by channel and outcome: sent, retrying (a failure that will be "
+        "tried again), failed or dead_lettered (given up: set aside on lapor.dlq.v1).",
+        ["channel", "outcome"],
+        registry=rt.registry,
+    )
+    for channel in topics.NOTIFY_SEND:  # at 0 from the start: increase() sees the first
+        for outcome in ("sent", "retrying", "failed", "dead_lettered"):
+            deliveries.labels(channel, outcome)
+        rt.dead_letters.count(topics.NOTIFY_SEND[channel], "undeliverable", 0)
+
+    def counted(channel: str, outcome: str, dead: bool) -> None:
+        deliveries.labels(channel, outcome).inc()
+        if dead:  # notify's dead letters go out through its outbox: counted here
+            rt.dead_letters.count(topics.NOTIFY_SEND[channel], "undeliverable")
+
     service = NotifyService(
         store,
         channels,
@@ -75,6 +94,7 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
         rates=parse_rates(settings.notify_rate_limits),
         concurrency=settings.notify_concurrency,
         address_daily_cap=settings.notify_address_daily_cap,
+        on_outcome=counted,
     )
     stopping = asyncio.Event()
 

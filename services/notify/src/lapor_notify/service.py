@@ -114,7 +114,9 @@ class NotifyService:
         address_daily_cap: int = 20,
         agency_ttl: float = 2.0,
         facts_kept: int = 10_000,
+        on_outcome: Callable[[str, str, bool], None] | None = None,
     ) -> None:
+        self.on_outcome = on_outcome or (lambda channel, status, dead: None)
         self.facts_kept = facts_kept
         self._facts: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.address_daily_cap = address_daily_cap
@@ -469,6 +471,7 @@ class NotifyService:
         now = self.clock()
         updates: list[tuple[str, dict[str, Any]]] = []
         messages: list[OutMessage] = []
+        outcomes: list[tuple[str, str, bool]] = []
         for (job, doc), error in zip(todo, errors, strict=True):
             retryable = not isinstance(error, SendError) or error.retryable
             decision = self.policy.after(job.attempt, error, retryable=retryable)
@@ -500,9 +503,15 @@ class NotifyService:
             else:
                 messages.append(self._dead_letter(job, reason or decision.status))
                 log.error("delivery %s %s: %s", doc["_id"], decision.status, reason)
+            dead = decision.status not in ("sent", "retrying") and not isinstance(
+                error, AddressCapError
+            )
+            outcomes.append((job.channel, decision.status, dead))
             messages.append(self._outcome(doc, decision.status, job.attempt, reason))
             updates.append((doc["_id"], sets))
         await self.store.settle(updates, messages)
+        for channel, status, dead in outcomes:  # counted once the outcome is stored
+            self.on_outcome(channel, status, dead)
         return len(todo)
 
     async def _over_cap(self, channel: str, docs: Sequence[Mapping[str, Any]]) -> set[str]:

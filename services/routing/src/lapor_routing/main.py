@@ -11,6 +11,7 @@ from prometheus_client import Counter
 
 from lapor_kit.runtime import Runtime, serve
 from lapor_kit.uploads import UploadHandles
+from lapor_schemas.reference import regions
 
 from . import api, handlers
 from .adapters.store import MongoCaseStore
@@ -24,10 +25,12 @@ class PrometheusParked:
         self.counter = Counter(
             "lapor_routing_parked_total",
             "Cases the rules could not decide (no agency or coordinator found), set aside "
-            "for a person (perlu penanganan manual).",
-            ["tenant"],
+            "for a person (perlu penanganan manual), by province.",
+            ["province"],
             registry=rt.registry,
         )
+        for province in sorted({r.province_code for r in regions().values()}):
+            self.counter.labels(province)  # at 0: increase() sees the first parked case
 
     def count(self, action: str) -> None:
         self.counter.labels(action).inc()

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from lapor_schemas import (
@@ -370,11 +371,66 @@ def merge(incs: Sequence[Increment]) -> dict[str, Bump]:
     return out
 
 
-def samples(docs: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[dict[str, str], float]]]:
+@cache
+def zero_series() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Every counter series whose labels the reference data knows (provinces, regencies,
+    categories, channels, report types, outcomes), to be reported at 0 until it moves: a
+    series that appears at its first event starts at 1, and ``increase()`` never sees that
+    first one (the first repeat, the first escalation of a province). Series labelled with
+    an agency appear with their first event (the directory changes at run time)."""
+    from lapor_schemas import Channel
+    from lapor_schemas.intake import ReportType
+    from lapor_schemas.reference import categories, regions
+
+    places = [(r.province_code, r.code) for r in regions().values() if r.kind != "province"]
+    provinces = sorted({p for p, _ in places})
+    out: list[tuple[str, dict[str, str]]] = []
+    for province, regency in places:
+        here = {"province": province, "regency": regency}
+        out += [
+            ("lapor_complaints_received", {**here, "channel": c.value, "type": t.value})
+            for c in Channel
+            for t in ReportType
+        ]
+        out.append(("lapor_complaints_verified", here))
+        out += [
+            ("lapor_complaints_screened", {**here, "outcome": o, "within_sla": w})
+            for o in ("verified", "rejected", "repeat")
+            for w in ("true", "false")
+        ]
+        out += [("lapor_repeat_reports", {**here, "category": c}) for c in categories()]
+        out += [
+            ("lapor_complaints_closed", {**here, "reason": r})
+            for r in ("rejected", "repeat", "reporter_replied", "reporter_accepted", "no_reply")
+        ]
+    for province in provinces:
+        out += [
+            ("lapor_escalations", {"province": province, "level": str(lv), "stage": st})
+            for lv in (1, 2, 3)
+            for st in ("verify", "follow_up")
+        ]
+        out += [
+            (
+                "lapor_notifications",
+                {"province": province, "channel": ch, "recipient_role": role, "status": st},
+            )
+            for ch in ("email", "sms", "whatsapp", "webhook", "inbox")
+            for role in ("reporter", "agency", "supporter")
+            for st in ("sent", "delivered", "retrying", "failed", "dead_lettered")
+        ]
+    return tuple((name, tuple(sorted(labels.items()))) for name, labels in out)
+
+
+def samples(
+    docs: Sequence[Mapping[str, Any]], *, zeros: bool = True
+) -> dict[str, list[tuple[dict[str, str], float]]]:
     """Stored series grouped by sample name (a histogram's document gives its ``_bucket``,
     ``_sum`` and ``_count`` samples; documents of the older one-bucket-each shape still
-    count, and equal series are added up)."""
-    totals: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    count, and equal series are added up); with ``zeros``, the known series that have not
+    moved yet at 0 (:func:`zero_series`)."""
+    totals: dict[tuple[str, tuple[tuple[str, str], ...]], float] = (
+        dict.fromkeys(zero_series(), 0.0) if zeros else {}
+    )
 
     def add(name: str, labels: dict[str, str], value: float) -> None:
         key = (name, tuple(sorted(labels.items())))
