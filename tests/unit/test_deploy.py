@@ -109,6 +109,10 @@ def test_dashboards_and_rules_name_only_metrics_that_exist() -> None:
         "lapor_category_complaints_7d",
         "lapor_category_complaints_weekly_avg_8w",
         "lapor_signin_attempts_total",  # the portal's (tests/security scrape it)
+        "lapor_notify_deliveries_total",
+        "lapor_http_requests_total",
+        "lapor_http_request_duration_seconds_bucket",
+        "lapor_store_command_duration_seconds_bucket",
     }
     rules = Path("deploy/prometheus/rules/lapor.rules.yml").read_text()
     recorded = set(re.findall(r"record: (lapor:[\w:]+)", rules))
@@ -255,3 +259,26 @@ def test_free_ports_for_the_test_stacks_avoid_the_ephemeral_range_and_repeats() 
     ports = [free_port() for _ in range(200)]
     assert len(set(ports)) == len(ports)
     assert all(not low <= p <= high for p in ports)
+
+
+def test_every_alert_waits_names_its_cause_and_links_its_runbook() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    rules = yaml.safe_load(Path("deploy/prometheus/rules/lapor.rules.yml").read_text())
+    runbooks = Path("docs/runbooks.md").read_text()
+    anchors = {h.strip().lower() for h in re.findall(r"^## (\w+)$", runbooks, re.M)}
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert len(alerts) >= 15
+    for alert in alerts:
+        name = alert["alert"]
+        assert alert.get("for"), f"{name} fires on one evaluation"
+        assert alert["labels"]["severity"] in ("critical", "warning", "info"), name
+        notes = alert["annotations"]
+        assert notes.get("summary"), name
+        assert notes.get("description"), name
+        assert notes["runbook_url"] == f"docs/runbooks.md#{name.lower()}", name
+        assert name.lower() in anchors, f"docs/runbooks.md has no section for {name}"
+    assert anchors == {a["alert"].lower() for a in alerts}  # no runbook for a gone alert
