@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test fuzz chaos chromium lighthouse lighthouse-tools bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
+.PHONY: setup run down status demo test ops-test fuzz chaos chromium lighthouse lighthouse-tools bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -44,9 +44,10 @@ typecheck: setup
 schemas: setup
 	$(BIN)/lapor-schemas check
 
-# promtool comes with Debian's prometheus package (installed here when missing).
+# promtool and prometheus (make ops-test) come with Debian's prometheus package (installed here
+# when missing).
 promtool:
-	@command -v promtool >/dev/null || { \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
 	  echo "installing Debian's prometheus package for promtool"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends prometheus >/dev/null \
@@ -61,6 +62,11 @@ chromium:
 	  || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }; }
 
 # Prometheus recording and alerting rules: syntax, then their unit tests.
+# The alerts on a real Prometheus (Debian's, as promtool) against the e2e stack: a quiet stack
+# raises nothing, each failure made for real raises its own alert (also part of make test).
+ops-test: setup promtool
+	$(BIN)/pytest tests/e2e/test_ops.py -v
+
 rules: promtool
 	promtool check rules deploy/prometheus/rules/*.yml
 	promtool check config deploy/prometheus/prometheus.local.yml >/dev/null

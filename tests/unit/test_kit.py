@@ -442,6 +442,7 @@ async def test_every_answer_is_counted_by_route_template_and_status() -> None:
     assert ok in text
     assert 'route="/api/v1/cases/{tracking_id}",service="lapor-test",status="503"} 1.0' in text
     assert 'route="other",service="lapor-test",status="404"} 1.0' in text
+    assert 'lapor_http_unavailable_total{service="lapor-test"} 1.0' in text
     assert "LPR-AAAAAAAAA1" not in text  # ids never become labels
     assert "secret-value" not in text
     assert (
@@ -481,3 +482,20 @@ def test_store_commands_are_timed_as_a_histogram() -> None:
     assert f"{bucket % '0.05'} 2.0" in text
     assert f"{bucket % '2.5'} 2.0" in text
     assert f"{bucket % '5.0'} 3.0" in text
+
+
+def test_dead_letter_series_start_at_zero_for_every_topic_and_reason() -> None:
+    """Found: a burst of refused records appeared as a new series already at 12, and
+    increase() never saw it (no alert)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from lapor_kit.kafka import DeadLetters
+    from lapor_schemas import topics
+
+    registry = CollectorRegistry()
+    DeadLetters(None, service="intake", registry=registry)  # type: ignore[arg-type]
+    text = generate_latest(registry).decode()
+    line = (
+        'lapor_dead_letters_total{reason="unauthenticated",service="intake",source_topic="%s"} 0.0'
+    )
+    assert line % topics.INTAKE in text

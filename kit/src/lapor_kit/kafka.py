@@ -314,6 +314,11 @@ def dead_letter_parts(
     return value, key, headers
 
 
+DEAD_LETTER_REASONS = ("invalid", "unauthenticated", "unprocessable")
+"""Why a consumer set a record aside: bad input, a signature that does not check, or a record
+that makes the service fail (notify adds ``undeliverable`` for notices given up)."""
+
+
 class DeadLetters:
     """Publishes refused records to the dead-letter topic, unchanged (truncated when too large
     for the topic), and counts them."""
@@ -327,6 +332,11 @@ class DeadLetters:
             ["service", "source_topic", "reason"],
             registry=registry,
         )
+        # every topic and reason class at 0 from the start: a series that appeared with its
+        # first dead letters (often a whole batch at once) would never show in increase()
+        for topic in topics.ALL:
+            for reason in DEAD_LETTER_REASONS:
+                self._counter.labels(service, topic, reason)
 
     def count(self, source_topic: str, reason_class: str, n: int = 1) -> None:
         """Count dead letters this service sent another way (notify's go out through its

@@ -223,9 +223,12 @@ class HttpMetrics:
             buckets=HTTP_BUCKETS,
             registry=registry,
         )
-        # at 0 from the start, so increase() sees the first answer of each kind
-        for status in ("200", "503"):
-            self.requests.labels(service, "other", "GET", status)
+        self.unavailable = Counter(
+            "lapor_http_unavailable",
+            "Answers 503 (try again later: the store down or too slow, a deadline), any route.",
+            ["service"],
+            registry=registry,
+        ).labels(service)  # one series, at 0 from the start: increase() sees the first 503
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -248,6 +251,8 @@ class HttpMetrics:
             route = getattr(scope.get("route"), "path", None) or "other"
             method = str(scope.get("method", "GET"))
             self.requests.labels(self.service, route, method, str(status)).inc()
+            if status == 503:
+                self.unavailable.inc()
             self.latency.labels(self.service, route, method).observe(time.perf_counter() - started)
 
 
