@@ -150,6 +150,9 @@ async def watched(prometheus: Prometheus) -> AsyncIterator[Prometheus]:
 
 async def test_a_quiet_stack_raises_nothing(watched: Prometheus) -> None:
     assert await watched.alerts() == []
+    # each service reports its own consumers' lag (not only the metrics service)
+    own = await watched.query('lapor_consumer_lag_records{job="lapor-routing"}')
+    assert {r["metric"]["group"] for r in own} >= {"lapor-routing"}
 
 
 async def test_a_burst_of_refused_records_raises_its_alert_only(

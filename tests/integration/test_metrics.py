@@ -4,6 +4,7 @@ fresh store rebuilds the same numbers."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
@@ -179,3 +180,33 @@ async def state(rt: Runtime) -> tuple[list[Any], list[Any]]:
     counters = await rt.db["counters"].find({}, sort=[("_id", 1)]).to_list()
     cases = await rt.db["cases"].find({}, sort=[("_id", 1)]).to_list()
     return counters, cases
+
+
+async def test_the_dead_letter_topic_is_counted_in_records_not_offsets(
+    infra: object, stack_settings: StackSettings
+) -> None:
+    """Found: 47 dead letters read back showed as 15 (Tansu's offsets count batches)."""
+    from aiokafka import AIOKafkaProducer
+
+    async with metrics(stack_settings) as (client, _, _):
+
+        async def counted() -> tuple[float] | None:
+            value = (await scrape(client)).get(("lapor_dead_letter_topic_records", ()))
+            return None if value is None else (value,)
+
+        (before,) = await eventually(counted, timeout=30)
+        producer = AIOKafkaProducer(bootstrap_servers=stack_settings.kafka_bootstrap, linger_ms=200)
+        await producer.start()
+        try:
+            sent = [
+                await producer.send(topics.DLQ, b'{"dead": %d}' % i, partition=0) for i in range(9)
+            ]  # lingering: one batch on the broker
+            await asyncio.gather(*sent)
+        finally:
+            await producer.stop()
+
+        async def nine_more() -> tuple[float] | None:
+            value = await counted()
+            return value if value is not None and value[0] >= before + 9 else None
+
+        assert await eventually(nine_more, timeout=30) == (before + 9,)

@@ -499,3 +499,32 @@ def test_dead_letter_series_start_at_zero_for_every_topic_and_reason() -> None:
         'lapor_dead_letters_total{reason="unauthenticated",service="intake",source_topic="%s"} 0.0'
     )
     assert line % topics.INTAKE in text
+
+
+async def test_a_service_reports_its_own_consumers_lag_from_committed_offsets() -> None:
+    from aiokafka import TopicPartition
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from lapor_kit.lag import OwnLag
+
+    class Consumer:
+        _group_id = "lapor-routing"
+
+        def assignment(self) -> set[TopicPartition]:
+            return {TopicPartition("lapor.cases.v1", 0), TopicPartition("lapor.cases.v1", 1)}
+
+        async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+            return {tp: 10 for tp in tps}
+
+        async def committed(self, tp: TopicPartition) -> int | None:
+            return 7 if tp.partition == 0 else None  # nothing committed yet on partition 1
+
+    class Subscriber:
+        consumer = Consumer()
+
+    own = OwnLag(lambda: [Subscriber(), object()], "routing")
+    registry = CollectorRegistry()
+    registry.register(own)
+    await own.refresh()
+    text = generate_latest(registry).decode()
+    assert 'lapor_consumer_lag_records{group="lapor-routing",topic="lapor.cases.v1"} 13.0' in text

@@ -26,6 +26,7 @@ from lapor_schemas import topics
 from . import logging as lapor_logging
 from .auth import DEV_SIGNING_KEY, KeySet, TokenVerifier
 from .kafka import DeadLetters, ensure_topics, make_broker
+from .lag import OwnLag
 from .limits import BodyLimit, parse_networks
 from .outbox import Outbox, OutboxRelay
 from .settings import KitSettings, mongo_tls
@@ -86,6 +87,10 @@ class Runtime:
         self._shutdown.append(self.tokens.close)
         self._before_scrape: list[Callable[[], Awaitable[Any]]] = []
         self.topics: tuple[str, ...] = topics.ALL
+        if service != "metrics":  # the metrics service reports every group's lag itself
+            own = OwnLag(lambda: self.broker.subscribers, service)
+            self.registry.register(own)
+            self._before_scrape.append(own.refresh)
 
     def include(self, router: KafkaRouter) -> None:
         self.broker.include_router(router)

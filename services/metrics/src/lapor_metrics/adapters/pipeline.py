@@ -1,5 +1,9 @@
 """Pipeline health read from the broker at scrape time: consumer lag per group and topic, and
-how many records the dead-letter topic holds."""
+how many records the dead-letter topic holds.
+
+The dead-letter topic is counted in records, by reading it (a reader of its own, no group):
+its end offsets count records on Kafka but batches on Tansu, where 47 dead letters read back
+showed as 15."""
 
 from __future__ import annotations
 
@@ -30,14 +34,20 @@ class PipelineHealth:
         self.topics_of: dict[str, set[str]] = {}
         self.refreshes = 0
         self.sweep_every = 20
+        self.dlq_reader: AIOKafkaConsumer | None = None
+        self.dlq_counted: dict[int, int] = {}  # partition -> records read
 
     async def start(self) -> None:
         self.admin = AIOKafkaAdminClient(**self.options)
         self.consumer = AIOKafkaConsumer(**self.options, enable_auto_commit=False)
         await self.admin.start()
         await self.consumer.start()
+        self.dlq_reader = AIOKafkaConsumer(**self.options, enable_auto_commit=False)
+        await self.dlq_reader.start()
 
     async def stop(self) -> None:
+        if self.dlq_reader is not None:
+            await self.dlq_reader.stop()
         for reader in self.readers.values():
             await reader.stop()
         if self.consumer is not None:
@@ -76,7 +86,27 @@ class PipelineHealth:
             lag[key] = lag.get(key, 0) + max(0, ends.get(tp, offset) - offset)
         self.lag = lag
         if dlq:
-            self.dead_letters = sum(ends.get(tp, 0) for tp in dlq)
+            self.dead_letters = await self._count_dead_letters(dlq)
+
+    async def _count_dead_letters(self, partitions: list[TopicPartition]) -> int:
+        """Records read from the dead-letter topic so far, reading on from where the last
+        scrape stopped (a second at most per scrape; a long backlog is caught up over a few)."""
+        reader = self.dlq_reader
+        assert reader is not None
+        if set(reader.assignment()) != set(partitions):
+            reader.assign(partitions)
+            await reader.seek_to_beginning(*partitions)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 1.0
+        while loop.time() < until:
+            batch = await reader.getmany(timeout_ms=100, max_records=5000)
+            if not batch:
+                break
+            for tp, records in batch.items():
+                self.dlq_counted[tp.partition] = self.dlq_counted.get(tp.partition, 0) + len(
+                    records
+                )
+        return sum(self.dlq_counted.values())
 
     async def _committed(self, group: str) -> dict[TopicPartition, int]:
         """The group's committed offsets. Kafka answers the admin request; Tansu does not
