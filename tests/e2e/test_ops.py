@@ -238,6 +238,47 @@ async def test_a_stopped_service_raises_service_down(
         ops_stack.up(services(ops_settings, ("notify",)))
 
 
+async def test_one_unreadable_record_on_the_case_log_raises_poison(
+    watched: Prometheus, ops_settings: StackSettings
+) -> None:
+    # not JSON at all (an unknown event type would be skipped: consumers read on past
+    # event types they do not know)
+    await publish(ops_settings.kafka_bootstrap, topics.CASES, b"\xff{ not json")
+    alert = await watched.wait_for("LaporPoisonRecord")
+    assert alert["labels"]["source_topic"] == topics.CASES
+    assert await watched.firing() == set()
+
+
+async def test_a_hotspot_against_its_baseline_raises_one_alert_for_the_province(
+    watched: Prometheus, ops_settings: StackSettings
+) -> None:
+    """Eight weeks of one report a week about a category in a regency, then four this week."""
+    now = datetime.now(UTC)
+    times = [now - timedelta(days=7 * week + 3) for week in range(1, 9)]
+    times += [now - timedelta(hours=h) for h in (2, 5, 9, 30)]
+    for i, at in enumerate(times):
+        tid = f"LPR-HOT{uuid.uuid4().hex[:7].upper()}"
+        event = factories.submitted(
+            tid,
+            region="73.24",
+            time=at,
+            category="kesehatan",
+            title=f"Puskesmas tutup {i}",
+            description=f"Puskesmas di desa {i} tutup pada jam pelayanan ({uuid.uuid4().hex}).",
+        )
+        await publish(
+            ops_settings.kafka_bootstrap,
+            topics.CASES,
+            event.model_dump_json().encode(),
+            key=tid.encode(),
+        )
+    found = await watched.query('lapor_category_complaints_7d{regency="73.24"}')
+    alert = await watched.wait_for("LaporComplaintHotspots", timeout=120)
+    assert alert["labels"]["province_name"] == "Provinsi Sulawesi Selatan", found
+    assert alert["state"] == "pending"  # it waits half an hour before it fires
+    assert await watched.firing() == set()
+
+
 async def test_a_frozen_store_raises_unavailable(
     watched: Prometheus, ops_stack: Stack, ops_settings: StackSettings
 ) -> None:
