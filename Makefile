@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run down status demo test ops-test fuzz chaos chromium lighthouse lighthouse-tools bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
+.PHONY: setup run down status demo test ops-test triage-model triage-eval bench-triage fuzz chaos chromium lighthouse lighthouse-tools bench bench-quick bench-geo geo lint typecheck schemas rules promtool k8s-tools k8s fmt asyncapi clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -66,6 +66,18 @@ chromium:
 # raises nothing, each failure made for real raises its own alert (also part of make test).
 ops-test: setup promtool
 	$(BIN)/pytest tests/e2e/test_ops.py -v
+
+# The category suggester (intake: POST /api/v1/complaints/suggest). Its model is trained at
+# start from the committed labelled set; triage-model refreshes the committed Sastrawi stems
+# after the set changes (a unit test fails until it is run).
+triage-model: setup
+	$(BIN)/python -m lapor_intake.triage stems services/intake/src/lapor_intake/triage/stems.json
+
+triage-eval: setup
+	$(BIN)/python -m lapor_intake.triage eval
+
+bench-triage: setup
+	$(BIN)/python -m lapor_intake.triage bench
 
 rules: promtool
 	promtool check rules deploy/prometheus/rules/*.yml

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -19,7 +20,7 @@ from lapor_kit.uploads import UploadHandles
 from lapor_schemas import MAX_ATTACHMENT_BYTES, topics
 from lapor_schemas.reference import categories, regions
 
-from . import handlers, http
+from . import handlers, http, triage
 from .adapters.attachments import AttachmentStore
 from .adapters.store import MongoComplaintStore
 from .domain.credentials import Registry
@@ -92,6 +93,13 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
 
     rt.on_startup(start_repeat_index)
     rt.on_shutdown(tail.stop)
+
+    async def warm_triage() -> None:
+        """The category suggester is trained from the committed set (a few seconds of CPU):
+        begun at start, beside the requests, so the first citizen does not wait for it."""
+        threading.Thread(target=triage.default, name="triage-warm", daemon=True).start()
+
+    rt.on_startup(warm_triage)
     app = rt.fastapi(
         body_limits={
             "/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024,

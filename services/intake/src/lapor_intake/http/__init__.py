@@ -11,7 +11,7 @@ from lapor_kit.uploads import UploadHandles
 from ..adapters.attachments import AttachmentStore
 from ..domain.credentials import Registry
 from ..service import IntakeService
-from . import errors, open311, public, sms, staff
+from . import errors, open311, public, sms, staff, triage
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,4 @@ def install(app: FastAPI, deps: Deps) -> None:
     staff.install(app, deps.service, deps.attachments, deps.handles)
     open311.install(app, deps.service, deps.registry, deps.jurisdictions)
     sms.install(app, deps.service, deps.registry)
+    triage.install(app)

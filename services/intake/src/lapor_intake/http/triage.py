@@ -1,0 +1,78 @@
+"""``POST /api/v1/complaints/suggest``: which category a report is about, from its words (the
+portal's form suggests it while the citizen writes; the citizen's choice always wins)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lapor_kit.limits import per_client
+from lapor_schemas import FieldError
+
+from .. import triage
+from .errors import ErrorBody, invalid
+
+REFUSED = {
+    "empty": ("Tulis judul atau isi laporan dulu.", "Write a title or a description first."),
+    "too_long": (
+        "Teks terlalu panjang untuk disarankan kategorinya (paling banyak 6.000 karakter).",
+        "The text is too long for a suggestion (at most 6,000 characters).",
+    ),
+    "nul": (
+        "Teks berisi karakter yang tidak sah.",
+        "The text holds a character that is not allowed.",
+    ),
+}
+
+
+class SuggestIn(BaseModel):
+    title: str = Field(default="", max_length=10_000)
+    description: str = Field(default="", max_length=10_000)
+
+
+class Score(BaseModel):
+    code: str
+    score: float = Field(ge=0, le=1)
+
+
+class SuggestOut(BaseModel):
+    categories: list[Score] = Field(
+        description="Every catalogue category, best first; the scores sum to 1."
+    )
+    model: str = Field(description="Which model answered (for the agreement metrics).")
+
+
+def install(app: FastAPI) -> None:
+    router = APIRouter(prefix="/api/v1")
+
+    @router.post(
+        "/complaints/suggest",
+        dependencies=[Depends(per_client("read"))],
+        response_model=SuggestOut,
+        tags=["complaints"],
+        summary="Suggest the category of a report from its words",
+        responses={422: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+    )
+    async def suggest(body: SuggestIn) -> SuggestOut | JSONResponse:
+        try:
+            triage.check(body.title, body.description)
+        except triage.TextRefusedError as exc:
+            message, message_en = REFUSED[str(exc)]
+            field = "description" if str(exc) != "empty" else ""
+            return invalid(
+                [
+                    FieldError(
+                        field=field, code=f"text_{exc}", message=message, message_en=message_en
+                    )
+                ]
+            )
+        model = await asyncio.to_thread(triage.default)  # built once, off the event loop
+        ranked = model.suggest(body.title, body.description)
+        return SuggestOut(
+            categories=[Score(code=c, score=round(s, 6)) for c, s in ranked], model=model.version
+        )
+
+    app.include_router(router)

@@ -1,0 +1,108 @@
+"""Triage from the citizen's words: informal Bahasa normalised and stemmed, every category
+reachable, scores that sum to 1, text refused in words, and the API in-process."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from lapor_intake import triage
+from lapor_intake.http import errors
+from lapor_intake.http import triage as triage_http
+from lapor_schemas.reference import categories
+
+
+def test_informal_spellings_are_written_out_and_words_stemmed() -> None:
+    assert triage.normalise("Air PDAM ga ngalir udh 3 hari!!") == (
+        "air pdam air tidak mengalir sudah hari"
+    )
+    assert triage.normalise("ektp sy blm jd") == "ktp elektronik saya belum jadi"
+    assert triage.normalise("e-KTP hilang, tlg dibantu") == "ktp elektronik hilang tolong dibantu"
+    assert triage.normalise("jln rusak bgttt dmn2") == "jalan rusak banget mana"
+    assert triage.normalise("pju mati di gg 3") == "penerangan jalan umum mati di gang"
+    assert "bpjs" in triage.normalise("kartu BPJS sy tdk aktif")
+    # Sastrawi's stems, and an unknown derived word stripped to a known stem
+    assert triage.stems("jalannya berlubang, pengaduannya ditolak") == "jalan lubang adu tolak"
+    assert triage.stem("pelubangan") == "lubang"
+    assert triage.stem("zzzqk") == "zzzqk"
+
+
+def test_the_committed_stems_are_sastrawis_and_cover_every_word() -> None:
+    """Fails when labelled.txt changes without `make triage-model` (stems.json)."""
+    from lapor_intake.triage.__main__ import words_to_stem
+
+    stems = triage.committed_stems()
+    words = words_to_stem()
+    assert set(words) <= set(stems)
+    stemmer = triage.sastrawi()
+    for word in random.Random(7).sample(words, 25):  # Sastrawi takes ~20 ms a word
+        assert stems[word] == (stemmer.stem(word) or word), word
+
+
+def test_every_category_is_reachable_and_the_scores_sum_to_one() -> None:
+    model = triage.default()
+    assert set(model.categories) == set(categories())
+    reached = set()
+    for example in triage.labelled():
+        ranked = model.suggest(example.text)
+        assert abs(sum(s for _, s in ranked) - 1) < 1e-9
+        assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+        reached.add(ranked[0][0])
+    assert reached == set(categories())
+
+
+def test_the_citizens_words_find_their_category() -> None:
+    model = triage.default()
+    for text, expected in (
+        ("air pdam ga ngalir udh 3 hari", "air-bersih"),
+        ("jalan depan rmh sy berlubang gede bgt", "infrastruktur"),
+        ("ktp elektronik blm jadi 4 bulan", "kependudukan"),
+        ("anak sy ga lolos ppdb pdhl rumah dekat", "pendidikan"),
+        ("sampah numpuk di tps seminggu ga diangkut", "persampahan"),
+        ("bansos pkh keluarga sy ga cair", "bansos"),
+        ("puskesmas tutup, dokter ga ada", "kesehatan"),
+        ("urus izin usaha di oss error terus", "perizinan"),
+    ):
+        assert model.suggest(text)[0][0] == expected, text
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "reason"),
+    [("", "  ", "empty"), ("a" * 3000, "b" * 3500, "too_long"), ("jalan\x00", "rusak", "nul")],
+)
+def test_empty_oversized_and_nul_text_is_refused(title: str, description: str, reason: str) -> None:
+    with pytest.raises(triage.TextRefusedError, match=reason):
+        triage.default().suggest(title, description)
+
+
+async def test_the_api_answers_every_category_best_first_and_refuses_in_words() -> None:
+    app = FastAPI()
+    errors.install(app)
+    triage_http.install(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as api:
+        found = await api.post(
+            "/api/v1/complaints/suggest",
+            json={"title": "Air mati", "description": "air pdam ga ngalir udh 3 hari"},
+        )
+        assert found.status_code == 200
+        body = found.json()
+        assert body["categories"][0]["code"] == "air-bersih"
+        assert {c["code"] for c in body["categories"]} == set(categories())
+        assert abs(sum(c["score"] for c in body["categories"]) - 1) < 1e-4
+        empty = await api.post("/api/v1/complaints/suggest", json={"title": "", "description": ""})
+        assert empty.status_code == 422
+        assert empty.json()["errors"][0]["message"] == "Tulis judul atau isi laporan dulu."
+        long = await api.post("/api/v1/complaints/suggest", json={"description": "x" * 6500})
+        assert long.status_code == 422
+        assert "6.000 karakter" in long.json()["errors"][0]["message"]
+        nul = await api.post(
+            "/api/v1/complaints/suggest",
+            content=json.dumps({"title": "jalan\u0000rusak"}),
+            headers={"content-type": "application/json"},
+        )
+        assert nul.status_code == 422
