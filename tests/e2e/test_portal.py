@@ -62,6 +62,15 @@ async def past_similar(browser: httpx.AsyncClient, sent: httpx.Response) -> http
     """Similar reports are offered before filing when there are some: "Masalah saya
     berbeda" sends the report as typed (the form, its files included, is carried by the
     step's hidden fields)."""
+    if sent.status_code == 200 and 'name="kategori_pilih"' in sent.text:
+        # the words suggest another category: the chosen one stays
+        chosen = re.findall(r'name="kategori_pilih" value="([^"]*)"', sent.text)[-1]
+        kept: dict[str, list[str]] = {"kategori_pilih": [chosen]}
+        for name, value in re.findall(
+            r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', sent.text
+        ):
+            kept.setdefault(name, []).append(html.unescape(value))
+        sent = await browser.post("/lapor", data=kept)
     if sent.status_code != 200 or 'name="mirip_dilihat"' not in sent.text:
         return sent
     carried: dict[str, list[str]] = {"dukung": [""]}

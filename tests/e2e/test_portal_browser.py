@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from axe_playwright_python.async_playwright import Axe
@@ -61,12 +62,17 @@ async def fill_report(page: Page, base: str, title: str) -> None:
 
 
 async def send(page: Page) -> None:
-    """Kirim laporan; when similar reports are offered first, "Masalah saya berbeda" files
-    this one as typed."""
+    """Kirim laporan; when the words suggest another category, the chosen one is kept; when
+    similar reports are offered first, "Masalah saya berbeda" files this one as typed."""
     await page.get_by_role("button", name="Kirim laporan").click()
     different = page.get_by_role("button", name="Masalah saya berbeda, kirim laporan saya")
+    keep = page.get_by_role("button", name=re.compile("^Tidak, tetap "))
     tracking = page.locator("#tracking-id")
-    await expect(different.or_(tracking).or_(page.locator(".error-summary"))).to_be_visible()
+    step = different.or_(tracking).or_(page.locator(".error-summary")).or_(keep)
+    await expect(step).to_be_visible()
+    if await keep.count():  # the words suggest another category: the chosen one stays
+        await keep.click()
+        await expect(different.or_(tracking).or_(page.locator(".error-summary"))).to_be_visible()
     if await different.count():
         await different.click()
 
@@ -291,4 +297,52 @@ async def test_the_reporters_three_answers_and_a_keyboard_rating_in_the_browser(
     text = await page.locator("main").inner_text()
     assert not re.search(r"\b(case|complaint)\.[a-z_]+|reporter_[a-z]+", text), text
     assert await serious() == []
+    await page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+async def test_the_words_suggest_a_category_and_the_citizen_decides(
+    browser: Browser, e2e_settings: StackSettings, javascript: bool
+) -> None:
+    """With the script the form says it while the citizen writes, and they may ignore it;
+    without, the step before filing asks once ("Sepertinya ini tentang Air Bersih. Ganti?")."""
+    base = e2e_settings.url("portal")
+    page = await new_page(browser, javascript=javascript)
+    await page.goto(f"{base}/lapor")
+    await page.get_by_label("Kategori").select_option("infrastruktur")
+    await page.get_by_label("Judul laporan").fill(f"Air mati {uuid.uuid4().hex[:6]}")
+    await page.get_by_label("Isi laporan").fill(
+        f"air pdam ga ngalir udh 3 hari di blok {uuid.uuid4().hex[:6]}, warga beli air galon"
+    )
+    await page.get_by_label("Kabupaten/kota").select_option("63.71")
+    await page.get_by_label("Anonim").check()
+    hint = page.locator("#saran")
+    if javascript:
+        await expect(hint).to_contain_text("Sepertinya ini tentang Air Bersih.", timeout=20000)
+        await expect(page.get_by_label("Kategori")).to_have_value("infrastruktur")  # not changed
+        violations = (await Axe().run(page)).response["violations"]
+        assert [v["id"] for v in violations if v.get("impact") in ("serious", "critical")] == []
+        await send(page)  # ignored: the citizen's choice is filed, nothing asked again
+    else:
+        await expect(hint).to_be_hidden()
+        await page.get_by_role("button", name="Kirim laporan").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Sepertinya ini tentang Air Bersih. Ganti?"
+        )
+        await page.get_by_role("button", name="Ya, ganti ke Air Bersih").click()
+        different = page.get_by_role("button", name="Masalah saya berbeda, kirim laporan saya")
+        tracking = page.locator("#tracking-id")
+        await expect(different.or_(tracking)).to_be_visible()
+        if await different.count():
+            await different.click()
+    tracking = page.locator("#tracking-id")
+    await expect(tracking).to_have_text(re.compile(r"LPR-[0-9A-Z]{10}"))
+    tid = await tracking.inner_text()
+    secret = await page.locator("#secret").inner_text()
+    async with httpx.AsyncClient() as api:
+        view = await api.get(
+            f"{e2e_settings.url('intake')}/api/v1/complaints/{tid}",
+            headers={"X-Lapor-Secret": secret},
+        )
+    assert view.json()["category"] == ("infrastruktur" if javascript else "air-bersih")
     await page.context.close()

@@ -40,6 +40,8 @@ class FakeBackend(Backend):
         self.submitted: list[dict[str, Any]] = []
         self.listed: list[dict[str, Any]] = []
         self.similar_found: list[dict[str, Any]] = [SIMILAR]
+        self.suggest_asked: list[tuple[str, str]] = []
+        self.suggestion: list[dict[str, Any]] = []
 
     async def reference(self, name: str) -> list[dict[str, Any]]:
         if name == "categories":
@@ -59,6 +61,10 @@ class FakeBackend(Backend):
     async def support(self, tracking_id: str, body: dict[str, Any], client_ip: str) -> Answer:
         self.supported.append((tracking_id, body))
         return Answer(202, {"tracking_id": tracking_id, "supporters": 3, "joined": True}, {})
+
+    async def suggest(self, title: str, description: str) -> list[dict[str, Any]]:
+        self.suggest_asked.append((title, description))
+        return list(self.suggestion)
 
     async def submit(self, body: dict[str, Any], key: str, client_ip: str) -> Answer:
         self.submitted.append(body)
@@ -279,3 +285,65 @@ def test_the_browsers_boundaries_are_what_make_geo_makes_from_the_shipped_data()
     made = simplify.build()
     assert made == simplify.TARGET.read_text(encoding="utf-8"), "run make geo"
     assert len(made.encode()) < 80_000  # the browser's copy stays small
+
+
+async def test_the_words_suggest_another_category_once_and_the_citizen_decides(
+    portal: tuple[httpx.AsyncClient, FakeBackend],
+) -> None:
+    client, backend = portal
+    backend.similar_found = []
+    backend.suggestion = [
+        {"code": "air-bersih", "score": 0.93},
+        {"code": "infrastruktur", "score": 0.05},
+    ]
+    page = await client.get("/lapor")
+    assert 'id="saran"' in page.text  # the script's place (hidden without it)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {
+        "csrf": csrf,
+        "type": "pengaduan",
+        "title": "Air mati",
+        "description": "air pdam ga ngalir udh 3 hari di kompleks kami",
+        "category": "infrastruktur",
+        "region_code": "63.71",
+        "anonymous": "1",
+    }
+    step = await client.post("/lapor", data=form)
+    assert step.status_code == 200
+    assert "Sepertinya ini tentang Air Bersih. Ganti?" in step.text
+    assert "Tidak, tetap Infrastruktur dan Pekerjaan Umum" in step.text
+    assert backend.submitted == []
+    carried = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', step.text))
+    assert "category" not in carried  # the button says which
+    changed = await client.post("/lapor", data={**carried, "kategori_pilih": "air-bersih"})
+    assert changed.status_code == 303
+    assert backend.submitted[-1]["category"] == "air-bersih"
+    asked = len(backend.suggest_asked)
+    kept = await client.post("/lapor", data={**carried, "kategori_pilih": "infrastruktur"})
+    assert kept.status_code == 303
+    assert backend.submitted[-1]["category"] == "infrastruktur"  # the citizen's choice wins
+    assert len(backend.suggest_asked) == asked  # asked once, not again
+    # the script said it already while the citizen wrote: not asked again on filing
+    said = await client.post("/lapor", data={**form, "kategori_dilihat": "1"})
+    assert said.status_code == 303
+    assert backend.submitted[-1]["category"] == "infrastruktur"
+    # a suggestion that agrees, or is not sure, asks nothing
+    backend.suggestion = [{"code": "infrastruktur", "score": 0.4}]
+    assert (await client.post("/lapor", data=form)).status_code == 303
+
+
+async def test_the_form_script_hears_the_suggestion_in_words(
+    portal: tuple[httpx.AsyncClient, FakeBackend],
+) -> None:
+    client, backend = portal
+    backend.suggestion = [{"code": "air-bersih", "score": 0.93}]
+    hint = await client.post("/saran", data={"judul": "Air mati", "isi": "pdam ga ngalir"})
+    assert hint.json() == {
+        "ok": True,
+        "code": "air-bersih",
+        "name": "Air Bersih",
+        "message": "Sepertinya ini tentang Air Bersih.",
+        "change": "Ganti ke Air Bersih",
+    }
+    backend.suggestion = [{"code": "air-bersih", "score": 0.3}]
+    assert (await client.post("/saran", data={"isi": "pdam"})).json() == {"ok": False}

@@ -137,6 +137,19 @@ class Backend:
         )
         return list(answer.body or []) if answer.ok else []
 
+    async def suggest(self, title: str, description: str) -> list[dict[str, Any]]:
+        """Intake's category suggestion for the words (every category, best first); empty
+        when it cannot answer: a suggestion never holds a report back."""
+        try:
+            answer = await self._call(
+                "POST",
+                f"{self.s.intake_url}/api/v1/complaints/suggest",
+                json={"title": title[:4000], "description": description[:5000]},
+            )
+        except BackendDownError:
+            return []
+        return list((answer.body or {}).get("categories", [])) if answer.ok else []
+
     async def support(self, tracking_id: str, body: dict[str, Any], client_ip: str) -> Answer:
         """Join a public report with the same problem (intake counts one person once)."""
         return await self._call(

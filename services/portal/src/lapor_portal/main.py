@@ -315,6 +315,9 @@ def create_app(
         values["notify_via"] = [str(v) for v in form.getlist("notify_via")]
         values["attachments"] = kept_attachments(form.getlist("attachment"))
         values["form_id"] = form_id_of(values)
+        if values.get("kategori_pilih"):  # the answer to "Sepertinya ini tentang ...?"
+            values["category"] = values["kategori_pilih"]
+            values["kategori_dilihat"] = "1"
         if not cookies.csrf_ok(request, values.get("csrf")):
             return await form_page(request, values, {"": t("expired", lang_of(request))}, 400)
         lang = lang_of(request)
@@ -333,6 +336,12 @@ def create_app(
         joining = values.get("dukung", "")
         if joining:
             return await join(request, values, joining)
+        # the category the words suggest, when it is not the one chosen: asked once (the
+        # citizen's choice always wins; with the script the form said it while typing)
+        if not values.get("kategori_dilihat"):
+            other = await suggested_other(values)
+            if other is not None:
+                return suggest_page(request, values, other)
         if not values.get("mirip_dilihat"):
             try:
                 similar = await api.similar(
@@ -357,6 +366,32 @@ def create_app(
             cookies.remember(request, response, tid, secret)
             return response
         return await form_page(request, values, field_errors(answer, lang_of(request)), 422)
+
+    async def suggested_other(values: dict[str, Any]) -> dict[str, Any] | None:
+        """The suggested category when it differs from the chosen one with confidence."""
+        ranked = await api.suggest(values.get("title", ""), values.get("description", ""))
+        if not ranked or ranked[0]["code"] == values.get("category"):
+            return None
+        if float(ranked[0]["score"]) < places.SUGGEST_CONFIDENCE:
+            return None
+        names = {c["code"]: c["name"] for c in await api.reference("categories")}
+        return {
+            "code": ranked[0]["code"],
+            "name": names.get(ranked[0]["code"], ranked[0]["code"]),
+            "chosen": values.get("category", ""),
+            "chosen_name": names.get(values.get("category", ""), ""),
+        }
+
+    def suggest_page(
+        request: Request, values: dict[str, Any], other: dict[str, Any]
+    ) -> HTMLResponse:
+        carried = [(k, v) for k, v in places.carried(values) if k != "category"]
+        return page(
+            request,
+            "suggest.html",
+            other=other,
+            carried=carried,
+        )
 
     def similar_page(
         request: Request,

@@ -102,6 +102,39 @@ def install(app: FastAPI, places: Places) -> None:
             return JSONResponse({"ok": False, "message": t("bad_location", lang)}, status_code=422)
         return JSONResponse(where(lat_f, lon_f, lang))
 
+    @app.post("/saran", include_in_schema=False)
+    async def category_hint(request: Request) -> JSONResponse:
+        """The category the words suggest, for the form's script while the citizen writes
+        (JSON; rate-limited per address with the similar reports). Never changes anything:
+        the form offers it, the citizen decides."""
+        lang = places.lang_of(request)
+        if places.limiter.check("mirip", client_ip(request)) is not None:
+            return JSONResponse({"ok": False}, status_code=429)
+        form = await request.form()
+        title = str(form.get("judul") or "")[:200]
+        text = str(form.get("isi") or "")[:5000]
+        ranked = await places.api.suggest(title, text) if (title + text).strip() else []
+        if not ranked or float(ranked[0]["score"]) < SUGGEST_CONFIDENCE:
+            return JSONResponse({"ok": False})
+        best = ranked[0]["code"]
+        names = {
+            c["code"]: (c["name_en"] if lang == "en" else c["name"])
+            for c in await places.api.reference("categories")
+        }
+        return JSONResponse(
+            {
+                "ok": True,
+                "code": best,
+                "name": names.get(best, best),
+                "message": (
+                    f"This seems to be about {names.get(best, best)}."
+                    if lang == "en"
+                    else f"Sepertinya ini tentang {names.get(best, best)}."
+                ),
+                "change": ("Change to " if lang == "en" else "Ganti ke ") + names.get(best, best),
+            }
+        )
+
     @app.get("/mirip", response_class=HTMLResponse, include_in_schema=False)
     async def similar_here(
         request: Request, kategori: str = "", wilayah: str = "", lat: str = "", lon: str = ""
@@ -229,6 +262,9 @@ def install_public(app: FastAPI, places: Places) -> None:
 
 # -- similar reports before filing ------------------------------------------------------------
 
+SUGGEST_CONFIDENCE = 0.6
+"""How sure the suggester must be before the form mentions another category."""
+
 CARRIED = (
     "type",
     "title",
@@ -241,6 +277,7 @@ CARRIED = (
     "email",
     "phone",
     "form_id",
+    "kategori_dilihat",  # the category's question was asked (once)
 )
 CARRIED_FLAGS = ("anonymous", "confidential", "public_replies")
 

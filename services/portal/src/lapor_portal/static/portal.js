@@ -422,8 +422,53 @@
     tools.querySelector("[data-print]").addEventListener("click", function () { window.print(); });
   }
 
+  /* -- the category the words suggest, while the citizen writes ------------------------- */
+
+  function suggestion(root) {
+    var box = root.querySelector ? root.querySelector("#saran[hidden]") : null;
+    if (!box || !window.fetch || box.getAttribute("data-on")) { return; }
+    box.setAttribute("data-on", "1");
+    var title = document.getElementById("f-title");
+    var text = document.getElementById("f-description");
+    var category = document.getElementById("f-category");
+    var seen = document.getElementById("f-kategori-dilihat");
+    var say = document.getElementById("saran-teks");
+    var change = document.getElementById("saran-ganti");
+    var timer = null, asked = "", suggested = "";
+    function ask() {
+      var words = (title.value + " " + text.value).trim();
+      if (words.length < 15 || words === asked) { return; }
+      asked = words;
+      var body = new URLSearchParams();
+      body.set("judul", title.value); body.set("isi", text.value);
+      fetch("/saran", { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { ok: false }; })
+        .then(function (found) {
+          if (words !== asked) { return; }  // the citizen typed on: a later answer counts
+          if (!found.ok || found.code === category.value) { box.hidden = true; return; }
+          suggested = found.code;
+          say.textContent = found.message;
+          change.textContent = found.change;
+          box.hidden = false;
+          seen.value = "1";  // said here: the step before filing does not ask again
+        })
+        .catch(function () { /* the step before filing asks anyway */ });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(ask, 900); }
+    title.addEventListener("input", later);
+    text.addEventListener("input", later);
+    category.addEventListener("change", function () { if (category.value === suggested) { box.hidden = true; } });
+    change.addEventListener("click", function () {
+      category.value = suggested;
+      category.dispatchEvent(new Event("change", { bubbles: true }));
+      box.hidden = true;
+      category.focus();
+    });
+  }
+
   function scan(root) {
     wire(root);
+    suggestion(root);
     if (typeof L === "undefined" || !window.fetch || !root.querySelector) {
       document.documentElement.classList.remove("js");  // no maps here: their places go
       return;
