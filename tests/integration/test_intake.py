@@ -197,3 +197,19 @@ async def test_channel_keys_of_reports_stored_before_they_carried_them_are_backf
     finally:
         await rt.mongo.drop_database(rt.db.name)
         await rt.mongo.close()
+
+
+async def test_the_running_intake_suggests_a_category_and_counts_it(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient],
+) -> None:
+    _, _, client = intake
+    before = (await client.get("/metrics")).text
+    line = 'lapor_triage_suggestions_total{category="air-bersih",model="committed"}'
+    assert f"{line} 0.0" in before  # at 0 from the start
+    found = await client.post(
+        "/api/v1/complaints/suggest",
+        json={"title": "Air mati", "description": "air pdam ga ngalir udh 3 hari"},
+    )
+    assert found.status_code == 200
+    assert found.json()["categories"][0]["code"] == "air-bersih"
+    assert f"{line} 1.0" in (await client.get("/metrics")).text

@@ -226,6 +226,33 @@ async def test_notes_stay_inside_and_a_case_is_handed_to_an_officer(routing: Ctx
     assert refused.status_code == 404
 
 
+async def test_a_coordinator_corrects_the_category_and_the_rules_route_it_again(
+    routing: Ctx,
+) -> None:
+    tid = await submit(routing, title="Air mati", description="air pdam ga ngalir 3 hari")
+    kalsel = routing.token("province_coordinator", "63")
+    before = (await routing.client.get(f"/api/v1/cases/{tid}", headers=kalsel)).json()
+    assert before["agency"]["id"] == "63.71.pupr"  # filed as infrastruktur
+    wrong = await routing.client.post(
+        f"/api/v1/cases/{tid}/recategorise", json={"category": "jalan-tol"}, headers=kalsel
+    )
+    assert wrong.status_code == 422
+    pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr")
+    refused = await routing.client.post(
+        f"/api/v1/cases/{tid}/recategorise", json={"category": "air-bersih"}, headers=pupr
+    )
+    assert refused.status_code == 403
+    fixed = await routing.client.post(
+        f"/api/v1/cases/{tid}/recategorise", json={"category": "air-bersih"}, headers=kalsel
+    )
+    assert fixed.status_code == 200, fixed.text
+    after = fixed.json()
+    assert after["category"] == "air-bersih"
+    assert after["agency"]["id"] != "63.71.pupr"
+    assert [h["type"] for h in after["history"][-2:]] == ["case.recategorised", "case.dispatched"]
+    assert after["history"][-2]["category"] == "air-bersih"
+
+
 async def test_a_repeat_links_only_cases_of_one_province(routing: Ctx) -> None:
     kalsel_case = await submit(routing, **unique_words())
     sulsel_case = await submit(routing, region="73.71", **unique_words())

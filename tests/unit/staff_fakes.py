@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from lapor_portal.backend import Answer, Backend
 from lapor_portal.identity import Account, AuditEntry, ReplyTemplate, Tries
@@ -136,6 +136,11 @@ class FakeBackend(Backend):
 
     async def category_map(self, province: str) -> list[dict[str, Any]]:
         return []
+
+    suggestion: ClassVar[list[dict[str, Any]]] = []
+
+    async def suggest(self, title: str, description: str) -> list[dict[str, Any]]:
+        return list(self.suggestion)
 
 
 AGENCIES = [

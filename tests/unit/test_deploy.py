@@ -110,6 +110,7 @@ def test_dashboards_and_rules_name_only_metrics_that_exist() -> None:
         "lapor_category_complaints_weekly_avg_8w",
         "lapor_signin_attempts_total",  # the portal's (tests/security scrape it)
         "lapor_notify_deliveries_total",
+        "lapor_triage_suggestions_total",
         "lapor_http_requests_total",
         "lapor_http_unavailable_total",
         "lapor_http_request_duration_seconds_bucket",

@@ -293,6 +293,23 @@ def test_a_case_is_handed_to_an_officer_of_its_agency_until_it_moves_on() -> Non
     assert moved["assignee"] is None  # the next agency hands it to its own officer
 
 
+def test_a_corrected_category_routes_the_case_again_by_the_rules() -> None:
+    lc = machine()
+    case = opened(lc)  # infrastruktur, at 63.71.pupr
+    assert case["status"] == "dispatched"
+    moved = applied(case, lc.recategorise(case, ADMIN, NOW, "air-bersih"))
+    assert moved["category"] == "air-bersih"
+    assert moved["agency_id"] != "63.71.pupr"
+    assert [h["type"] for h in moved["history"][-2:]] == ["case.recategorised", "case.dispatched"]
+    assert moved["history"][-2]["category"] == "air-bersih"
+    with pytest.raises(IllegalTransitionError):
+        lc.recategorise(moved, ADMIN, NOW, "air-bersih")  # already so
+    assert can_act(Principal("k", "province_coordinator", "63"), case, "recategorise")
+    assert not can_act(
+        Principal("c", "agency_staff", "63", agency_id="63.71.pupr"), case, "recategorise"
+    )
+
+
 def test_an_agency_can_leave_the_next_agency_to_the_coordinator() -> None:
     lc = machine(max_transfers=9)
     case = opened(lc)  # at 63.71.pupr; by the rules the next would be 63.71.kominfo

@@ -160,13 +160,19 @@ def test_the_workspace_offers_each_role_its_buttons_and_counts_working_days() ->
 
     submitted = {"status": "submitted", "tenant": "63", "agency": None}
     dispatched = {"status": "dispatched", "tenant": "63", "agency": {"id": "63.71.pupr"}}
-    assert actions_for(KALSEL, submitted) == ["verify", "request_info", "reject", "mark_repeat"]
+    assert actions_for(KALSEL, submitted) == [
+        "verify",
+        "request_info",
+        "reject",
+        "mark_repeat",
+        "recategorise",
+    ]
     assert actions_for(STAFF, submitted) == []
     assert actions_for(STAFF, dispatched) == ["decline", "follow_up"]
     other = Account("pdam", "PDAM", "agency_staff", "63", agency_id="63.71.pdam")
     assert actions_for(other, dispatched) == []
     assert actions_for(Account("o", "O", "ombudsman", "*"), dispatched) == []
-    assert actions_for(KALSEL, dispatched) == ["dispatch", "close"]
+    assert actions_for(KALSEL, dispatched) == ["dispatch", "close", "recategorise"]
     # Tuesday 1 Dec 2026, due Friday 4 Dec: 3 working days left; from Tuesday 8 Dec: 2 late
     tuesday = datetime(2026, 12, 1, 3, tzinfo=UTC)
     case = {"status": "dispatched", "tenant": "63", "due_at": "2026-12-04T08:00:00+00:00"}

@@ -902,3 +902,42 @@ async def test_a_form_without_this_browsers_token_changes_nothing(desk: Desk, pa
     assert desk.store.entries == entries
     assert desk.store.accounts == accounts
     assert desk.store.sessions == sessions
+
+
+async def test_a_case_whose_words_point_elsewhere_is_flagged_with_a_one_click_fix(
+    desk: Desk,
+) -> None:
+    from tests.unit.staff_fakes import FakeBackend
+
+    desk.routing.add(case("LPR-WATER00001", title="Air mati", category="infrastruktur"))
+    desk.intake.reports["LPR-WATER00001"] = report(
+        "LPR-WATER00001", title="Air mati", description="air pdam ga ngalir udh 3 hari"
+    )
+    FakeBackend.suggestion = [{"code": "air-bersih", "score": 0.95}]
+    try:
+        desk.as_(KALSEL)
+        page = (await desk.client.get("/kerja/kasus/LPR-WATER00001")).text
+        flag = page.split('id="kategori-saran"')[1].split("</div>")[0]
+        assert "lebih cocok dengan kategori" in flag
+        assert "Air Bersih" in flag
+        assert 'name="category" value="air-bersih"' in flag
+        token = await desk.csrf("/kerja/kasus/LPR-WATER00001")
+        fixed = await desk.client.post(
+            "/kerja/kasus/LPR-WATER00001/aksi/recategorise",
+            data={"csrf": token, "category": "air-bersih"},
+        )
+        assert fixed.status_code == 303
+        assert desk.routing.acted[-1] == (
+            "LPR-WATER00001",
+            "recategorise",
+            {"category": "air-bersih"},
+        )
+        assert desk.store.entries[-1].action == "recategorise"
+        desk.as_(PUPR)  # an agency does not correct categories: no flag for it
+        desk.routing.cases["LPR-WATER00001"]["agency"] = {"id": "63.71.pupr", "name": "PUPR"}
+        desk.routing.cases["LPR-WATER00001"]["status"] = "dispatched"
+        assert (
+            'id="kategori-saran"' not in (await desk.client.get("/kerja/kasus/LPR-WATER00001")).text
+        )
+    finally:
+        FakeBackend.suggestion = []

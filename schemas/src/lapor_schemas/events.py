@@ -100,6 +100,11 @@ class ReminderData(TransitionData):
     recipient: Literal["coordinator", "agency", "reporter"]
 
 
+class RecategorisedData(TransitionData):
+    category: str = Field(description="The category the case now has.")
+    previous_category: str = Field(description="The category it had before.")
+
+
 class RatingData(TransitionData):
     score: int = Field(ge=1, le=5)
 
@@ -259,6 +264,14 @@ class CaseEscalated(Envelope):
     data: EscalationData
 
 
+class CaseRecategorised(Envelope):
+    """A verifier corrected the report's category (routed again by the rules when an agency
+    already had it; a labelled example for the category suggester)."""
+
+    type: Literal["case.recategorised"] = "case.recategorised"
+    data: RecategorisedData
+
+
 CaseEvent = Annotated[
     ComplaintSubmitted
     | CaseDispatched
@@ -279,7 +292,8 @@ CaseEvent = Annotated[
     | CaseClosed
     | CaseRated
     | CaseReminder
-    | CaseEscalated,
+    | CaseEscalated
+    | CaseRecategorised,
     Field(discriminator="type"),
 ]
 CASE_EVENT_TYPES: frozenset[str] = frozenset(

@@ -63,9 +63,12 @@ STAFF_MAY: Final[dict[str, frozenset[str]]] = {
     "decline": frozenset({"dispatched", "disputed"}),
     "follow_up": frozenset({"dispatched", "disputed"}),
     "close": frozenset({"followed_up", "dispatched", "disputed"}),
+    # a wrong category is where ping-pong between agencies starts: correct it before or
+    # while an agency has it (routed again by the rules)
+    "recategorise": frozenset({"submitted", "needs_info", "verified", "dispatched", "disputed"}),
 }
 COORDINATOR_ACTIONS: Final = frozenset(
-    {"verify", "request_info", "reject", "mark_repeat", "dispatch", "close"}
+    {"verify", "request_info", "reject", "mark_repeat", "dispatch", "close", "recategorise"}
 )
 AGENCY_ACTIONS: Final = frozenset({"decline", "follow_up"})
 

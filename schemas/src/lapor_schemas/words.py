@@ -107,6 +107,7 @@ EVENT: dict[str, Pair] = {
         "Warga lain mengalami masalah yang sama",
         "Someone else has the same problem",
     ),
+    "case.recategorised": ("Kategori laporan diperbaiki", "The report's category was corrected"),
 }
 """What an event means, as a line of a case's history."""
 
@@ -226,6 +227,7 @@ STAFF_ACTION: dict[str, Pair] = {
     "decline": ("Bukan wewenang kami", "Not within our authority"),
     "follow_up": ("Kirim tindak lanjut", "Send the follow-up"),
     "close": ("Tutup laporan", "Close the case"),
+    "recategorise": ("Perbaiki kategori", "Correct the category"),
 }
 """What staff can do to a case (``status.STAFF_MAY`` says in which statuses)."""
 

@@ -18,6 +18,7 @@ from lapor_kit.auth import Principal
 from lapor_kit.uploads import UploadHandles, staff_binding
 from lapor_kit.web import Staff, error_response
 from lapor_schemas import Attachment, AttachmentClaim, Text
+from lapor_schemas.reference import categories
 
 from .domain.access import may_edit_directory
 from .domain.directory import Agency, DirectoryFile
@@ -37,6 +38,7 @@ class CaseHistoryEntry(BaseModel):
     text: str | None = None
     score: int | None = None
     level: int | None = None
+    category: str | None = None
 
 
 class ParkedOut(BaseModel):
@@ -144,6 +146,10 @@ class Decline(BaseModel):
         description="Leave the choice of the next agency to the coordinator (the regency's, "
         "else the province's) instead of the rules or a suggestion.",
     )
+
+
+class Recategorise(BaseModel):
+    category: str = Field(min_length=1, max_length=64)
 
 
 class FollowUp(BaseModel):
@@ -459,6 +465,22 @@ def install(app: FastAPI, service: RoutingService, handles: UploadHandles) -> No
             suggested_agency_id=body.suggested_agency_id,
             to_coordinator=body.to_coordinator,
         )
+
+    @router.post(
+        "/cases/{tracking_id}/recategorise",
+        response_model=CaseOut,
+        tags=["cases"],
+        summary="Correct the category (coordinators); a case an agency has is routed again",
+    )
+    async def recategorise(tracking_id: str, who: Who, body: Recategorise) -> Any:
+        if body.category not in categories():
+            return _error(
+                422,
+                "unknown_category",
+                "Kategori tidak dikenal.",
+                "Unknown category.",
+            )
+        return await act(tracking_id, who, "recategorise", category=body.category)
 
     @router.post(
         "/cases/{tracking_id}/follow-up",

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from lapor_schemas import CaseDispatched, CaseEscalated, CaseEvent, ComplaintSubmitted, status_after
+from lapor_schemas import (
+    CaseDispatched,
+    CaseEscalated,
+    CaseEvent,
+    CaseRecategorised,
+    ComplaintSubmitted,
+    status_after,
+)
 
 # Events that routing emits; their payload carries the status after the event.
 ROUTING_EVENTS = frozenset(
@@ -22,6 +29,7 @@ ROUTING_EVENTS = frozenset(
         "case.closed",
         "case.rated",
         "case.escalated",
+        "case.recategorised",
     }
 )
 # Transient statuses the reporter does not need to see as the current one.
@@ -62,6 +70,8 @@ def view_change(event: CaseEvent) -> Change | None:
         sets["escalated_to"] = None  # a dispatch ends an escalation (as routing's case)
         if event.data.due_at is not None:
             sets["due_at"] = event.data.due_at
+    elif isinstance(event, CaseRecategorised):
+        sets["category"] = event.data.category  # the corrected category, on the status page
     elif isinstance(event, CaseEscalated):
         sets["escalated_to"] = event.data.to.id  # who may now read it (the Ombudsman, ...)
         entry["level"] = event.data.level

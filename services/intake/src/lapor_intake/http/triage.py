@@ -7,10 +7,12 @@ import asyncio
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from pydantic import BaseModel, Field
 
 from lapor_kit.limits import per_client
 from lapor_schemas import FieldError
+from lapor_schemas.reference import categories
 
 from .. import triage
 from .errors import ErrorBody, invalid
@@ -47,6 +49,21 @@ class SuggestOut(BaseModel):
 
 def install(app: FastAPI) -> None:
     router = APIRouter(prefix="/api/v1")
+    runtime = getattr(app.state, "runtime", None)
+    counted = (
+        Counter(
+            "lapor_triage_suggestions",
+            "Category suggestions answered, by the model that answered and the category it "
+            "put first.",
+            ["model", "category"],
+            registry=runtime.registry,
+        )
+        if runtime is not None
+        else None
+    )
+    if counted is not None:  # at 0 from the start: increase() sees the first
+        for code in categories():
+            counted.labels("committed", code)
 
     @router.post(
         "/complaints/suggest",
@@ -71,6 +88,8 @@ def install(app: FastAPI) -> None:
             )
         model = await asyncio.to_thread(triage.default)  # built once, off the event loop
         ranked = model.suggest(body.title, body.description)
+        if counted is not None:
+            counted.labels(model.version, ranked[0][0]).inc()
         return SuggestOut(
             categories=[Score(code=c, score=round(s, 6)) for c, s in ranked], model=model.version
         )

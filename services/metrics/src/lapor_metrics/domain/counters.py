@@ -22,6 +22,7 @@ from lapor_schemas import (
     CaseFollowedUp,
     CaseMarkedRepeat,
     CaseRated,
+    CaseRecategorised,
     CaseRejected,
     CaseVerified,
     ComplaintSubmitted,
@@ -275,7 +276,9 @@ def fold(doc: dict[str, Any] | None, event: Any) -> tuple[dict[str, Any] | None,
                 _inc("lapor_complaints_closed", province=province, regency=regency, reason=reason)
             )
 
-    if isinstance(event, CaseVerified):
+    if isinstance(event, CaseRecategorised):
+        doc["category"] = event.data.category  # hotspots count the corrected category
+    elif isinstance(event, CaseVerified):
         screened("verified")
         incs.append(_inc("lapor_complaints_verified", province=province, regency=regency))
     elif isinstance(event, CaseDispatched):

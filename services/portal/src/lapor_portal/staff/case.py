@@ -83,6 +83,30 @@ async def officers(ws: Workspace, case: dict[str, Any]) -> list[Account]:
     return sorted((a for a in mine if not a.disabled), key=lambda a: a.name)
 
 
+SURE = 0.8
+"""How sure the words must be before a case is flagged as perhaps in the wrong category."""
+
+
+async def category_hint(
+    ws: Workspace,
+    case: dict[str, Any],
+    report: dict[str, Any] | None,
+    actions: list[str],
+) -> dict[str, Any] | None:
+    """The category the report's words point to, when it is not the case's and the person
+    may correct it (the verifier's one-click fix)."""
+    if "recategorise" not in actions or report is None:
+        return None
+    ranked = await ws.api.suggest(
+        str(report.get("title") or case.get("title") or ""), str(report.get("description") or "")
+    )
+    if not ranked or ranked[0]["code"] == case.get("category"):
+        return None
+    if float(ranked[0]["score"]) < SURE:
+        return None
+    return {"code": ranked[0]["code"], "score": float(ranked[0]["score"])}
+
+
 def grouped_agencies(
     agencies: list[dict[str, Any]], case: dict[str, Any], names: Names
 ) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -116,7 +140,9 @@ def history_lines(case: dict[str, Any], names: Names) -> list[dict[str, Any]]:
                 "what": names.event(str(h.get("type") or "")),
                 "status": names.status(str(h.get("status") or "")),
                 "agency": names.agency(h.get("agency_id")) if h.get("agency_id") else None,
-                "text": h.get("reason") or h.get("text"),
+                "text": h.get("reason")
+                or h.get("text")
+                or (names.category(h["category"]) if h.get("category") else None),
                 "score": h.get("score"),
             }
         )
@@ -157,6 +183,7 @@ async def case_page(
         return ws.not_found(request)
     agency = (case.get("agency") or {}).get("id")
     templates = await ws.store.templates(agency) if agency else []
+    actions = actions_for(me, case)
     chosen = next((t for t in templates if t.id == template), None)
     # the rest of the page comes from three services at once, not one after another
     report, deliveries, agencies = await asyncio.gather(
@@ -182,7 +209,8 @@ async def case_page(
         deliveries=delivery_lines(deliveries, names),
         agency_groups=grouped_agencies(agencies, case, names),
         names=names,
-        actions=actions_for(me, case),
+        actions=actions,
+        suggested=await category_hint(ws, case, report, actions),
         error=error,
         identity=identity,
         done=done,
@@ -362,6 +390,8 @@ def action_body(action: str, v: dict[str, str]) -> dict[str, Any]:
         return {"repeat_of": v.get("repeat_of", "").strip().upper()}
     if action == "dispatch":
         return {"agency_id": v.get("agency_id") or None}
+    if action == "recategorise":
+        return {"category": v.get("category", "")}
     if action == "decline":
         target = v.get("agency_id", "")
         return {

@@ -115,6 +115,7 @@ ACTION_PATHS = {
     "decline": "decline",
     "follow_up": "follow-up",
     "close": "close",
+    "recategorise": "recategorise",
 }
 
 

@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     DECLINE = "decline"
     FOLLOW_UP = "follow_up"
     CLOSE = "close"
+    RECATEGORISE = "recategorise"
     SIGNED_IN = "signed_in"
     SIGNED_OUT = "signed_out"
     SIGNIN_FAILED = "signin_failed"

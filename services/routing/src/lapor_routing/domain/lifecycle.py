@@ -32,6 +32,7 @@ from lapor_schemas import (
     CaseInfoRequested,
     CaseMarkedRepeat,
     CaseRated,
+    CaseRecategorised,
     CaseRejected,
     CaseReminder,
     CaseSupported,
@@ -42,6 +43,7 @@ from lapor_schemas import (
     EscalationData,
     MarkedRepeatData,
     RatingData,
+    RecategorisedData,
     ReminderData,
     ReporterAccepted,
     ReporterDisputed,
@@ -362,6 +364,33 @@ class Lifecycle:
         )
         step.sets["repeat_of"] = repeat_of
         return step.then(self._no_deadline())
+
+    def recategorise(
+        self, case: dict[str, Any], actor: Actor, now: datetime, category: str
+    ) -> Effects:
+        """Correct the report's category. A case an agency already has goes again through
+        the rules with its new category (to the agency they choose now; the old one is left
+        out); before that, verification routes it by the new category."""
+        self._require("recategorise", case)
+        if category == case.get("category"):
+            raise IllegalTransitionError("recategorise", case["status"])
+        step = self._step(
+            CaseRecategorised,
+            case,
+            now,
+            case["status"],
+            actor,
+            data_cls=RecategorisedData,
+            category=category,
+            previous_category=case.get("category", ""),
+        )
+        step.sets["category"] = category
+        step.history[0]["category"] = category
+        if case["status"] not in ("dispatched", "disputed"):
+            return step
+        after = step.applied_to(case)
+        current = case.get("agency_id")
+        return step.then(self.dispatch(after, SYSTEM, now, exclude=[current] if current else []))
 
     def dispatch(
         self,
