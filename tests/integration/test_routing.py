@@ -229,10 +229,17 @@ async def test_notes_stay_inside_and_a_case_is_handed_to_an_officer(routing: Ctx
 async def test_a_coordinator_corrects_the_category_and_the_rules_route_it_again(
     routing: Ctx,
 ) -> None:
-    tid = await submit(routing, title="Air mati", description="air pdam ga ngalir 3 hari")
+    tid = await submit(
+        routing,
+        title="Air mati",
+        description="air pdam ga ngalir 3 hari",
+        suggested_category="air-bersih",
+        suggested_score=0.97,
+    )
     kalsel = routing.token("province_coordinator", "63")
     before = (await routing.client.get(f"/api/v1/cases/{tid}", headers=kalsel)).json()
     assert before["agency"]["id"] == "63.71.pupr"  # filed as infrastruktur
+    assert before["suggested_category"] == "air-bersih"  # flagged for the verifier
     wrong = await routing.client.post(
         f"/api/v1/cases/{tid}/recategorise", json={"category": "jalan-tol"}, headers=kalsel
     )

@@ -222,3 +222,42 @@ def test_a_dispatch_ends_an_escalation_in_the_view_as_in_routings_case() -> None
     down = view_change(factories.dispatched())
     assert down is not None
     assert down[2]["escalated_to"] is None
+
+
+def test_a_sure_suggestion_of_another_category_rides_on_the_submission_as_a_flag() -> None:
+    from lapor_intake import triage
+    from lapor_intake.domain.model import accept
+    from lapor_schemas import Channel
+
+    sub = ComplaintSubmission.model_validate(
+        {
+            "type": "pengaduan",
+            "title": "Air mati",
+            "description": "air pdam ga ngalir udh 3 hari di kompleks kami",
+            "category": "infrastruktur",
+            "region_code": "63.71",
+            "anonymous": True,
+        }
+    )
+    triage.default()  # built (the service builds it at start, beside the requests)
+    flagged = triage.flag(sub.title, sub.description)
+    assert flagged is not None
+    assert flagged[0] == "air-bersih"
+    made = accept(
+        sub,
+        channel=Channel.WEB,
+        now=factories.NOW,
+        tracking_id=factories.TID,
+        region_code="63.71",
+        suggested=flagged,
+    )
+    assert made.submitted.data.suggested_category == "air-bersih"
+    agreeing = accept(
+        sub.model_copy(update={"category": "air-bersih"}),
+        channel=Channel.WEB,
+        now=factories.NOW,
+        tracking_id=factories.TID,
+        region_code="63.71",
+        suggested=flagged,
+    )
+    assert agreeing.submitted.data.suggested_category is None  # nothing to flag

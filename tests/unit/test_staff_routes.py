@@ -216,6 +216,7 @@ async def test_words_filters_sort_and_the_total_reach_routing_and_the_rows_speak
     assert "Infrastruktur" in page.text
     assert "Kota Banjarmasin" in page.text
     assert "04-12-2026" in page.text  # the day it was received
+    assert "kategori mungkin" not in page.text  # nothing flagged here
     rows = re.findall(r'<tr(?: class="under")?>', page.text)
     assert len(rows) == 5 + 1  # the five left and the header
     assert not CODES.search(re.sub(r'(value|name|href)="[^"]*"', "", page.text))
@@ -941,3 +942,20 @@ async def test_a_case_whose_words_point_elsewhere_is_flagged_with_a_one_click_fi
         )
     finally:
         FakeBackend.suggestion = []
+
+
+async def test_the_inbox_flags_a_case_whose_words_point_to_another_category(desk: Desk) -> None:
+    desk.routing.add(
+        case("LPR-WATER00002", title="Air mati", suggested_category="air-bersih"),
+        case("LPR-ROAD000002", title="Jalan rusak", suggested_category=None),
+    )
+    desk.as_(KALSEL)
+    page = (await desk.client.get("/kerja")).text
+    rows = {
+        tid: row
+        for row in re.findall(r"<tr>.*?</tr>", page, re.S)
+        for tid in ("LPR-WATER00002", "LPR-ROAD000002")
+        if f'<span class="tid">{tid}</span>' in row
+    }
+    assert "kategori mungkin Air Bersih" in rows["LPR-WATER00002"]
+    assert "kategori mungkin" not in rows["LPR-ROAD000002"]

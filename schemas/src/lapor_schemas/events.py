@@ -44,6 +44,12 @@ class SubmittedData(_Data):
         default=None, description="An open report with the same substance (flag for the verifier)."
     )
     repeat_score: float | None = Field(default=None, ge=0, le=1)
+    suggested_category: str | None = Field(
+        default=None,
+        description="The category the report's words point to, when the suggester is sure "
+        "and it differs from the chosen one (a flag for the verifier; the choice stands).",
+    )
+    suggested_score: float | None = Field(default=None, ge=0, le=1)
     submitted_at: datetime
 
 

@@ -40,6 +40,7 @@ from lapor_schemas import (
 from lapor_schemas import status as case_status
 from lapor_schemas.reference import current_code, province_of
 
+from . import triage
 from .domain import staff as staff_access
 from .domain.credentials import Registry
 from .domain.errors import field_error
@@ -307,6 +308,7 @@ class IntakeService:
             channel_id=channel_id,
             external_id=external_id,
             entered_by=entered_by,
+            suggested=triage.flag(sub.title, sub.description),
         )
         if digest is not None:
             accepted.complaint["request_sha256"] = digest
@@ -444,6 +446,7 @@ class IntakeService:
                 repeat=repeat,
                 channel_id=sub.channel,
                 external_id=sub.external_id,
+                suggested=triage.flag(sub.title, sub.description),
             )
             batch.setdefault(group, []).append(
                 Candidate(a.tracking_id, fp, a.submitted.data.repeat_of)

@@ -86,6 +86,11 @@ class CaseOut(BaseModel):
     overdue_since: datetime | None = None
     stage: str | None
     repeat_of: str | None
+    suggested_category: str | None = Field(
+        default=None,
+        description="The category the report's words point to, when it is not the case's "
+        "(flagged for the verifier).",
+    )
     supporters: int = Field(
         default=0, description="People who joined the report with the same problem."
     )

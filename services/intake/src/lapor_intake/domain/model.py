@@ -99,6 +99,7 @@ def accept(
     channel_id: str | None = None,
     external_id: str | None = None,
     entered_by: str | None = None,
+    suggested: tuple[str, float] | None = None,
 ) -> Accepted:
     """Build the complaint record, the separately stored identity and the events.
 
@@ -127,6 +128,8 @@ def accept(
         entered_by=entered_by,
         repeat_of=repeat.tracking_id if repeat else None,
         repeat_score=repeat.score if repeat else None,
+        suggested_category=suggested[0] if suggested and suggested[0] != sub.category else None,
+        suggested_score=suggested[1] if suggested and suggested[0] != sub.category else None,
         submitted_at=now,
     )
     submitted = ComplaintSubmitted(

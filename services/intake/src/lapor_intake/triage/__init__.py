@@ -360,3 +360,20 @@ class Suggester:
 def default() -> Suggester:
     """The model trained on the whole committed set and the catalogue (built once)."""
     return Suggester([*labelled(), *catalogue_examples()])
+
+
+FLAG_SCORE = 0.8
+"""How sure the suggester must be before a report is flagged for its verifier."""
+
+
+def flag(title: str, description: str) -> tuple[str, float] | None:
+    """The top category and its score when the suggester is sure (``FLAG_SCORE``), for the
+    case log; ``None`` while the model is still being built at start (a report is never held
+    back for it) or when the text cannot be read."""
+    if default.cache_info().currsize == 0:
+        return None
+    try:
+        code, score = default().suggest(title, description)[0]
+    except TextRefusedError:
+        return None
+    return (code, score) if score >= FLAG_SCORE else None

@@ -267,6 +267,7 @@ class Lifecycle:
             "description": d.description,
             "words": words_of(d.title, d.description),  # what the inbox's search matches
             "repeat_of": d.repeat_of,
+            "suggested_category": d.suggested_category,  # the verifier's flag
             "submitted_at": d.submitted_at,
             "agency_id": None,
             "transfers": 0,
