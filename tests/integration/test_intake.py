@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -213,3 +214,48 @@ async def test_the_running_intake_suggests_a_category_and_counts_it(
     assert found.status_code == 200
     assert found.json()["categories"][0]["code"] == "air-bersih"
     assert f"{line} 1.0" in (await client.get("/metrics")).text
+
+
+async def test_a_corrected_category_becomes_an_example_and_a_retrain_records_its_decision(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient], bootstrap: str
+) -> None:
+    from lapor_schemas import CaseRecategorised, RecategorisedData
+    from lapor_schemas.events import Actor
+
+    app, rt, client = intake
+    body = {
+        **BODY,
+        "title": "Air mati di kompleks",
+        "description": f"air pdam ga ngalir udh 3 hari ({uuid.uuid4().hex[:6]})",
+    }
+    tid = (await client.post("/api/v1/complaints", json=body)).json()["tracking_id"]
+    event = CaseRecategorised(
+        source="lapor-routing",
+        tenant="63",
+        subject=tid,
+        correlation_id=tid,
+        data=RecategorisedData(
+            tracking_id=tid,
+            status="submitted",
+            at=datetime.now(UTC),
+            actor=Actor(kind="staff", role="province_coordinator"),
+            category="air-bersih",
+            previous_category=body["category"],
+        ),
+    )
+    await publish(bootstrap, topics.CASES, event.model_dump_json().encode(), key=tid.encode())
+
+    async def kept() -> dict[str, Any] | None:
+        found: dict[str, Any] | None = await rt.db["triage_examples"].find_one({"_id": event.id})
+        return found
+
+    example = await eventually(kept)
+    assert example["category"] == "air-bersih"
+    assert "ga ngalir" in example["text"]
+    assert example["province"] == "63"
+    decisions = await app.state.service.retrain_triage()
+    mine = next(d for d in decisions if d.province == "63")
+    recorded = await rt.db["triage_models"].find_one({"_id": "63"})
+    assert recorded is not None
+    assert recorded["accepted"] == mine.accepted
+    assert recorded["examples"] >= 1

@@ -106,3 +106,26 @@ async def test_the_api_answers_every_category_best_first_and_refuses_in_words() 
             headers={"content-type": "application/json"},
         )
         assert nul.status_code == 422
+
+
+def test_a_retrain_folds_corrections_in_only_when_they_do_not_make_it_worse() -> None:
+    _, held = triage.split(triage.labelled())
+    # corrections that teach what the held-out reports say (here: those very reports)
+    good = [
+        triage.Correction(f"e{i}", "63", e.category, "lainnya", e.text) for i, e in enumerate(held)
+    ]
+    decision, model = triage.retrain("63", good)
+    assert decision.accepted
+    assert decision.candidate >= decision.current
+    assert model is not None
+    assert model.version == f"63-{len(good)}"
+    # corrections that are wrong: every water report "corrected" to social aid
+    water = [e for e in triage.labelled() if e.category == "air-bersih"]
+    bad = [
+        triage.Correction(f"w{i}", "73", "bansos", "air-bersih", e.text)
+        for i, e in enumerate(water)
+    ]
+    decision, model = triage.retrain("73", bad)
+    assert not decision.accepted
+    assert decision.candidate < decision.current
+    assert model is None

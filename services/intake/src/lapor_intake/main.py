@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -100,6 +101,28 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
         threading.Thread(target=triage.default, name="triage-warm", daemon=True).start()
 
     rt.on_startup(warm_triage)
+
+    async def retrain_periodically() -> None:
+        while True:
+            try:
+                await service.retrain_triage()
+            except Exception as exc:  # the store may be down: the next round tries again
+                log.warning("triage retrain failed: %r", exc)
+            if not settings.triage_retrain_hours:
+                return
+            await asyncio.sleep(settings.triage_retrain_hours * 3600)
+
+    retraining: list[asyncio.Task[None]] = []
+
+    async def start_retraining() -> None:
+        retraining.append(asyncio.create_task(retrain_periodically()))
+
+    async def stop_retraining() -> None:
+        for task in retraining:
+            task.cancel()
+
+    rt.on_startup(start_retraining)
+    rt.on_shutdown(stop_retraining)
     app = rt.fastapi(
         body_limits={
             "/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024,
@@ -133,3 +156,28 @@ def run() -> None:
 
 if __name__ == "__main__":
     run()
+
+
+def retrain() -> None:
+    """``lapor-intake-retrain``: fold each province's corrections into its model now (the
+    running intakes pick accepted models at their next retrain)."""
+    from .adapters.store import MongoComplaintStore
+    from .service import retrain_all
+
+    settings = IntakeSettings()
+    rt = Runtime(settings, "intake")
+
+    async def once() -> None:
+        try:
+            for decision, _ in await retrain_all(
+                MongoComplaintStore(rt), lambda: datetime.now(UTC)
+            ):
+                verdict = "accepted" if decision.accepted else "refused"
+                print(
+                    f"{decision.province}: {decision.examples} corrections, held-out top-1 "
+                    f"{decision.current:.3f} -> {decision.candidate:.3f}: {verdict}"
+                )
+        finally:
+            await rt.mongo.close()
+
+    asyncio.run(once())

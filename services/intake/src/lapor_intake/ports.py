@@ -12,6 +12,7 @@ from lapor_schemas import status as case_status
 
 from .domain.model import Accepted
 from .domain.repeats import Indexed
+from .triage import Correction, Retrained
 
 
 class DuplicateExternalIdError(Exception):
@@ -97,6 +98,14 @@ class ComplaintStore(Protocol):
         ...
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None: ...
+
+    async def save_corrections(self, corrections: Sequence[Correction]) -> None:
+        """Store verifiers' corrections of categories (idempotent by event id)."""
+        ...
+
+    async def corrections(self) -> dict[str, list[Correction]]: ...
+
+    async def record_retrain(self, decision: Retrained, at: datetime) -> None: ...
 
     async def identity(self, tracking_id: str) -> dict[str, Any] | None: ...
 

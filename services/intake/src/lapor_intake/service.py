@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +18,7 @@ from lapor_schemas import (
     Attachment,
     AttachmentClaim,
     CaseEvent,
+    CaseRecategorised,
     CaseSupported,
     Channel,
     ComplaintSubmission,
@@ -62,6 +65,8 @@ REPEAT_WINDOW = timedelta(days=90)
 SIMILAR_CANDIDATES = 60  # public reports in the box around a spot, before distances decide
 SupportOutcome = Literal["ok", "already", "unknown", "not_now"]
 MAX_CONFIRMED = 20  # a report's best index matches whose status the store confirms
+
+log = logging.getLogger("lapor.intake")
 
 
 class Outcomes(Protocol):
@@ -143,6 +148,7 @@ class IntakeService:
         self.store = store
         self.uploads = uploads
         self.repeats = repeats if repeats is not None else RepeatIndex()
+        self.triage_models: dict[str, triage.Suggester] = {}
         self._expired_at: datetime | None = None
         self.catalogue = catalogue
         self.clock = clock
@@ -308,7 +314,9 @@ class IntakeService:
             channel_id=channel_id,
             external_id=external_id,
             entered_by=entered_by,
-            suggested=triage.flag(sub.title, sub.description),
+            suggested=triage.flag(
+                sub.title, sub.description, self.triage_models.get(province_of(region))
+            ),
         )
         if digest is not None:
             accepted.complaint["request_sha256"] = digest
@@ -446,7 +454,9 @@ class IntakeService:
                 repeat=repeat,
                 channel_id=sub.channel,
                 external_id=sub.external_id,
-                suggested=triage.flag(sub.title, sub.description),
+                suggested=triage.flag(
+                    sub.title, sub.description, self.triage_models.get(province_of(region))
+                ),
             )
             batch.setdefault(group, []).append(
                 Candidate(a.tracking_id, fp, a.submitted.data.repeat_of)
@@ -873,7 +883,43 @@ class IntakeService:
         updates = view_updates(relevant, applied)
         if updates:
             await self.store.apply_views(updates)
+        await self._learn([e for e in relevant if isinstance(e, CaseRecategorised)])
         return len(updates)
+
+    async def _learn(self, corrected: Sequence[CaseRecategorised]) -> None:
+        """A verifier's correction of a category is a labelled example (the report's own
+        words, the corrected category), kept for the province's next retrain."""
+        found = []
+        for event in corrected:
+            doc = await self.store.get(event.subject)
+            if doc is None:
+                continue
+            found.append(
+                triage.Correction(
+                    id=event.id,
+                    province=event.tenant,
+                    category=event.data.category,
+                    previous=event.data.previous_category,
+                    text=f"{doc.get('title', '')}\n{doc.get('description', '')}",
+                )
+            )
+        if found:
+            await self.store.save_corrections(found)
+
+    async def retrain_triage(self) -> list[triage.Retrained]:
+        """Fold each province's corrections into its own model, used only when it answers the
+        committed held-out reports at least as well (run by the periodic job and by
+        ``lapor-intake-retrain``)."""
+        decisions = []
+        for decision, model in await retrain_all(self.store, self.clock):
+            if model is not None:
+                self.triage_models[decision.province] = model
+            decisions.append(decision)
+        return decisions
+
+    def triage_model(self, province: str | None) -> triage.Suggester:
+        """The province's accepted model, else the committed one."""
+        return self.triage_models.get(province or "", None) or triage.default()
 
 
 def _ref_at(doc: dict[str, Any], index: int) -> str | None:
@@ -882,3 +928,16 @@ def _ref_at(doc: dict[str, Any], index: int) -> str | None:
         return None
     ref = files[index].get("ref")
     return ref if isinstance(ref, str) else None
+
+
+async def retrain_all(
+    store: ComplaintStore, clock: Callable[[], datetime]
+) -> list[tuple[triage.Retrained, triage.Suggester | None]]:
+    """Each province's retrain, its decision recorded (the periodic job and the command)."""
+    out = []
+    for province, corrections in sorted((await store.corrections()).items()):
+        decision, model = await asyncio.to_thread(triage.retrain, province, corrections)
+        await store.record_retrain(decision, clock())
+        log.info("triage retrain %s: %s", province, decision)
+        out.append((decision, model))
+    return out

@@ -14,6 +14,13 @@ class IntakeSettings(KitSettings):
     uses_status_secret: ClassVar[bool] = True
     uses_upload_key: ClassVar[bool] = True
     port: int = Field(default=8001, validation_alias="LAPOR_INTAKE_PORT")
+    triage_retrain_hours: float = Field(
+        default=24.0,
+        ge=0,
+        validation_alias="LAPOR_TRIAGE_RETRAIN_HOURS",
+        description="How often corrections of categories are folded into each province's "
+        "model (0: only at start and by lapor-intake-retrain).",
+    )
     credentials_file: Path = Field(
         default=DEV_CREDENTIALS,
         validation_alias="LAPOR_INTAKE_CREDENTIALS_FILE",

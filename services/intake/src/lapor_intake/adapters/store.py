@@ -12,6 +12,7 @@ the keys from the reports themselves, so a deployment may drop it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..domain.model import Accepted
 from ..domain.repeats import Candidate, Indexed
 from ..ports import DuplicateExternalIdError, PublicFilter
 from ..service import events_of
+from ..triage import Correction, Retrained
 
 CHANNEL_KEY = "channel_key"
 CLOSED = sorted(case_status.FINISHED)  # finished reports are never repeat targets
@@ -42,6 +44,10 @@ class MongoComplaintStore:
         # people who joined a report ("the same problem"): their contact, like a reporter's
         # identity, never leaves intake except to notify
         self.supporters = runtime.db["supporters"]
+        # corrections of categories (labelled examples for the suggester) and the decisions
+        # of each retrain
+        self.triage_examples = runtime.db["triage_examples"]
+        self.triage_models = runtime.db["triage_models"]
 
     async def ensure_indexes(self) -> None:
         # A single-field unique index: SecantusDB answers a lookup by it as a point lookup,
@@ -229,6 +235,34 @@ class MongoComplaintStore:
         if count is not None:
             self.rt.outbox.notify()
         return count
+
+    async def save_corrections(self, corrections: Sequence[Correction]) -> None:
+        """Idempotent: one example per correction event."""
+        for c in corrections:
+            await self.triage_examples.replace_one(
+                {"_id": c.id}, asdict(c) | {"_id": c.id}, upsert=True
+            )
+
+    async def corrections(self) -> dict[str, list[Correction]]:
+        """Every correction, by province."""
+        out: dict[str, list[Correction]] = {}
+        async for doc in self.triage_examples.find({}, sort=[("_id", 1)]):
+            c = Correction(
+                id=str(doc["_id"]),
+                province=str(doc["province"]),
+                category=str(doc["category"]),
+                previous=str(doc.get("previous", "")),
+                text=str(doc["text"]),
+            )
+            out.setdefault(c.province, []).append(c)
+        return out
+
+    async def record_retrain(self, decision: Retrained, at: datetime) -> None:
+        await self.triage_models.replace_one(
+            {"_id": decision.province},
+            asdict(decision) | {"_id": decision.province, "at": at},
+            upsert=True,
+        )
 
     async def apply_views(self, updates: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         await self.complaints.bulk_write([UpdateOne(f, u) for f, u in updates], ordered=False)

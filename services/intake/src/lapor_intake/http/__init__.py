@@ -29,4 +29,4 @@ def install(app: FastAPI, deps: Deps) -> None:
     staff.install(app, deps.service, deps.attachments, deps.handles)
     open311.install(app, deps.service, deps.registry, deps.jurisdictions)
     sms.install(app, deps.service, deps.registry)
-    triage.install(app)
+    triage.install(app, deps.service.triage_model)

@@ -4,6 +4,7 @@ portal's form suggests it while the citizen writes; the citizen's choice always 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
@@ -33,6 +34,11 @@ REFUSED = {
 class SuggestIn(BaseModel):
     title: str = Field(default="", max_length=10_000)
     description: str = Field(default="", max_length=10_000)
+    region_code: str | None = Field(
+        default=None,
+        max_length=16,
+        description="Where the report is: a province's own model answers when it has one.",
+    )
 
 
 class Score(BaseModel):
@@ -47,7 +53,8 @@ class SuggestOut(BaseModel):
     model: str = Field(description="Which model answered (for the agreement metrics).")
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, choose: Callable[[str | None], triage.Suggester] | None = None) -> None:
+    """``choose``: the model for a province (its accepted retrain, else the committed one)."""
     router = APIRouter(prefix="/api/v1")
     runtime = getattr(app.state, "runtime", None)
     counted = (
@@ -86,7 +93,8 @@ def install(app: FastAPI) -> None:
                     )
                 ]
             )
-        model = await asyncio.to_thread(triage.default)  # built once, off the event loop
+        province = (body.region_code or "")[:2] or None
+        model = await asyncio.to_thread(choose or (lambda _: triage.default()), province)
         ranked = model.suggest(body.title, body.description)
         if counted is not None:
             counted.labels(model.version, ranked[0][0]).inc()

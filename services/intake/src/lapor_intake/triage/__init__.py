@@ -366,14 +366,59 @@ FLAG_SCORE = 0.8
 """How sure the suggester must be before a report is flagged for its verifier."""
 
 
-def flag(title: str, description: str) -> tuple[str, float] | None:
+def flag(title: str, description: str, model: Suggester | None = None) -> tuple[str, float] | None:
     """The top category and its score when the suggester is sure (``FLAG_SCORE``), for the
     case log; ``None`` while the model is still being built at start (a report is never held
     back for it) or when the text cannot be read."""
-    if default.cache_info().currsize == 0:
+    if model is None and default.cache_info().currsize == 0:
         return None
     try:
-        code, score = default().suggest(title, description)[0]
+        code, score = (model or default()).suggest(title, description)[0]
     except TextRefusedError:
         return None
     return (code, score) if score >= FLAG_SCORE else None
+
+
+# -- learning from corrections ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A verifier's correction of a report's category: a labelled example of the province."""
+
+    id: str  # the case.recategorised event's id (one example per correction)
+    province: str
+    category: str
+    previous: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retrained:
+    province: str
+    examples: int
+    current: float  # top-1 on the committed held-out reports
+    candidate: float
+    accepted: bool
+
+
+def accuracy(model: Suggester, held: Sequence[Example]) -> float:
+    if not held:
+        return 0.0
+    return sum(model.suggest(e.text)[0][0] == e.category for e in held) / len(held)
+
+
+def retrain(province: str, corrections: Sequence[Correction]) -> tuple[Retrained, Suggester | None]:
+    """A province's model with its corrections folded in, used only if it answers the
+    committed held-out reports at least as well as the model without them (a correction
+    could be wrong, or teach the model something that costs more than it gives)."""
+    train, held = split(labelled())
+    base = [*train, *catalogue_examples()]
+    extra = [Example(c.category, c.text) for c in corrections]
+    current = accuracy(Suggester(base), held)
+    candidate = accuracy(Suggester([*base, *extra]), held)
+    decision = Retrained(province, len(extra), current, candidate, candidate >= current)
+    if not decision.accepted:
+        return decision, None
+    version = f"{province}-{len(extra)}"
+    return decision, Suggester([*labelled(), *catalogue_examples(), *extra], version)
