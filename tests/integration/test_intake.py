@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -213,7 +214,24 @@ async def test_the_running_intake_suggests_a_category_and_counts_it(
     )
     assert found.status_code == 200
     assert found.json()["categories"][0]["code"] == "air-bersih"
-    assert f"{line} 1.0" in (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics")).text
+    assert f"{line} 1.0" in metrics
+    assert "lapor_triage_agreement_ratio " in metrics
+    # the store answers the agreement query (SecantusDB too: $expr)
+    from lapor_intake import triage
+
+    await asyncio.to_thread(triage.default)  # built: the next report carries a suggestion
+    app, _, _ = intake
+    made = await client.post(
+        "/api/v1/complaints",
+        json={**BODY, "description": f"Jalan berlubang besar ({uuid.uuid4().hex[:6]})"},
+    )
+    assert made.status_code == 202
+    agreeing, total = await app.state.service.store.suggestion_agreement(
+        datetime.now(UTC) - timedelta(days=1)
+    )
+    assert total >= 1
+    assert 0 <= agreeing <= total
 
 
 async def test_a_corrected_category_becomes_an_example_and_a_retrain_records_its_decision(

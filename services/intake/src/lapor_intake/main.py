@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
 from fastapi import FastAPI
@@ -123,6 +123,24 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
 
     rt.on_startup(start_retraining)
     rt.on_shutdown(stop_retraining)
+    agreement = Gauge(
+        "lapor_triage_agreement_ratio",
+        "Share of the last 30 days' reports whose suggested category is their category now "
+        "(after any correction by a verifier).",
+        registry=rt.registry,
+    )
+
+    async def measure_agreement() -> None:
+        try:
+            agreeing, total = await store.suggestion_agreement(
+                datetime.now(UTC) - timedelta(days=30)
+            )
+        except Exception as exc:  # the scrape still answers
+            log.warning("triage agreement not read: %r", exc)
+            return
+        agreement.set(agreeing / total if total else 1.0)
+
+    rt.before_scrape(measure_agreement)
     app = rt.fastapi(
         body_limits={
             "/api/v1/attachments": MAX_ATTACHMENT_BYTES + 64 * 1024,

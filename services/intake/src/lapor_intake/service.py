@@ -314,7 +314,7 @@ class IntakeService:
             channel_id=channel_id,
             external_id=external_id,
             entered_by=entered_by,
-            suggested=triage.flag(
+            suggested=triage.top(
                 sub.title, sub.description, self.triage_models.get(province_of(region))
             ),
         )
@@ -454,7 +454,7 @@ class IntakeService:
                 repeat=repeat,
                 channel_id=sub.channel,
                 external_id=sub.external_id,
-                suggested=triage.flag(
+                suggested=triage.top(
                     sub.title, sub.description, self.triage_models.get(province_of(region))
                 ),
             )

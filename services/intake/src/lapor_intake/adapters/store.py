@@ -257,6 +257,16 @@ class MongoComplaintStore:
             out.setdefault(c.province, []).append(c)
         return out
 
+    async def suggestion_agreement(self, since: datetime) -> tuple[int, int]:
+        """(agreeing, suggested): reports since ``since`` whose suggested category is their
+        category now (after any correction), and all that had a suggestion."""
+        suggested = {"suggestion": {"$ne": None}, "submitted_at": {"$gte": since}}
+        total = await self.complaints.count_documents(suggested)
+        agreeing = await self.complaints.count_documents(
+            {**suggested, "$expr": {"$eq": ["$suggestion", "$category"]}}
+        )
+        return agreeing, total
+
     async def record_retrain(self, decision: Retrained, at: datetime) -> None:
         await self.triage_models.replace_one(
             {"_id": decision.province},

@@ -23,6 +23,7 @@ from lapor_schemas import (
 )
 from lapor_schemas.reference import Category, Region, current_code, province_of
 
+from ..triage import FLAG_SCORE
 from .errors import field_error
 from .repeats import Match
 
@@ -109,6 +110,13 @@ def accept(
     """
     tenant = province_of(region_code)
     reporter = sub.reporter
+    # the suggester's first category: flagged for the verifier when sure and not the chosen
+    # one; kept with the report either way (how often it agrees with the final category)
+    flagged = (
+        suggested
+        if suggested and suggested[0] != sub.category and suggested[1] >= FLAG_SCORE
+        else None
+    )
     has_contact = reporter is not None and bool(reporter.email or reporter.phone)
     data = SubmittedData(
         tracking_id=tracking_id,
@@ -128,8 +136,8 @@ def accept(
         entered_by=entered_by,
         repeat_of=repeat.tracking_id if repeat else None,
         repeat_score=repeat.score if repeat else None,
-        suggested_category=suggested[0] if suggested and suggested[0] != sub.category else None,
-        suggested_score=suggested[1] if suggested and suggested[0] != sub.category else None,
+        suggested_category=flagged[0] if flagged else None,
+        suggested_score=flagged[1] if flagged else None,
         submitted_at=now,
     )
     submitted = ComplaintSubmitted(
@@ -152,6 +160,7 @@ def accept(
         "agency": None,
         "updated_at": now,
         "history": [_history_entry(submitted.id, submitted.type, "submitted", now)],
+        "suggestion": suggested[0] if suggested else None,
     }
     identity = None
     contact = None

@@ -366,17 +366,23 @@ FLAG_SCORE = 0.8
 """How sure the suggester must be before a report is flagged for its verifier."""
 
 
-def flag(title: str, description: str, model: Suggester | None = None) -> tuple[str, float] | None:
-    """The top category and its score when the suggester is sure (``FLAG_SCORE``), for the
-    case log; ``None`` while the model is still being built at start (a report is never held
-    back for it) or when the text cannot be read."""
+def top(title: str, description: str, model: Suggester | None = None) -> tuple[str, float] | None:
+    """The suggester's first category and its score for a report being filed; ``None`` while
+    the model is still being built at start (a report is never held back for it) or when
+    the text cannot be read."""
     if model is None and default.cache_info().currsize == 0:
         return None
     try:
         code, score = (model or default()).suggest(title, description)[0]
     except TextRefusedError:
         return None
-    return (code, score) if score >= FLAG_SCORE else None
+    return code, score
+
+
+def flag(title: str, description: str, model: Suggester | None = None) -> tuple[str, float] | None:
+    """:func:`top` when the suggester is sure (``FLAG_SCORE``)."""
+    found = top(title, description, model)
+    return found if found is not None and found[1] >= FLAG_SCORE else None
 
 
 # -- learning from corrections ----------------------------------------------------------------
