@@ -205,6 +205,9 @@ async def test_the_running_intake_suggests_a_category_and_counts_it(
     intake: tuple[FastAPI, Runtime, httpx.AsyncClient],
 ) -> None:
     _, _, client = intake
+    from lapor_intake import triage
+
+    await asyncio.to_thread(triage.default)  # intake builds it at start, in a thread
     before = (await client.get("/metrics")).text
     line = 'lapor_triage_suggestions_total{category="air-bersih",model="committed"}'
     assert f"{line} 0.0" in before  # at 0 from the start
@@ -271,9 +274,32 @@ async def test_a_corrected_category_becomes_an_example_and_a_retrain_records_its
     assert example["category"] == "air-bersih"
     assert "ga ngalir" in example["text"]
     assert example["province"] == "63"
-    decisions = await app.state.service.retrain_triage()
-    mine = next(d for d in decisions if d.province == "63")
-    recorded = await rt.db["triage_models"].find_one({"_id": "63"})
+    # corrections that teach (Kalsel: the samsat's queues are "another service", not
+    # health) and corrections that are wrong (Sulsel: water reports "corrected" to social aid)
+    from lapor_intake import triage
+
+    samsat = [
+        "Pelayanan samsat lambat, antrean pajak kendaraan dari pagi sampai sore",
+        "antri di samsat lama bgt, loket cuma 1 yg buka",
+        "Samsat keliling tidak datang sesuai jadwal ke kecamatan kami",
+        "bayar pajak motor di samsat ribet dan lama",
+        "Petugas samsat meminta biaya tambahan untuk balik nama kendaraan",
+    ]
+    water = [e.text for e in triage.labelled() if e.category == "air-bersih"]
+    service = app.state.service
+    await service.store.save_corrections(
+        [triage.Correction(f"s{i}", "63", "lainnya", "kesehatan", t) for i, t in enumerate(samsat)]
+        + [triage.Correction(f"w{i}", "73", "bansos", "air-bersih", t) for i, t in enumerate(water)]
+    )
+    probe = "antrean perpanjangan stnk di samsat lama sekali"
+    before = dict(service.triage_model("63").suggest(probe))["lainnya"]
+    decisions = {d.province: d for d in await service.retrain_triage()}
+    assert decisions["63"].accepted  # at least as good on the held-out reports
+    assert decisions["63"].examples >= 6  # the event's correction and the five
+    assert not decisions["73"].accepted  # worse: refused, the committed model stays
+    assert service.triage_model("73") is triage.default()
+    after = dict(service.triage_model("63").suggest(probe))["lainnya"]
+    assert after > before  # the next suggestion is better
+    recorded = await rt.db["triage_models"].find_one({"_id": "73"})
     assert recorded is not None
-    assert recorded["accepted"] == mine.accepted
-    assert recorded["examples"] >= 1
+    assert recorded["accepted"] is False

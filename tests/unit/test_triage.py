@@ -80,6 +80,7 @@ def test_empty_oversized_and_nul_text_is_refused(title: str, description: str, r
 
 
 async def test_the_api_answers_every_category_best_first_and_refuses_in_words() -> None:
+    triage.default()  # built (intake builds it at start; before that the API says 503)
     app = FastAPI()
     errors.install(app)
     triage_http.install(app)
@@ -129,3 +130,20 @@ def test_a_retrain_folds_corrections_in_only_when_they_do_not_make_it_worse() ->
     assert not decision.accepted
     assert decision.candidate < decision.current
     assert model is None
+
+
+async def test_while_the_model_is_built_the_api_says_so_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found on the running stack: a request during intake's first seconds waited for the
+    model until the request deadline cut it off."""
+    monkeypatch.setattr(triage, "ready", lambda: False)
+    app = FastAPI()
+    errors.install(app)
+    triage_http.install(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as api:
+        early = await api.post("/api/v1/complaints/suggest", json={"description": "air mati"})
+    assert early.status_code == 503
+    assert early.headers["retry-after"] == "5"
+    assert "sedang disiapkan" in early.json()["detail"]

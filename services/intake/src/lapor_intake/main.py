@@ -192,8 +192,9 @@ def retrain() -> None:
             ):
                 verdict = "accepted" if decision.accepted else "refused"
                 print(
-                    f"{decision.province}: {decision.examples} corrections, held-out top-1 "
-                    f"{decision.current:.3f} -> {decision.candidate:.3f}: {verdict}"
+                    f"{decision.province}: {decision.examples} corrections, held-out "
+                    f"log-likelihood {decision.current:.3f} -> {decision.candidate:.3f}, top-1 "
+                    f"{decision.current_top1:.3f} -> {decision.candidate_top1:.3f}: {verdict}"
                 )
         finally:
             await rt.mongo.close()

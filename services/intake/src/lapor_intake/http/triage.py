@@ -16,7 +16,7 @@ from lapor_schemas import FieldError
 from lapor_schemas.reference import categories
 
 from .. import triage
-from .errors import ErrorBody, invalid
+from .errors import ErrorBody, failure, invalid
 
 REFUSED = {
     "empty": ("Tulis judul atau isi laporan dulu.", "Write a title or a description first."),
@@ -93,6 +93,15 @@ def install(app: FastAPI, choose: Callable[[str | None], triage.Suggester] | Non
                     )
                 ]
             )
+        if not triage.ready():
+            # still being trained at start (a few seconds): say so at once, never hang
+            answer = failure(
+                503,
+                "Saran kategori sedang disiapkan; coba lagi sebentar.",
+                "The category suggestion is being prepared; try again shortly.",
+            )
+            answer.headers["Retry-After"] = "5"
+            return answer
         province = (body.region_code or "")[:2] or None
         model = await asyncio.to_thread(choose or (lambda _: triage.default()), province)
         ranked = model.suggest(body.title, body.description)
