@@ -303,3 +303,41 @@ async def test_a_corrected_category_becomes_an_example_and_a_retrain_records_its
     recorded = await rt.db["triage_models"].find_one({"_id": "73"})
     assert recorded is not None
     assert recorded["accepted"] is False
+
+
+async def test_a_decline_that_ends_at_an_agency_of_another_category_teaches_the_suggester(
+    intake: tuple[FastAPI, Runtime, httpx.AsyncClient], bootstrap: str
+) -> None:
+    from lapor_schemas import CaseDeclined
+    from lapor_schemas.events import Actor, AgencyRef, TransitionData
+
+    _, rt, client = intake
+    body = {**BODY, "title": "Air keruh", "description": f"air ledeng keruh ({uuid.uuid4().hex})"}
+    tid = (await client.post("/api/v1/complaints", json=body)).json()["tracking_id"]
+    now = datetime.now(UTC)
+    declined = CaseDeclined(
+        source="lapor-routing",
+        tenant="63",
+        subject=tid,
+        correlation_id=tid,
+        data=TransitionData(
+            tracking_id=tid,
+            status="declined",
+            at=now,
+            actor=Actor(kind="staff", role="agency_staff"),
+            reason="Bukan wewenang kami",
+        ),
+    )
+    moved = dispatched(tid, agency_id="63.71.pdam", agency_name="PDAM", time=now)
+    pdam = AgencyRef(id="63.71.pdam", name="PDAM", region_code="63.71", categories=["air-bersih"])
+    moved = moved.model_copy(update={"data": moved.data.model_copy(update={"agency": pdam})})
+    for event in (declined, moved):
+        raw = event.model_dump_json().encode()
+        await publish(bootstrap, topics.CASES, raw, key=tid.encode())
+
+    async def kept() -> dict[str, Any] | None:
+        found: dict[str, Any] | None = await rt.db["triage_examples"].find_one({"_id": moved.id})
+        return found
+
+    example = await eventually(kept)
+    assert (example["category"], example["previous"]) == ("air-bersih", "infrastruktur")

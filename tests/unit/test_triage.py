@@ -147,3 +147,16 @@ async def test_while_the_model_is_built_the_api_says_so_at_once(
     assert early.status_code == 503
     assert early.headers["retry-after"] == "5"
     assert "sedang disiapkan" in early.json()["detail"]
+
+
+def test_a_decline_that_ends_at_an_agency_of_another_category_is_an_example() -> None:
+    declined = {
+        "category": "infrastruktur",
+        "history": [{"type": "complaint.submitted"}, {"type": "case.declined"}],
+    }
+    assert triage.declined_to(declined, ["air-bersih"]) == "air-bersih"
+    assert triage.declined_to(declined, ["infrastruktur"]) is None  # the same category
+    assert triage.declined_to(declined, ["air-bersih", "infrastruktur"]) is None  # unclear
+    assert triage.declined_to(declined, []) is None  # a coordinator's office
+    first = {"category": "infrastruktur", "history": [{"type": "complaint.submitted"}]}
+    assert triage.declined_to(first, ["air-bersih"]) is None  # a first dispatch teaches nothing

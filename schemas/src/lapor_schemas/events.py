@@ -58,6 +58,11 @@ class AgencyRef(_Data):
     name: str
     region_code: RegionCode
     email: str | None = Field(default=None, description="The agency's official contact address.")
+    categories: list[str] = Field(
+        default_factory=list,
+        description="The categories the agency handles (a decline that ends at an agency of "
+        "another category teaches the category suggester).",
+    )
 
 
 class DispatchedData(_Data):

@@ -17,6 +17,7 @@ from lapor_schemas import (
     AcceptData,
     Attachment,
     AttachmentClaim,
+    CaseDispatched,
     CaseEvent,
     CaseRecategorised,
     CaseSupported,
@@ -883,23 +884,34 @@ class IntakeService:
         updates = view_updates(relevant, applied)
         if updates:
             await self.store.apply_views(updates)
-        await self._learn([e for e in relevant if isinstance(e, CaseRecategorised)])
+        await self._learn(
+            [e for e in relevant if isinstance(e, CaseRecategorised | CaseDispatched)]
+        )
         return len(updates)
 
-    async def _learn(self, corrected: Sequence[CaseRecategorised]) -> None:
-        """A verifier's correction of a category is a labelled example (the report's own
-        words, the corrected category), kept for the province's next retrain."""
+    async def _learn(self, events: Sequence[CaseRecategorised | CaseDispatched]) -> None:
+        """Labelled examples for the province's next retrain (the report's own words): a
+        verifier's correction of a category, and a decline that ended at an agency of
+        another category."""
         found = []
-        for event in corrected:
+        for event in events:
             doc = await self.store.get(event.subject)
             if doc is None:
+                continue
+            if isinstance(event, CaseRecategorised):
+                category: str | None = event.data.category
+                previous = event.data.previous_category
+            else:
+                category = triage.declined_to(doc, event.data.agency.categories)
+                previous = str(doc.get("category") or "")
+            if category is None:
                 continue
             found.append(
                 triage.Correction(
                     id=event.id,
                     province=event.tenant,
-                    category=event.data.category,
-                    previous=event.data.previous_category,
+                    category=category,
+                    previous=previous,
                     text=f"{doc.get('title', '')}\n{doc.get('description', '')}",
                 )
             )

@@ -455,3 +455,14 @@ def retrain(province: str, corrections: Sequence[Correction]) -> tuple[Retrained
         return decision, None
     version = f"{province}-{len(extra)}"
     return decision, Suggester([*labelled(), *catalogue_examples(), *extra], version)
+
+
+def declined_to(doc: dict[str, Any], agency_categories: Sequence[str]) -> str | None:
+    """The category a report turned out to be about when, after an agency declined it
+    ("bukan wewenang"), it went to an agency that handles exactly one category and not the
+    report's: a labelled example as a verifier's correction is."""
+    declined = any(h.get("type") == "case.declined" for h in doc.get("history", []))
+    if not declined or len(agency_categories) != 1:
+        return None
+    found = agency_categories[0]
+    return found if found != doc.get("category") else None

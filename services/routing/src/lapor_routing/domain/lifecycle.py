@@ -138,7 +138,11 @@ class Effects:
 
 def ref(agency: Agency) -> AgencyRef:
     return AgencyRef(
-        id=agency.id, name=agency.name, region_code=agency.region_code, email=agency.email
+        id=agency.id,
+        name=agency.name,
+        region_code=agency.region_code,
+        email=agency.email,
+        categories=list(agency.categories),
     )
 
 
