@@ -29,19 +29,57 @@ def keyword_guess(text: str, keywords: dict[str, set[str]]) -> str:
     return best if words & keywords[best] else "lainnya"
 
 
+def directory_rules() -> list[tuple[tuple[str, ...], str]]:
+    """Routing's keyword rules as (keywords, category): a rule names an office ("pdam"), and
+    the office's agencies in the same directory say which category it handles. Read from the
+    repository (a development tool: services never import each other)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[5]
+    folder = root / "services/routing/src/lapor_routing/data/directory"
+    out: list[tuple[tuple[str, ...], str]] = []
+    for path in sorted(folder.glob("*.json")):
+        directory = json.loads(path.read_text())
+        agencies = directory.get("agencies", [])
+        for rule in directory.get("rules", []):
+            target = rule.get("opd") or str(rule.get("agency", "")).rsplit(".", 1)[-1]
+            handled = Counter(
+                c
+                for a in agencies
+                if str(a["id"]).rsplit(".", 1)[-1] == target
+                for c in a.get("categories", [])
+            )
+            if handled:
+                out.append(
+                    (tuple(k.lower() for k in rule["keywords"]), handled.most_common(1)[0][0])
+                )
+    return out
+
+
+def rule_guess(text: str, rules: list[tuple[tuple[str, ...], str]]) -> str:
+    words = f" {normalise(text)} "
+    for keywords, category in rules:
+        if any(f" {normalise(k)} " in words for k in keywords):
+            return category
+    return "lainnya"
+
+
 def evaluate() -> dict[str, float]:
     train, held = split(labelled())
     started = time.perf_counter()
     model = Suggester([*train, *catalogue_examples()])
     trained = time.perf_counter() - started
     keywords = {e.category: set(stems(e.text).split()) for e in catalogue_examples()}
-    top1 = top3 = by_keywords = 0
+    rules = directory_rules()
+    top1 = top3 = by_keywords = by_rules = 0
     confusion: Counter[tuple[str, str]] = Counter()
     for ex in held:
         ranked = [c for c, _ in model.suggest(ex.text)]
         top1 += ranked[0] == ex.category
         top3 += ex.category in ranked[:3]
         by_keywords += keyword_guess(ex.text, keywords) == ex.category
+        by_rules += rule_guess(ex.text, rules) == ex.category
         if ranked[0] != ex.category:
             confusion[(ex.category, ranked[0])] += 1
     n = len(held)
@@ -49,11 +87,17 @@ def evaluate() -> dict[str, float]:
     print(f"held out: {n} examples the model never saw")
     print(f"top-1 accuracy  {top1 / n:.3f}")
     print(f"top-3 accuracy  {top3 / n:.3f}")
+    print(f"routing's rules {by_rules / n:.3f}  (the directories' {len(rules)} keyword rules)")
     print(f"keywords alone  {by_keywords / n:.3f}  (catalogue words, stemmed)")
     print("confusion (expected -> suggested):")
     for (want, got), count in confusion.most_common():
         print(f"  {want:>14} -> {got:<14} {count}")
-    return {"top1": top1 / n, "top3": top3 / n, "keywords": by_keywords / n}
+    return {
+        "top1": top1 / n,
+        "top3": top3 / n,
+        "keywords": by_keywords / n,
+        "rules": by_rules / n,
+    }
 
 
 def bench(rounds: int = 500) -> None:
