@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import pymongo
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from pymongo.errors import PyMongoError
 
 from .auth import AuthError, Principal, TokenVerifier
@@ -206,8 +213,6 @@ class HttpMetrics:
     out of the labels; an address no route matches is ``other``."""
 
     def __init__(self, app: Any, *, service: str, registry: CollectorRegistry) -> None:
-        from prometheus_client import Counter, Histogram
-
         self.app = app
         self.service = service
         self.requests = Counter(
@@ -234,8 +239,6 @@ class HttpMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        import time
-
         started = time.perf_counter()
         status = 500
 

@@ -885,11 +885,15 @@ class IntakeService:
         if updates:
             await self.store.apply_views(updates)
         await self._learn(
-            [e for e in relevant if isinstance(e, CaseRecategorised | CaseDispatched)]
+            [
+                e
+                for e in relevant
+                if isinstance(e, CaseRecategorised | CaseDispatched) and teaches(e)
+            ]
         )
         return len(updates)
 
-    async def _learn(self, events: Sequence[CaseRecategorised | CaseDispatched]) -> None:
+    async def _learn(self, events: Sequence[CaseEvent]) -> None:
         """Labelled examples for the province's next retrain (the report's own words): a
         verifier's correction of a category, and a decline that ended at an agency of
         another category."""
@@ -901,9 +905,11 @@ class IntakeService:
             if isinstance(event, CaseRecategorised):
                 category: str | None = event.data.category
                 previous = event.data.previous_category
-            else:
+            elif isinstance(event, CaseDispatched):
                 category = triage.declined_to(doc, event.data.agency.categories)
                 previous = str(doc.get("category") or "")
+            else:
+                continue
             if category is None:
                 continue
             found.append(
@@ -953,3 +959,15 @@ async def retrain_all(
         log.info("triage retrain %s: %s", province, decision)
         out.append((decision, model))
     return out
+
+
+def teaches(event: CaseEvent) -> bool:
+    """Whether ``event`` may be a labelled example, judged from the event alone (no store read
+    for the ordinary dispatch): a correction, or a dispatch to an agency handling exactly one
+    category that is not the case's (whether a decline came before is read from the report)."""
+    if isinstance(event, CaseRecategorised):
+        return True
+    if isinstance(event, CaseDispatched):
+        handled = event.data.agency.categories
+        return len(handled) == 1 and handled[0] != event.data.category
+    return False

@@ -35,13 +35,18 @@ class Backend:
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def _call(self, method: str, url: str, **kw: Any) -> Answer:
+    async def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """The raw answer; a service that does not answer, or answers 5xx, is down."""
         try:
             resp = await self.client.request(method, url, **kw)
         except httpx.HTTPError as exc:
             raise BackendDownError(f"{url}: {type(exc).__name__}") from exc
         if resp.status_code >= 500:
             raise BackendDownError(f"{url}: {resp.status_code}")
+        return resp
+
+    async def _call(self, method: str, url: str, **kw: Any) -> Answer:
+        resp = await self._send(method, url, **kw)
         try:
             body = resp.json()
         except ValueError:
@@ -197,48 +202,3 @@ class Backend:
         body = dict(answer.body or {}) if answer.ok else {}
         body.setdefault("rows", [])
         return body
-
-
-class StaffBackend:
-    """The services' staff APIs, called with the signed-in user's own short-lived token:
-    the portal never calls with more rights than the person in front of it has."""
-
-    def __init__(self, backend: Backend) -> None:
-        self.b = backend
-        self.s = backend.s
-
-    def _url(self, service: str, path: str) -> str:
-        base = {
-            "intake": self.s.intake_url,
-            "routing": self.s.routing_url,
-            "notify": self.s.notify_url,
-            "metrics": self.s.metrics_url,
-        }[service]
-        return f"{base}{path}"
-
-    async def call(self, token: str, method: str, service: str, path: str, **kw: Any) -> Answer:
-        headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
-        return await self.b._call(method, self._url(service, path), headers=headers, **kw)
-
-    async def upload(self, token: str, name: str, content_type: str, data: bytes) -> Answer:
-        """A file for this staff member's own follow-up or entry: its handle works only in
-        requests with their token."""
-        return await self.call(
-            token,
-            "POST",
-            "intake",
-            "/api/v1/staff/attachments",
-            files={"file": (name, data, content_type)},
-        )
-
-    async def get_list(self, token: str, service: str, path: str, **params: Any) -> list[Any]:
-        answer = await self.call(token, "GET", service, path, params=params)
-        return list(answer.body) if answer.ok and isinstance(answer.body, list) else []
-
-    async def raw(self, token: str, service: str, path: str) -> httpx.Response:
-        try:
-            return await self.b.client.get(
-                self._url(service, path), headers={"Authorization": f"Bearer {token}"}
-            )
-        except httpx.HTTPError as exc:
-            raise BackendDownError(path) from exc

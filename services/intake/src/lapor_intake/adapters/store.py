@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import OperationFailure
 
@@ -238,9 +238,12 @@ class MongoComplaintStore:
 
     async def save_corrections(self, corrections: Sequence[Correction]) -> None:
         """Idempotent: one example per correction event."""
-        for c in corrections:
-            await self.triage_examples.replace_one(
-                {"_id": c.id}, asdict(c) | {"_id": c.id}, upsert=True
+        if corrections:
+            await self.triage_examples.bulk_write(
+                [
+                    ReplaceOne({"_id": c.id}, asdict(c) | {"_id": c.id}, upsert=True)
+                    for c in corrections
+                ]
             )
 
     async def corrections(self) -> dict[str, list[Correction]]:

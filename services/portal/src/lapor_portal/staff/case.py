@@ -184,6 +184,7 @@ async def case_page(
     agency = (case.get("agency") or {}).get("id")
     templates = await ws.store.templates(agency) if agency else []
     actions = actions_for(me, case)
+    assigning = may_assign(me, case)
     chosen = next((t for t in templates if t.id == template), None)
     # the rest of the page comes from three services at once, not one after another
     report, deliveries, agencies = await asyncio.gather(
@@ -215,8 +216,8 @@ async def case_page(
         identity=identity,
         done=done,
         values=values or {},
-        may_assign=may_assign(me, case),
-        officers=await officers(ws, case) if may_assign(me, case) else [],
+        may_assign=assigning,
+        officers=await officers(ws, case) if assigning else [],
         templates=templates,
         follow_up_text=chosen.text if chosen else "",
     )

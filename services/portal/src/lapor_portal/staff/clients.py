@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..backend import Answer, Backend, BackendDownError
+from ..backend import Answer, Backend
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +135,12 @@ class _Service:
 
 class RoutingClient(_Service):
     async def inbox(self, token: str, query: InboxQuery) -> InboxPage:
-        try:
-            resp = await self.b.client.get(
-                f"{self.base}/api/v1/inbox",
-                params=query.params(),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except Exception as exc:
-            raise BackendDownError(f"inbox: {type(exc).__name__}") from exc
-        if resp.status_code >= 500:
-            raise BackendDownError(f"inbox: {resp.status_code}")
+        resp = await self.b._send(
+            "GET",
+            f"{self.base}/api/v1/inbox",
+            params=query.params(),
+            headers={"Authorization": f"Bearer {token}"},
+        )
         if resp.status_code != 200:
             return InboxPage([], 0)
         cases = list(resp.json())
@@ -219,12 +215,7 @@ class IntakeClient(_Service):
         url = f"{self.base}/api/v1/staff/complaints/{tracking_id}/attachments/{index}"
         if small:
             url += "/thumbnail"
-        try:
-            resp = await self.b.client.get(url, headers={"Authorization": f"Bearer {token}"})
-        except Exception as exc:
-            raise BackendDownError(url) from exc
-        if resp.status_code >= 500:
-            raise BackendDownError(f"{url}: {resp.status_code}")
+        resp = await self.b._send("GET", url, headers={"Authorization": f"Bearer {token}"})
         return File(
             resp.status_code,
             resp.content if resp.status_code == 200 else b"",

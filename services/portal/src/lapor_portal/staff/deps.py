@@ -153,7 +153,6 @@ class Workspace:
         return self.tr(request)(*text)
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        lang = self.lang(request)
         context.setdefault("wide", True)  # office screens: tables use the width
         return self.render(
             request,
@@ -162,9 +161,6 @@ class Workspace:
             me=getattr(request.state, "me", None),
             words=words,
             role_labels=words.ROLE,
-            word=lambda table, key: words.pick(
-                getattr(words, table).get(key, (str(key), str(key))), lang
-            ),
             **context,
         )
 

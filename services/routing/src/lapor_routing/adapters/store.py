@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lapor_kit.idempotency import ProcessedEvents
@@ -105,11 +106,15 @@ class MongoCaseStore:
             ).to_list()
             if not docs:
                 return
-            for doc in docs:
-                await self.cases.update_one(
-                    {"_id": doc["_id"]},
-                    {"$set": {"words": words_of(doc.get("title"), doc.get("description"))}},
-                )
+            await self.cases.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": d["_id"]},
+                        {"$set": {"words": words_of(d.get("title"), d.get("description"))}},
+                    )
+                    for d in docs
+                ]
+            )
 
     # -- directory ---------------------------------------------------------------------------
 
