@@ -253,6 +253,8 @@ async def test_accounts_are_made_by_coordinators_and_wrong_passwords_delay_only_
     await expect(staff).to_have_url(re.compile("/kerja/akun/saya"))
     # ... and disables it: the open session ends at once
     await coordinator.get_by_role("button", name=f"Nonaktifkan {username}").click()
+    # (the click only sends the form: wait for its answer before the other browser looks)
+    await expect(coordinator.get_by_role("button", name=f"Aktifkan {username}")).to_be_visible()
     await staff.goto(f"{base}/kerja")
     await expect(staff).to_have_url(re.compile("/masuk"))
     await coordinator.goto(f"{base}/kerja/audit")

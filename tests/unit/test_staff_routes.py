@@ -164,7 +164,11 @@ async def test_a_temporary_password_is_changed_before_anything_else(desk: Desk) 
         )
     )
     assert (await desk.client.get("/kerja")).headers["location"] == "/kerja/akun/saya"
-    assert (await desk.client.get("/kerja/akun/saya")).status_code == 200
+    mine = await desk.client.get("/kerja/akun/saya")
+    assert mine.status_code == 200
+    # where the account works, in words (the agency's name, never its id)
+    assert "Admin instansi · Dinas PUPR Kota Banjarmasin" in mine.text
+    assert "63.71.pupr" not in mine.text
 
 
 # -- the inbox --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .deps import (
     delayed,
     temporary_password,
 )
+from .vocab import Names
 
 router = APIRouter()
 MANAGERS = COORDINATORS
@@ -233,6 +234,11 @@ async def my_page(
     done: str | None = None,
 ) -> HTMLResponse:
     fresh = await ws.store.account(me.username) or me
+    agencies = (
+        await ws.services.routing.agencies(ws.token(me), me.tenant)
+        if me.agency_id and me.tenant != "*"
+        else []
+    )
     enrol = ws.box.open(fresh.totp_pending) if fresh.totp_pending else None
     uri = (
         pyotp.TOTP(enrol).provisioning_uri(name=me.username, issuer_name="LAPOR!")
@@ -248,6 +254,7 @@ async def my_page(
         enrol=enrol,
         enrol_uri=uri,
         two_step=bool(fresh.totp_secret),
+        names=await Names.load(ws, ws.lang(request), agencies),
     )
 
 

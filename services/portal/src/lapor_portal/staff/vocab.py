@@ -55,6 +55,17 @@ class Names:
             return "Ombudsman RI"
         return words.pick(("instansi lain", "another agency"), self.lang)
 
+    def scope(self, account: Account) -> str:
+        """Where an account works, in words: its agency, regency or province (nothing for
+        the national level)."""
+        if account.agency_id:
+            return self.agency(account.agency_id)
+        if account.region_code:
+            return self.region(account.region_code)
+        if account.tenant != "*":
+            return self.province(account.tenant)
+        return words.pick(("Nasional", "National"), self.lang)
+
     def status(self, key: str) -> str:
         return words.status(key, self.lang)
 
