@@ -197,6 +197,27 @@ async def test_the_inbox_finds_words_counts_all_and_sorts_on_the_real_store(
     assert bad.status_code == 422
 
 
+async def test_cases_without_a_deadline_sort_after_those_with_one(routing: Ctx) -> None:
+    """A finished case has no deadline: under "nearest deadline" and "urgency" it comes after
+    every open case, not first (MongoDB sorts a missing value before any date)."""
+    word = f"tenggat{new_tracking_id()[-6:].lower()}"
+    finished = await submit(routing, title=f"Lampu {word} satu", region="63.03")
+    open_ = await submit(routing, title=f"Lampu {word} dua", region="63.03")
+    kalsel = routing.token("province_coordinator", "63")
+    closed = await routing.client.post(
+        f"/api/v1/cases/{finished}/close", json={"reason": "sudah selesai"}, headers=kalsel
+    )
+    assert closed.status_code == 200
+    assert closed.json()["due_at"] is None
+    for sort in ("deadline", "urgency"):
+        listed = await routing.client.get(
+            "/api/v1/inbox",
+            params={"q": word, "sort": sort, "status": "dispatched,closed"},
+            headers=kalsel,
+        )
+        assert [c["tracking_id"] for c in listed.json()] == [open_, finished], sort
+
+
 async def test_notes_stay_inside_and_a_case_is_handed_to_an_officer(routing: Ctx) -> None:
     tid = await submit(routing)  # dispatched to 63.71.pupr
     pupr = routing.token("agency_staff", "63", agency_id="63.71.pupr", name="Budi")

@@ -27,10 +27,20 @@ from ..domain.inbox import InboxFilter, words_of
 from ..domain.lifecycle import Effects
 from ..ports import ConflictError, InboxPage
 
+# A case's deadline as a sort key: MongoDB puts a missing or null value before every date,
+# so a finished case (no deadline) would head a "nearest deadline" list. ``due_key`` holds
+# the deadline, or this far date when there is none; kept beside ``due_at`` by every write.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def due_key(due_at: datetime | None) -> datetime:
+    return due_at or NO_DEADLINE
+
+
 SORTS: dict[str, list[tuple[str, int]]] = {
     # urgency: what went up a level first, then the nearest (or longest missed) deadline
-    "urgency": [("escalation_level", -1), ("due_at", 1), ("submitted_at", 1)],
-    "deadline": [("due_at", 1), ("submitted_at", 1)],
+    "urgency": [("escalation_level", -1), ("due_key", 1), ("submitted_at", 1)],
+    "deadline": [("due_key", 1), ("submitted_at", 1)],
     "newest": [("submitted_at", -1)],
     "oldest": [("submitted_at", 1)],
 }
@@ -93,16 +103,20 @@ class MongoCaseStore:
         await self._backfill_words()
         await self.cases.create_index([("tenant", 1), ("status", 1), ("agency_id", 1)])
         await self.cases.create_index([("tenant", 1), ("due_at", 1)])
+        await self.cases.create_index([("tenant", 1), ("due_key", 1)])
         await self.directory_versions.create_index([("tenant", 1), ("revision", -1)])
         await self.timers.create_index([("fired", 1), ("due_at", 1)])
         await self.timers.create_index([("tracking_id", 1), ("fired", 1)])
         await self.processed.ensure()
 
     async def _backfill_words(self) -> None:
-        """Cases stored before search words were kept get theirs (once, in batches)."""
+        """Cases stored before search words (or the deadline's sort key) were kept get them
+        (once, in batches)."""
         while True:
             docs = await self.cases.find(
-                {"words": {"$exists": False}}, {"title": 1, "description": 1}, limit=500
+                {"$or": [{"words": {"$exists": False}}, {"due_key": {"$exists": False}}]},
+                {"title": 1, "description": 1, "due_at": 1},
+                limit=500,
             ).to_list()
             if not docs:
                 return
@@ -110,7 +124,12 @@ class MongoCaseStore:
                 [
                     UpdateOne(
                         {"_id": d["_id"]},
-                        {"$set": {"words": words_of(d.get("title"), d.get("description"))}},
+                        {
+                            "$set": {
+                                "words": words_of(d.get("title"), d.get("description")),
+                                "due_key": due_key(d.get("due_at")),
+                            }
+                        },
                     )
                     for d in docs
                 ]
@@ -278,9 +297,12 @@ class MongoCaseStore:
             if new:
                 doc = effects.applied_to(case)
                 doc["version"] = 1
+                doc["due_key"] = due_key(doc.get("due_at"))
                 await self.cases.insert_one(doc, session=session)
             elif effects.sets or effects.history:
                 update: dict[str, Any] = {"$set": {**effects.sets}, "$inc": {"version": 1}}
+                if "due_at" in effects.sets:
+                    update["$set"]["due_key"] = due_key(effects.sets["due_at"])
                 if effects.history:
                     update["$push"] = {"history": {"$each": effects.history}}
                 result = await self.cases.update_one(
