@@ -332,6 +332,43 @@ async def test_the_words_suggest_another_category_once_and_the_citizen_decides(
     assert (await client.post("/lapor", data=form)).status_code == 303
 
 
+async def test_a_round_of_errors_says_the_suggested_category_too(
+    portal: tuple[httpx.AsyncClient, FakeBackend],
+) -> None:
+    """No category chosen (or another form error): the errors' round says what the words
+    suggest, so the citizen without the script can pick it there; not asked again after."""
+    client, backend = portal
+    backend.similar_found = []
+    backend.suggestion = [{"code": "air-bersih", "score": 0.93}]
+    page = await client.get("/lapor")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {
+        "csrf": csrf,
+        "type": "pengaduan",
+        "title": "Air mati",
+        "description": "air pdam ga ngalir udh 3 hari di kompleks kami",
+        "category": "",
+        "region_code": "63.71",
+        "anonymous": "1",
+    }
+    errors = await client.post("/lapor", data=form)
+    assert errors.status_code == 422
+    assert "Sepertinya ini tentang <strong>Air Bersih</strong>" in errors.text
+    assert 'name="kategori_dilihat" id="f-kategori-dilihat" value="1"' in errors.text
+    # the citizen picks it in the list and files: no second question
+    filed = await client.post(
+        "/lapor", data={**form, "category": "air-bersih", "kategori_dilihat": "1"}
+    )
+    assert filed.status_code == 303
+    assert backend.submitted[-1]["category"] == "air-bersih"
+    # no description yet: nothing to suggest from, nothing said
+    backend.suggest_asked.clear()
+    empty = await client.post("/lapor", data={**form, "description": ""})
+    assert empty.status_code == 422
+    assert "Sepertinya" not in empty.text
+    assert backend.suggest_asked == []
+
+
 async def test_the_form_script_hears_the_suggestion_in_words(
     portal: tuple[httpx.AsyncClient, FakeBackend],
 ) -> None:

@@ -282,7 +282,11 @@ def create_app(
     # -- write a report -------------------------------------------------------------------
 
     async def form_page(
-        request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
+        request: Request,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+        hint: dict[str, Any] | None = None,
     ) -> HTMLResponse:
         values["form_id"] = form_id_of(values)
         categories = await api.reference("categories")
@@ -299,6 +303,7 @@ def create_app(
             provinces=provinces,
             form_id=values["form_id"],
             map_words=map_words(lang_of(request)),
+            hint=hint,
         )
 
     @app.get("/lapor", response_class=HTMLResponse)
@@ -330,7 +335,14 @@ def create_app(
         if upload_problem:
             problems["attachments"] = upload_problem
         if problems:
-            return await form_page(request, values, problems, 422)
+            # the round of errors also says which category the words suggest (without the
+            # script this is the first chance); said once, the step before filing is skipped
+            hint = None
+            if not values.get("kategori_dilihat") and "description" not in problems:
+                hint = await suggested_other(values, lang_of(request))
+            if hint is not None:
+                values["kategori_dilihat"] = "1"
+            return await form_page(request, values, problems, 422, hint=hint)
         # the same problem reported already nearby? Asked once, before filing: the citizen
         # joins that report ("Ini masalah yang sama") or files their own
         joining = values.get("dukung", "")
@@ -339,7 +351,7 @@ def create_app(
         # the category the words suggest, when it is not the one chosen: asked once (the
         # citizen's choice always wins; with the script the form said it while typing)
         if not values.get("kategori_dilihat"):
-            other = await suggested_other(values)
+            other = await suggested_other(values, lang_of(request))
             if other is not None:
                 return suggest_page(request, values, other)
         if not values.get("mirip_dilihat"):
@@ -367,14 +379,18 @@ def create_app(
             return response
         return await form_page(request, values, field_errors(answer, lang_of(request)), 422)
 
-    async def suggested_other(values: dict[str, Any]) -> dict[str, Any] | None:
-        """The suggested category when it differs from the chosen one with confidence."""
+    async def suggested_other(values: dict[str, Any], lang: str) -> dict[str, Any] | None:
+        """The suggested category when it differs from the chosen one with confidence (its
+        name and the chosen one's in the reader's language)."""
         ranked = await api.suggest(values.get("title", ""), values.get("description", ""))
         if not ranked or ranked[0]["code"] == values.get("category"):
             return None
         if float(ranked[0]["score"]) < places.SUGGEST_CONFIDENCE:
             return None
-        names = {c["code"]: c["name"] for c in await api.reference("categories")}
+        names = {
+            c["code"]: (c.get("name_en") or c["name"]) if lang == "en" else c["name"]
+            for c in await api.reference("categories")
+        }
         return {
             "code": ranked[0]["code"],
             "name": names.get(ranked[0]["code"], ranked[0]["code"]),

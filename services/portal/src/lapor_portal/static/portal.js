@@ -450,6 +450,8 @@
           say.textContent = found.message;
           change.textContent = found.change;
           box.hidden = false;
+          var before = document.getElementById("saran-awal");
+          if (before) { before.hidden = true; }  // the error round's hint: this one is newer
           seen.value = "1";  // said here: the step before filing does not ask again
         })
         .catch(function () { /* the step before filing asks anyway */ });
