@@ -219,7 +219,7 @@ async def test_the_running_intake_suggests_a_category_and_counts_it(
     assert found.json()["categories"][0]["code"] == "air-bersih"
     metrics = (await client.get("/metrics")).text
     assert f"{line} 1.0" in metrics
-    assert "lapor_triage_agreement_ratio " in metrics
+    assert 'lapor_triage_agreement_ratio{model="committed"}' in metrics
     # the store answers the agreement query (SecantusDB too: $expr)
     from lapor_intake import triage
 
@@ -230,11 +230,17 @@ async def test_the_running_intake_suggests_a_category_and_counts_it(
         json={**BODY, "description": f"Jalan berlubang besar ({uuid.uuid4().hex[:6]})"},
     )
     assert made.status_code == 202
-    agreeing, total = await app.state.service.store.suggestion_agreement(
+    per_model = await app.state.service.store.suggestion_agreement(
         datetime.now(UTC) - timedelta(days=1)
     )
+    # the report was suggested by the committed model (no province model in this test)
+    agreeing, total = per_model["committed"]
     assert total >= 1
     assert 0 <= agreeing <= total
+    stored = await app.state.service.store.complaints.find_one({"_id": made.json()["tracking_id"]})
+    assert stored["suggestion_model"] == "committed"
+    metrics = (await client.get("/metrics")).text
+    assert f'lapor_triage_agreement_ratio{{model="committed"}} {agreeing / total}' in metrics
 
 
 async def test_a_corrected_category_becomes_an_example_and_a_retrain_records_its_decision(

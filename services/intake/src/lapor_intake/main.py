@@ -126,19 +126,21 @@ def build(settings: IntakeSettings | None = None) -> tuple[FastAPI, Runtime]:
     agreement = Gauge(
         "lapor_triage_agreement_ratio",
         "Share of the last 30 days' reports whose suggested category is their category now "
-        "(after any correction by a verifier).",
+        "(after any correction by a verifier), by the model that suggested it.",
+        ["model"],
         registry=rt.registry,
     )
+    agreement.labels("committed").set(1.0)  # a series from the start, before any report
 
     async def measure_agreement() -> None:
         try:
-            agreeing, total = await store.suggestion_agreement(
-                datetime.now(UTC) - timedelta(days=30)
-            )
+            found = await store.suggestion_agreement(datetime.now(UTC) - timedelta(days=30))
         except Exception as exc:  # the scrape still answers
             log.warning("triage agreement not read: %r", exc)
             return
-        agreement.set(agreeing / total if total else 1.0)
+        agreement.clear()  # a model with no report in the window stops being shown
+        for model, (agreeing, total) in (found or {"committed": (0, 0)}).items():
+            agreement.labels(model).set(agreeing / total if total else 1.0)
 
     rt.before_scrape(measure_agreement)
     app = rt.fastapi(

@@ -260,15 +260,20 @@ class MongoComplaintStore:
             out.setdefault(c.province, []).append(c)
         return out
 
-    async def suggestion_agreement(self, since: datetime) -> tuple[int, int]:
-        """(agreeing, suggested): reports since ``since`` whose suggested category is their
-        category now (after any correction), and all that had a suggestion."""
-        suggested = {"suggestion": {"$ne": None}, "submitted_at": {"$gte": since}}
-        total = await self.complaints.count_documents(suggested)
-        agreeing = await self.complaints.count_documents(
-            {**suggested, "$expr": {"$eq": ["$suggestion", "$category"]}}
-        )
-        return agreeing, total
+    async def suggestion_agreement(self, since: datetime) -> dict[str, tuple[int, int]]:
+        """Per model, (agreeing, suggested): reports since ``since`` whose suggested category
+        is their category now (after any correction), and all that had a suggestion. Reports
+        kept before the model was recorded count under "committed"."""
+        docs = await self.complaints.find(
+            {"suggestion": {"$ne": None}, "submitted_at": {"$gte": since}},
+            {"suggestion": 1, "suggestion_model": 1, "category": 1, "_id": 0},
+        ).to_list()
+        out: dict[str, tuple[int, int]] = {}
+        for d in docs:
+            model = str(d.get("suggestion_model") or "committed")
+            agreeing, total = out.get(model, (0, 0))
+            out[model] = (agreeing + (d["suggestion"] == d.get("category")), total + 1)
+        return out
 
     async def record_retrain(self, decision: Retrained, at: datetime) -> None:
         await self.triage_models.replace_one(

@@ -23,7 +23,7 @@ from lapor_schemas import (
 )
 from lapor_schemas.reference import Category, Region, current_code, province_of
 
-from ..triage import FLAG_SCORE
+from ..triage import FLAG_SCORE, Suggested
 from .errors import field_error
 from .repeats import Match
 
@@ -100,7 +100,7 @@ def accept(
     channel_id: str | None = None,
     external_id: str | None = None,
     entered_by: str | None = None,
-    suggested: tuple[str, float] | None = None,
+    suggested: Suggested | None = None,
 ) -> Accepted:
     """Build the complaint record, the separately stored identity and the events.
 
@@ -114,7 +114,7 @@ def accept(
     # one; kept with the report either way (how often it agrees with the final category)
     flagged = (
         suggested
-        if suggested and suggested[0] != sub.category and suggested[1] >= FLAG_SCORE
+        if suggested and suggested.code != sub.category and suggested.score >= FLAG_SCORE
         else None
     )
     has_contact = reporter is not None and bool(reporter.email or reporter.phone)
@@ -136,8 +136,8 @@ def accept(
         entered_by=entered_by,
         repeat_of=repeat.tracking_id if repeat else None,
         repeat_score=repeat.score if repeat else None,
-        suggested_category=flagged[0] if flagged else None,
-        suggested_score=flagged[1] if flagged else None,
+        suggested_category=flagged.code if flagged else None,
+        suggested_score=flagged.score if flagged else None,
         submitted_at=now,
     )
     submitted = ComplaintSubmitted(
@@ -160,7 +160,8 @@ def accept(
         "agency": None,
         "updated_at": now,
         "history": [_history_entry(submitted.id, submitted.type, "submitted", now)],
-        "suggestion": suggested[0] if suggested else None,
+        "suggestion": suggested.code if suggested else None,
+        "suggestion_model": suggested.model if suggested else None,
     }
     identity = None
     contact = None

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_CHARACTERS = 6000
 """A title and description together (intake's form allows 200 + 5,000)."""
@@ -372,20 +372,30 @@ FLAG_SCORE = 0.8
 """How sure the suggester must be before a report is flagged for its verifier."""
 
 
-def top(title: str, description: str, model: Suggester | None = None) -> tuple[str, float] | None:
+class Suggested(NamedTuple):
+    """The suggester's first category for a report, its score, and which model said so (the
+    agreement with the final category is measured per model)."""
+
+    code: str
+    score: float
+    model: str
+
+
+def top(title: str, description: str, model: Suggester | None = None) -> Suggested | None:
     """The suggester's first category and its score for a report being filed; ``None`` while
     the model is still being built at start (a report is never held back for it) or when
     the text cannot be read."""
     if model is None and not ready():
         return None
+    used = model or default()
     try:
-        code, score = (model or default()).suggest(title, description)[0]
+        code, score = used.suggest(title, description)[0]
     except TextRefusedError:
         return None
-    return code, score
+    return Suggested(code, score, used.version)
 
 
-def flag(title: str, description: str, model: Suggester | None = None) -> tuple[str, float] | None:
+def flag(title: str, description: str, model: Suggester | None = None) -> Suggested | None:
     """:func:`top` when the suggester is sure (``FLAG_SCORE``)."""
     found = top(title, description, model)
     return found if found is not None and found[1] >= FLAG_SCORE else None
