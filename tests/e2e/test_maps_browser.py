@@ -6,6 +6,7 @@ keyboard and its table; without JavaScript nothing speaks of a map and the lists
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import uuid
@@ -258,8 +259,55 @@ async def test_a_similar_report_is_offered_and_the_same_problem_hears_the_agency
         mail = await eventually(told, timeout=60)
         assert answer in mail.replace("=\n", "")
         assert "Pertama" not in mail  # the reporter is never named to a supporter
+        found = re.search(r"/berhenti#([0-9a-f]{16}-[0-9A-Za-z_-]{16})", mail.replace("=\n", ""))
+        assert found, mail
+        code = found.group(1)
     await page.goto(f"{base}/laporan/{tid}")
     await expect(page.get_by_text("1 warga lain mengalami masalah yang sama")).to_be_visible()
+
+    # they stop hearing of it from the e-mail's link (with the script the code is filled in
+    # and leaves the address; without it they type the code the e-mail shows)
+    await page.goto(f"{base}/berhenti#{code}")
+    field = page.get_by_label("Kode dari e-mail")
+    if javascript:
+        await expect(field).to_have_value(code)
+        assert "#" not in page.url
+        assert await serious(page) == []
+    else:
+        await field.fill(code)
+    await page.get_by_role("button", name="Berhenti menerima kabar").click()
+    await expect(
+        page.get_by_role("heading", name="Anda tidak akan menerima kabar lagi")
+    ).to_be_visible()
+    await expect(page.get_by_role("status")).to_contain_text(tid)
+    # the case closes: someone who joined later hears it, the one who stopped does not
+    stays = f"tetap.{uuid.uuid4().hex[:6]}@warga.example"
+    async with httpx.AsyncClient(timeout=15.0) as http:
+        joined = await http.post(
+            f"{s.url('intake')}/api/v1/complaints/{tid}/supporters",
+            json={"email": stays, "notify_via": ["email"], "key": uuid.uuid4().hex},
+        )
+        assert joined.status_code in (200, 202), joined.text
+        closed = await http.post(
+            f"{s.url('routing')}/api/v1/cases/{tid}/close",
+            headers={"Authorization": f"Bearer {staff}"},
+            json={"reason": "Lampu sudah menyala kembali."},
+        )
+        assert closed.status_code == 200, closed.text
+
+        async def closing_mails() -> list[str] | None:
+            mails = (
+                await http.get(
+                    f"http://127.0.0.1:{s.mail_http_port}/messages", params={"tracking_id": tid}
+                )
+            ).json()
+            to = [str(m["to"]) for m in mails if "selesai" in m["subject"]]
+            return to if any(stays in t for t in to) else None
+
+        # one plan holds both supporters' deliveries: when one is out, so would the other be
+        await eventually(closing_mails, timeout=60)
+        await asyncio.sleep(2)
+        assert not any(email in t for t in await closing_mails() or [])
     await context.close()
 
 

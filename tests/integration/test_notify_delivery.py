@@ -18,9 +18,16 @@ from lapor_devstack.settings import StackSettings
 from lapor_intake.domain.model import new_tracking_id
 from lapor_kit.auth import DEV_SIGNING_KEY, SecretMinter, issue
 from lapor_notify.adapters.gateway import verify
+from lapor_notify.domain.stopping import StopCodes
 from lapor_notify.main import build
 from lapor_notify.settings import NotifySettings
-from lapor_schemas import ContactData, ReporterContact, topics
+from lapor_schemas import (
+    ContactData,
+    ReporterContact,
+    SupporterContact,
+    SupporterContactData,
+    topics,
+)
 from tests import factories
 from tests.support import TopicReader, eventually, fast_settings, publish
 
@@ -448,3 +455,80 @@ async def test_agencies_hear_nothing_of_an_anonymous_reporters_identity(
         assert "Rahmat" not in text
     assert "Anonim" in raw_mail
     assert json.loads(hooks[0]["body"])["case"]["anonymous"] is True
+
+
+async def test_a_supporter_stops_with_the_code_for_good_and_tries_are_limited(
+    infra: object, stack_settings: StackSettings, provider: str
+) -> None:
+    """On the real store: the stop code of a supporter's e-mail stops them (and says which
+    report), a redelivered contact event does not undo it, an altered or unknown code is
+    refused the same way, and each citizen address gets a few tries a minute."""
+    settings = notify_settings(
+        stack_settings,
+        provider,
+        notify_public_rate_limits="stop=6/60",
+        trusted_proxies="127.0.0.1/32",  # the portal, which passes the citizen's address on
+    )
+    tid = new_tracking_id()
+    sid = uuid.uuid4().hex[:16]
+    codes = StopCodes(settings.status_secret_key.encode())
+    contact = SupporterContact(
+        source="lapor-intake",
+        tenant="63",
+        subject=tid,
+        correlation_id=tid,
+        data=SupporterContactData(
+            tracking_id=tid, supporter_id=sid, email="dukung@warga.example", channels=["email"]
+        ),
+    )
+    raw = contact.model_dump_json().encode()
+    async with running(settings) as (app, api):
+        store = app.state.service.store
+        await publish(stack_settings.kafka_bootstrap, topics.CONTACTS, raw, key=tid.encode())
+
+        async def kept() -> bool:
+            return bool((await store.supporters_of([tid])).get(tid))
+
+        assert await eventually(kept, timeout=30)
+        who = {"X-Forwarded-For": "203.0.113.7"}
+        wrong = await api.post(
+            "/api/v1/supporters/stop", json={"code": codes.mint(sid)[:-1] + "x"}, headers=who
+        )
+        unknown = await api.post(
+            "/api/v1/supporters/stop", json={"code": codes.mint("f" * 16)}, headers=who
+        )
+        assert wrong.status_code == unknown.status_code == 404
+        assert wrong.json()["detail"] == unknown.json()["detail"]
+        stop = {"code": codes.mint(sid)}
+        done = await api.post("/api/v1/supporters/stop", json=stop, headers=who)
+        assert done.status_code == 200, done.text
+        assert done.json() == {"tracking_id": tid}
+        assert (await store.supporters_of([tid])) == {}
+        # the contact event again (a redelivery): still stopped
+        await publish(stack_settings.kafka_bootstrap, topics.CONTACTS, raw, key=tid.encode())
+        doc = {"_id": f"{tid}:{sid}", "tenant": "63", **contact.data.model_dump()}
+        await store.save_supporters([doc])
+        assert (await store.supporters_of([tid])) == {}
+        again = await api.post("/api/v1/supporters/stop", json=stop, headers=who)
+        assert again.status_code == 200  # stopping twice is fine
+        statuses = [
+            (
+                await api.post(
+                    "/api/v1/supporters/stop", json={"code": codes.mint(sid)}, headers=who
+                )
+            ).status_code
+            for _ in range(4)
+        ]
+        assert statuses[-1] == 429
+        other = await api.post(
+            "/api/v1/supporters/stop",
+            json={"code": codes.mint(sid)},
+            headers={"X-Forwarded-For": "203.0.113.8"},
+        )
+        assert other.status_code == 200  # another citizen is not held up
+        too_long = await api.post(
+            "/api/v1/supporters/stop",
+            json={"code": "x" * 65},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert too_long.status_code == 422

@@ -16,6 +16,7 @@ from lapor_kit.outbox import OutMessage
 from lapor_notify.domain.jobs import SendJob
 from lapor_notify.domain.render import Renderer
 from lapor_notify.domain.sending import RetryPolicy, TokenBucket, due_attempt, parse_rates
+from lapor_notify.domain.stopping import StopCodes
 from lapor_notify.ports import Outgoing, PlannedEvent, SendError
 from lapor_notify.service import NotifyService
 from lapor_schemas import (
@@ -109,14 +110,22 @@ class FakeStore:
 
     async def save_supporters(self, supporters: Sequence[dict[str, Any]]) -> None:
         for c in supporters:
-            self.supporters[c["_id"]] = c
+            kept = self.supporters.get(c["_id"], {})
+            self.supporters[c["_id"]] = {**c, "stopped": kept.get("stopped", False)}
+
+    async def stop_supporter(self, supporter_id: str) -> str | None:
+        for doc in self.supporters.values():
+            if doc["supporter_id"] == supporter_id:
+                doc["stopped"] = True
+                return str(doc["tracking_id"])
+        return None
 
     async def supporters_of(self, tracking_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         self.supporter_reads += 1
         found: dict[str, list[dict[str, Any]]] = {}
         for key in sorted(self.supporters):
             doc = self.supporters[key]
-            if doc["tracking_id"] in tracking_ids:
+            if doc["tracking_id"] in tracking_ids and not doc.get("stopped"):
                 found.setdefault(doc["tracking_id"], []).append(doc)
         return found
 
@@ -179,6 +188,9 @@ class FakeChannel:
         self.sent.append(message)
 
 
+STOP_CODES = StopCodes(b"kunci-uji")
+
+
 def make(store: FakeStore, **channels: FakeChannel) -> tuple[NotifyService, dict[str, FakeChannel]]:
     chans = {"email": FakeChannel(), "sms": FakeChannel(), "webhook": FakeChannel(), **channels}
     service = NotifyService(
@@ -187,6 +199,7 @@ def make(store: FakeStore, **channels: FakeChannel) -> tuple[NotifyService, dict
         Renderer(),
         clock=lambda: NOW,
         policy=RetryPolicy(3, (1.0, 4.0)),
+        stop_codes=STOP_CODES,
     )
     return service, chans
 

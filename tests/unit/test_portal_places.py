@@ -42,6 +42,7 @@ class FakeBackend(Backend):
         self.similar_found: list[dict[str, Any]] = [SIMILAR]
         self.suggest_asked: list[tuple[str, str]] = []
         self.suggestion: list[dict[str, Any]] = []
+        self.stop_asked: list[str] = []
 
     async def reference(self, name: str) -> list[dict[str, Any]]:
         if name == "categories":
@@ -61,6 +62,14 @@ class FakeBackend(Backend):
     async def support(self, tracking_id: str, body: dict[str, Any], client_ip: str) -> Answer:
         self.supported.append((tracking_id, body))
         return Answer(202, {"tracking_id": tracking_id, "supporters": 3, "joined": True}, {})
+
+    async def stop_following(self, code: str, client_ip: str) -> Answer:
+        self.stop_asked.append(code)
+        if code == "0123456789abcdef-AAAAAAAAAAAAAAAA":
+            return Answer(200, {"tracking_id": "LPR-AAAAAAAAAA"}, {})
+        if code == "0000000000000000-TooManyTriesHere":
+            return Answer(429, {"detail": "x"}, {"retry-after": "30"})
+        return Answer(404, {"detail": "x"}, {})
 
     async def suggest(self, title: str, description: str) -> list[dict[str, Any]]:
         self.suggest_asked.append((title, description))
@@ -384,3 +393,36 @@ async def test_the_form_script_hears_the_suggestion_in_words(
     }
     backend.suggestion = [{"code": "air-bersih", "score": 0.3}]
     assert (await client.post("/saran", data={"isi": "pdam"})).json() == {"ok": False}
+
+
+async def test_someone_who_joined_stops_the_news_with_the_code_of_their_email(
+    portal: tuple[httpx.AsyncClient, FakeBackend],
+) -> None:
+    client, backend = portal
+    page = await client.get("/berhenti")
+    assert page.status_code == 200
+    assert "Kode dari e-mail" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    # a POST is needed (a mail scanner opening the link stops nothing), with the form token
+    forged = await client.post("/berhenti", data={"kode": "0123456789abcdef-AAAAAAAAAAAAAAAA"})
+    assert forged.status_code == 400
+    assert backend.stop_asked == []
+    empty = await client.post("/berhenti", data={"csrf": csrf, "kode": "  "})
+    assert empty.status_code == 422
+    assert "Masukkan kode dari e-mail Anda." in empty.text
+    wrong = await client.post("/berhenti", data={"csrf": csrf, "kode": "bukan-kode"})
+    assert wrong.status_code == 404
+    assert "Kode tidak dikenal" in wrong.text
+    assert 'value="bukan-kode"' in wrong.text  # kept, to correct
+    busy = await client.post(
+        "/berhenti", data={"csrf": csrf, "kode": "0000000000000000-TooManyTriesHere"}
+    )
+    assert busy.status_code == 429
+    assert "Terlalu banyak percobaan" in busy.text
+    done = await client.post(
+        "/berhenti", data={"csrf": csrf, "kode": " 0123456789abcdef-AAAAAAAAAAAAAAAA "}
+    )
+    assert done.status_code == 200
+    assert "kami tidak lagi mengirim kabarnya kepada Anda" in done.text
+    assert 'href="/laporan/LPR-AAAAAAAAAA"' in done.text
+    assert backend.stop_asked[-1] == "0123456789abcdef-AAAAAAAAAAAAAAAA"

@@ -12,6 +12,9 @@ from typing import Any
 from lapor_intake.domain.model import public_view
 from lapor_notify.domain.planning import SUPPORTERS_TOLD, supporter_routes
 from lapor_notify.domain.render import Renderer
+from lapor_notify.domain.sending import RetryPolicy
+from lapor_notify.domain.stopping import StopCodes
+from lapor_notify.service import NotifyService
 from lapor_schemas import (
     CaseFollowedUp,
     CaseSupported,
@@ -30,8 +33,8 @@ from tests.unit.test_intake import _service
 from tests.unit.test_lifecycle import NOW as ROUTING_NOW
 from tests.unit.test_lifecycle import machine, opened
 from tests.unit.test_notify_service import NOW as NOTIFY_NOW
+from tests.unit.test_notify_service import FakeChannel, make
 from tests.unit.test_notify_service import FakeStore as NotifyStore
-from tests.unit.test_notify_service import make
 
 TID = factories.TID
 
@@ -292,3 +295,53 @@ async def test_a_channel_named_twice_is_one_delivery_and_never_stops_the_case_lo
     ]
     assert len(reporter_mail) == 2  # received, dispatched: once each
     assert chans["sms"] is not None
+
+
+def test_a_stop_code_names_its_supporter_and_an_altered_one_names_nobody() -> None:
+    codes = StopCodes(b"kunci")
+    code = codes.mint("a" * 16)
+    assert codes.supporter_of(code) == "a" * 16
+    assert codes.supporter_of(f"  {code} ") == "a" * 16  # pasted with spaces
+    assert codes.supporter_of(codes.mint("b" * 16)) == "b" * 16
+    forged = "b" * 16 + code[16:]  # another person's id with this MAC
+    altered = code[:-1] + ("A" if code[-1] != "A" else "B")
+    for bad in (forged, altered, StopCodes(b"lain").mint("a" * 16), "", "x" * 64, "é" * 33):
+        assert codes.supporter_of(bad) is None, bad
+
+
+async def test_one_who_stopped_hears_nothing_more_even_when_their_contact_comes_again() -> None:
+    """The e-mail carries a link with the person's stop code (in the fragment: never sent to
+    a server); once stopped, the report's next news goes to the others only, and a
+    redelivered contact event does not undo the stop."""
+    store = NotifyStore()
+    codes = StopCodes(b"kunci")
+    service = NotifyService(
+        store,
+        {"email": FakeChannel(), "sms": FakeChannel()},
+        Renderer(portal_url="https://lapor.example"),
+        clock=lambda: NOTIFY_NOW,
+        policy=RetryPolicy(3, (1.0, 4.0)),
+        stop_codes=codes,
+    )
+    leaving = _supporter("pergi@warga.example", None, "a" * 16, channels=["email"])
+    staying = _supporter("tetap@warga.example", None, "b" * 16, channels=["email"])
+    await service.handle_contacts([leaving, staying])
+    await service.handle_events([factories.submitted(), factories.dispatched()])
+    first = next(
+        d
+        for d in store.docs.values()
+        if d["recipient"] == "supporter~" + "a" * 16 and d["channel"] == "email"
+    )
+    link = f"https://lapor.example/berhenti#{codes.mint('a' * 16)}"
+    assert link in first["body"]
+    assert f"kode {codes.mint('a' * 16)}" in first["body"]  # to type without the script
+    assert "?" not in link  # nothing in the query string, nothing a server logs
+    assert await store.stop_supporter(codes.supporter_of(codes.mint("a" * 16)) or "") == TID
+    await service.handle_contacts([leaving])  # the same contact event, read again
+    await service.handle_events([_followed_up("Lampu sudah diganti.")])
+    told = {
+        d["recipient"]
+        for d in store.docs.values()
+        if d["role"] == "supporter" and d["cause_event_type"] == "case.followed_up"
+    }
+    assert told == {"supporter~" + "b" * 16}

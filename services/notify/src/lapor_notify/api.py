@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
 from lapor_kit.auth import AuthError, Principal, SecretMinter
+from lapor_kit.limits import per_client
 from lapor_kit.web import Staff, error_response, principal_from
 from lapor_schemas import Email, Line
 
+from .domain.stopping import StopCodes
 from .domain.targets import Resolver, TargetRefusedError, check_target, system_resolver
 from .service import NotifyService
 
@@ -117,6 +119,16 @@ def _out(doc: dict[str, Any], *, hide_body: bool = False) -> NotificationOut:
     )
 
 
+class StopIn(BaseModel):
+    code: str = Field(
+        max_length=64, description="The stop code from a supporter's e-mail (its link's end)."
+    )
+
+
+class StopOut(BaseModel):
+    tracking_id: str = Field(description="The report the person no longer hears of.")
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookRule:
     production: bool = False
@@ -134,6 +146,7 @@ def install(
     rule = webhook_rule or WebhookRule()
     router = APIRouter(prefix="/api/v1")
     minter = SecretMinter(status_secret_key.encode())
+    stop_codes = StopCodes(status_secret_key.encode())
 
     def may_manage(who: Principal, agency_id: str) -> None:
         tenant = agency_id.split(".", 1)[0]
@@ -275,5 +288,29 @@ def install(
             contacts=body.contacts,
             webhook_url=(entry.get("webhook") or {}).get("url"),
         )
+
+    @router.post(
+        "/supporters/stop",
+        response_model=StopOut,
+        tags=["supporters"],
+        summary="Someone who joined a report stops hearing of it (with the code of their "
+        "e-mail; rate-limited per client)",
+        responses={
+            404: {"description": "Not a code of a known supporter."},
+            429: {"description": "Too many tries from this address; see Retry-After."},
+        },
+        dependencies=[Depends(per_client("stop"))],
+    )
+    async def stop(body: StopIn) -> StopOut | JSONResponse:
+        supporter_id = stop_codes.supporter_of(body.code)
+        tracking_id = await service.store.stop_supporter(supporter_id) if supporter_id else None
+        if tracking_id is None:  # an altered code and an unknown one look the same
+            return error_response(
+                404,
+                "not_found",
+                "Kode berhenti tidak dikenal. Periksa kode di e-mail Anda.",
+                "Unknown stop code. Check the code in your e-mail.",
+            )
+        return StopOut(tracking_id=tracking_id)
 
     app.include_router(router)

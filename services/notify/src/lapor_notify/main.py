@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from prometheus_client import Counter
 
+from lapor_kit.limits import RateLimiter, install_rate_limits
+from lapor_kit.limits import parse_rates as client_rates
 from lapor_kit.runtime import Runtime, serve
 from lapor_schemas import topics
 
@@ -24,6 +26,7 @@ from .adapters.store import MongoNotifyStore
 from .api import WebhookRule
 from .domain.render import Renderer
 from .domain.sending import RetryPolicy, parse_rates
+from .domain.stopping import StopCodes
 from .ports import Channel
 from .service import NotifyService
 from .settings import NotifySettings
@@ -95,6 +98,7 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
         concurrency=settings.notify_concurrency,
         address_daily_cap=settings.notify_address_daily_cap,
         on_outcome=counted,
+        stop_codes=StopCodes(settings.status_secret_key.encode()),
     )
     stopping = asyncio.Event()
 
@@ -114,6 +118,13 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, Runtime]:
             production=settings.env == "production", allowed=settings.webhook_allowed_private
         ),
         status_secret_key=settings.status_secret_key,
+    )
+    app.state.service = service
+    install_rate_limits(
+        app,
+        RateLimiter(
+            client_rates(settings.notify_public_rate_limits), registry=rt.registry, service="notify"
+        ),
     )
     return app, rt
 

@@ -95,7 +95,13 @@ class NotifyStore(Protocol):
         ...
 
     async def supporters_of(self, tracking_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """The supporters of each report that has any (none asked: no read)."""
+        """The supporters of each report that has any (none asked: no read), but those who
+        stopped hearing of it."""
+        ...
+
+    async def stop_supporter(self, supporter_id: str) -> str | None:
+        """Marks a supporter as no longer told of the report (for good: a redelivered
+        contact event does not undo it); the report's tracking id, ``None`` when unknown."""
         ...
 
     async def waiting_for(self, tracking_ids: Sequence[str]) -> list[dict[str, Any]]: ...

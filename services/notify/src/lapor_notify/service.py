@@ -66,6 +66,7 @@ from .domain.planning import (
 )
 from .domain.render import Renderer
 from .domain.sending import RetryPolicy, TokenBucket
+from .domain.stopping import StopCodes
 from .ports import FACTS_VERSION, Channel, NotifyStore, Outgoing, PlannedEvent, SendError
 
 log = logging.getLogger("lapor.notify")
@@ -97,6 +98,16 @@ def address_quota_key(channel: str, address: str, now: datetime) -> str:
     return f"{digest}:{now.date().isoformat()}"
 
 
+def supporter_about(person: Mapping[str, Any]) -> dict[str, Any]:
+    """What a supporter's message may use of their contact: their language, and their id for
+    the stop code (never the address; and no name: supporters are never named)."""
+    return {
+        "language": person.get("language"),
+        "anonymous": True,
+        "supporter_id": person.get("supporter_id"),
+    }
+
+
 class NotifyService:
     def __init__(
         self,
@@ -115,7 +126,9 @@ class NotifyService:
         agency_ttl: float = 2.0,
         facts_kept: int = 10_000,
         on_outcome: Callable[[str, str, bool], None] | None = None,
+        stop_codes: StopCodes | None = None,
     ) -> None:
+        self.stop_codes = stop_codes
         self.on_outcome = on_outcome or (lambda channel, status, dead: None)
         self.facts_kept = facts_kept
         self._facts: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -237,7 +250,7 @@ class NotifyService:
             for notice in backing:
                 case = facts.get(notice.tracking_id) or {}
                 for person in supporters.get(notice.tracking_id, ()):
-                    about = {"language": person.get("language"), "anonymous": True}
+                    about = supporter_about(person)
                     routes = supporter_routes(person)
                     self._build(notice, routes, case, about, deliveries, messages)
         try:
@@ -315,7 +328,7 @@ class NotifyService:
             person = c.data.model_dump()
             mine: list[dict[str, Any]] = []
             jobs: list[OutMessage] = []
-            about = {"language": person.get("language"), "anonymous": True}
+            about = supporter_about(person)
             self._build(notice, supporter_routes(person), case, about, mine, jobs)
             if mine and not await self.store.deliveries([d["_id"] for d in mine]):
                 deliveries.extend(mine)
@@ -433,6 +446,9 @@ class NotifyService:
             context.setdefault("agency_name", notice.agency_name)
         elif notice.role == "supporter":
             lang = str((contact or {}).get("language") or "id")
+            supporter_id = (contact or {}).get("supporter_id")
+            if self.stop_codes is not None and supporter_id:
+                context["stop_code"] = self.stop_codes.mint(str(supporter_id))
             context["kabar"] = words.supporter_notice(notice.cause_event_type, lang)
             said = SUPPORTERS_READ.get(notice.cause_event_type, ())
             for key in ("text", "reason"):

@@ -66,6 +66,11 @@ class NotifySettings(KitSettings):
         default="email=50,sms=20,whatsapp=20,webhook=10",
         description="Calls per second per provider (webhooks: per receiving host).",
     )
+    notify_public_rate_limits: str = Field(
+        default="stop=20/60",
+        description="Per-client limits of notify's public doors, door=count/seconds: stop "
+        "(a supporter's stop code, per citizen address as the portal passes it on).",
+    )
     notify_concurrency: int = Field(default=32, ge=1, description="Sends in flight per channel.")
     notify_template_dir: Path | None = None
 

@@ -164,6 +164,16 @@ class Backend:
             headers={"X-Forwarded-For": client_ip},
         )
 
+    async def stop_following(self, code: str, client_ip: str) -> Answer:
+        """Someone who joined a report stops hearing of it, with their e-mail's stop code
+        (notify checks it and limits tries per citizen address)."""
+        return await self._call(
+            "POST",
+            f"{self.s.notify_url}/api/v1/supporters/stop",
+            json={"code": code[:64]},
+            headers={"X-Forwarded-For": client_ip},
+        )
+
     async def act(self, tracking_id: str, secret: str, action: str, body: dict[str, Any]) -> Answer:
         path = {"message": "messages", "accept": "accept", "dispute": "dispute", "rate": "rating"}[
             action

@@ -35,7 +35,7 @@ from lapor_kit.web import HSTS, HttpMetrics
 from lapor_schemas import words
 from lapor_schemas.calendar import province_calendar
 
-from . import oidc, places, staff, story
+from . import following, oidc, places, staff, story
 from .backend import Answer, Backend, BackendDownError
 from .i18n import LANGS, map_words, say, t
 from .keys import Keys
@@ -715,6 +715,7 @@ def create_app(
         app,
         places.Places(api=api, render=page, lang_of=lang_of, rate_limits=settings.map_rate_limits),
     )
+    following.install(app, following.Following(api=api, render=page, cookies=cookies))
     oidc.install(app, settings, store)
     # outermost: every page and answer counted by route template and status, with latency
     app.add_middleware(HttpMetrics, service="lapor-portal", registry=registry)

@@ -70,6 +70,7 @@ class MongoNotifyStore:
         await self.deliveries_.create_index([("agency_id", 1), ("created_at", -1)])
         await self.waiting.create_index("tracking_id")
         await self.supporters.create_index("tracking_id")
+        await self.supporters.create_index("supporter_id")
         await self.address_quota.create_index([("key", 1), ("at", 1)])
         await self.processed.ensure()
 
@@ -170,16 +171,31 @@ class MongoNotifyStore:
             )
 
     async def save_supporters(self, supporters: Sequence[dict[str, Any]]) -> None:
+        # fields set, not the document replaced: a contact event read again (a redelivery)
+        # keeps the "stopped" mark of someone who stopped meanwhile
         if supporters:
             await self.supporters.bulk_write(
-                [ReplaceOne({"_id": c["_id"]}, c, upsert=True) for c in supporters],
+                [
+                    UpdateOne(
+                        {"_id": c["_id"]},
+                        {"$set": {k: v for k, v in c.items() if k not in ("_id", "stopped")}},
+                        upsert=True,
+                    )
+                    for c in supporters
+                ],
                 ordered=False,
             )
+
+    async def stop_supporter(self, supporter_id: str) -> str | None:
+        doc = await self.supporters.find_one_and_update(
+            {"supporter_id": supporter_id}, {"$set": {"stopped": True}}
+        )
+        return str(doc["tracking_id"]) if doc else None
 
     async def supporters_of(self, tracking_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
         if tracking_ids:
-            query = {"tracking_id": {"$in": list(tracking_ids)}}
+            query = {"tracking_id": {"$in": list(tracking_ids)}, "stopped": {"$ne": True}}
             for doc in await self.supporters.find(query).sort("_id", 1).to_list():
                 found.setdefault(doc["tracking_id"], []).append(doc)
         return found

@@ -88,6 +88,8 @@ class Renderer:
             ctx.setdefault("follow_url", f"{self.portal_url}/lacak?nomor={ctx['tracking_id']}")
             # the public page (for people who joined the report: they have no secret)
             ctx.setdefault("report_url", f"{self.portal_url}/laporan/{ctx['tracking_id']}")
+            if ctx.get("stop_code"):  # someone who joined the report can stop hearing of it
+                ctx.setdefault("stop_url", f"{self.portal_url}/berhenti#{ctx['stop_code']}")
         ctx.setdefault("follow_url", "")
         ctx.setdefault("report_url", "")
         text = tpl.render(**ctx)

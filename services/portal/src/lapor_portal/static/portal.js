@@ -468,9 +468,20 @@
     });
   }
 
+  /* -- a stop code from an e-mail's link (/berhenti#code): filled in, then dropped from the
+     address so it stays out of the history ---------------------------------------------- */
+
+  function stopCode() {
+    var field = document.getElementById("f-kode-berhenti");
+    if (!field || location.hash.length < 2) { return; }
+    if (!field.value) { field.value = decodeURIComponent(location.hash.slice(1)); }
+    if (window.history && history.replaceState) { history.replaceState(null, "", location.pathname); }
+  }
+
   function scan(root) {
     wire(root);
     suggestion(root);
+    stopCode();
     if (typeof L === "undefined" || !window.fetch || !root.querySelector) {
       document.documentElement.classList.remove("js");  // no maps here: their places go
       return;
