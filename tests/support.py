@@ -124,6 +124,9 @@ def fast_settings(cls: type[Any], stack: Any, **overrides: Any) -> Any:
         "kafka_fetch_max_wait_ms": 50,
         "outbox_idle_seconds": 0.2,
         "kafka_background_linger_ms": 100,
+        # a scrape here waits for the broker's numbers: the tests read them right after
+        # acting (the running stack keeps the default, as Prometheus sees it)
+        "scrape_wait_seconds": 30.0,
         **overrides,
     }
     if "rate_limits" in cls.model_fields and "rate_limits" not in overrides:

@@ -502,6 +502,8 @@ def test_dead_letter_series_start_at_zero_for_every_topic_and_reason() -> None:
 
 
 async def test_a_service_reports_its_own_consumers_lag_from_committed_offsets() -> None:
+    import asyncio
+
     from aiokafka import TopicPartition
     from prometheus_client import CollectorRegistry, generate_latest
 
@@ -528,3 +530,27 @@ async def test_a_service_reports_its_own_consumers_lag_from_committed_offsets() 
     await own.refresh()
     text = generate_latest(registry).decode()
     assert 'lapor_consumer_lag_records{group="lapor-routing",topic="lapor.cases.v1"} 13.0' in text
+
+    # a slow broker: the scrape does not wait for it (it would outlast Prometheus's scrape
+    # timeout and read as the service down); the last values answer, the read lands later
+    release = asyncio.Event()
+    calls = []
+
+    class Slow(Consumer):
+        async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+            calls.append(1)
+            await release.wait()
+            return {tp: 20 for tp in tps}
+
+    class SlowSubscriber:
+        consumer = Slow()
+
+    slow = OwnLag(lambda: [SlowSubscriber()], "routing", wait=0.05)
+    slow.lag = {("lapor-routing", "lapor.cases.v1"): 13}
+    await asyncio.wait_for(slow.refresh(), 1.0)  # answers though the broker has not
+    await asyncio.wait_for(slow.refresh(), 1.0)  # ...and starts no second read meanwhile
+    assert slow.lag == {("lapor-routing", "lapor.cases.v1"): 13}
+    assert len(calls) == 1
+    release.set()
+    await asyncio.sleep(0.05)
+    assert slow.lag == {("lapor-routing", "lapor.cases.v1"): 33}  # 20-7 and 20-0

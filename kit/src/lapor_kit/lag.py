@@ -13,19 +13,35 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
+from .scrape import BoundedRefresh
+
 log = logging.getLogger("lapor.lag")
 
 
 class OwnLag:
+    """Read at scrape time through :class:`~lapor_kit.scrape.BoundedRefresh`: a scrape waits
+    ``wait`` seconds at most for the broker, each read is cut off after ``timeout``."""
+
     def __init__(
-        self, subscribers: Callable[[], Iterable[Any]], service: str, timeout: float = 2.0
+        self,
+        subscribers: Callable[[], Iterable[Any]],
+        service: str,
+        timeout: float = 10.0,
+        wait: float = 0.5,
     ) -> None:
         self.subscribers = subscribers
         self.service = service
         self.timeout = timeout
         self.lag: dict[tuple[str, str], int] = {}
+        self._bounded = BoundedRefresh(self._read_into_place, wait)
 
     async def refresh(self) -> None:
+        await self._bounded()
+
+    async def close(self) -> None:
+        await self._bounded.close()
+
+    async def _read_into_place(self) -> None:
         try:
             self.lag = await asyncio.wait_for(self._read(), self.timeout)
         except Exception as exc:  # best effort: the scrape must still answer

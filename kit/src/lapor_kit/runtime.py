@@ -88,9 +88,12 @@ class Runtime:
         self._before_scrape: list[Callable[[], Awaitable[Any]]] = []
         self.topics: tuple[str, ...] = topics.ALL
         if service != "metrics":  # the metrics service reports every group's lag itself
-            own = OwnLag(lambda: self.broker.subscribers, service)
+            own = OwnLag(
+                lambda: self.broker.subscribers, service, wait=settings.scrape_wait_seconds
+            )
             self.registry.register(own)
             self._before_scrape.append(own.refresh)
+            self._shutdown.append(own.close)
 
     def include(self, router: KafkaRouter) -> None:
         self.broker.include_router(router)

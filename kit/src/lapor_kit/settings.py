@@ -185,6 +185,14 @@ class KitSettings(FileValuesMixin):
         description="Server selection timeout: how long a request waits for the "
         "store before answering 503.",
     )
+    scrape_wait_seconds: float = Field(
+        default=0.5,
+        ge=0.0,
+        description="How long a /metrics scrape waits for numbers read from the broker "
+        "(consumer lag, dead letters); past it the scrape answers with the last reading and "
+        "the read lands for the next one, so a slow broker never outlasts Prometheus's "
+        "scrape timeout and reads as the service being down.",
+    )
     request_deadline_seconds: float = Field(
         default=4.0,
         description="Every HTTP request's store operations share this deadline; past it "

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from lapor_kit.kafka import kafka_client_options
 from lapor_kit.runtime import Runtime, serve
+from lapor_kit.scrape import BoundedRefresh
 
 from . import api, handlers
 from .adapters.pipeline import PipelineHealth
@@ -27,12 +28,15 @@ def build(
     rt.on_startup(store.ensure_indexes)
     service = MetricsService(store, clock, refresh_seconds=settings.refresh_seconds)
     health = PipelineHealth(kafka_client_options(settings))
+    # the broker is read at scrape time, but a scrape never waits long for it
+    health_refresh = BoundedRefresh(health.refresh, settings.scrape_wait_seconds)
     rt.on_startup(health.start)
     rt.on_shutdown(health.stop)
+    rt.on_shutdown(health_refresh.close)  # (shutdown hooks run last first: this, then stop)
     service.extra_collect.append(health.collect)
     rt.registry.register(service.collector())
     rt.before_scrape(service.refresh)
-    rt.before_scrape(health.refresh)
+    rt.before_scrape(health_refresh)
     rt.include(handlers.make_router(rt, service, settings.linger_ms))
     app = rt.fastapi(
         title="Lapor metrics",
