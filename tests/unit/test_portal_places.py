@@ -296,6 +296,20 @@ def test_the_browsers_boundaries_are_what_make_geo_makes_from_the_shipped_data()
     assert len(made.encode()) < 80_000  # the browser's copy stays small
 
 
+def water_report(page: str, category: str) -> dict[str, str]:
+    """The form of a report about water in words people write, with the page's form token."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return {
+        "csrf": csrf,
+        "type": "pengaduan",
+        "title": "Air mati",
+        "description": "air pdam ga ngalir udh 3 hari di kompleks kami",
+        "category": category,
+        "region_code": "63.71",
+        "anonymous": "1",
+    }
+
+
 async def test_the_words_suggest_another_category_once_and_the_citizen_decides(
     portal: tuple[httpx.AsyncClient, FakeBackend],
 ) -> None:
@@ -307,16 +321,7 @@ async def test_the_words_suggest_another_category_once_and_the_citizen_decides(
     ]
     page = await client.get("/lapor")
     assert 'id="saran"' in page.text  # the script's place (hidden without it)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    form = {
-        "csrf": csrf,
-        "type": "pengaduan",
-        "title": "Air mati",
-        "description": "air pdam ga ngalir udh 3 hari di kompleks kami",
-        "category": "infrastruktur",
-        "region_code": "63.71",
-        "anonymous": "1",
-    }
+    form = water_report(page.text, "infrastruktur")
     step = await client.post("/lapor", data=form)
     assert step.status_code == 200
     assert "Sepertinya ini tentang Air Bersih. Ganti?" in step.text
@@ -349,17 +354,7 @@ async def test_a_round_of_errors_says_the_suggested_category_too(
     client, backend = portal
     backend.similar_found = []
     backend.suggestion = [{"code": "air-bersih", "score": 0.93}]
-    page = await client.get("/lapor")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    form = {
-        "csrf": csrf,
-        "type": "pengaduan",
-        "title": "Air mati",
-        "description": "air pdam ga ngalir udh 3 hari di kompleks kami",
-        "category": "",
-        "region_code": "63.71",
-        "anonymous": "1",
-    }
+    form = water_report((await client.get("/lapor")).text, "")
     errors = await client.post("/lapor", data=form)
     assert errors.status_code == 422
     assert "Sepertinya ini tentang <strong>Air Bersih</strong>" in errors.text
