@@ -554,3 +554,35 @@ async def test_a_service_reports_its_own_consumers_lag_from_committed_offsets() 
     release.set()
     await asyncio.sleep(0.05)
     assert slow.lag == {("lapor-routing", "lapor.cases.v1"): 33}  # 20-7 and 20-0
+
+
+async def test_a_shutdown_step_that_hangs_is_left_behind_by_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A process asked to stop stops within its grace period: a step that never finishes
+    (even one that swallows its cancellation) is left behind and named in the log."""
+    import asyncio
+    import time
+
+    from lapor_kit.runtime import bounded
+
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            try:
+                await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                continue  # a step that will not be cancelled either
+
+    async def quick() -> None:
+        await asyncio.sleep(0)
+
+    started = time.monotonic()
+    with caplog.at_level("ERROR", logger="lapor.runtime"):
+        assert await bounded("consumers", stubborn(), 0.2) is False
+    assert time.monotonic() - started < 2.0
+    assert "consumers took over" in caplog.text
+    assert await bounded("outbox relay", quick(), 0.2) is True
+    release.set()  # (lets the abandoned step end, so this test's loop can close)
+    await asyncio.sleep(0.1)

@@ -8,6 +8,7 @@ FastAPI. Nothing here knows about complaints.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -42,7 +43,23 @@ from .web import (
     install_validation_errors,
 )
 
+log = logging.getLogger("lapor.runtime")
 R = TypeVar("R")
+
+
+async def bounded(name: str, step: Awaitable[Any], seconds: float) -> bool:
+    """Run one shutdown step for at most ``seconds``; past that it is cancelled and left
+    behind (not awaited: a step that swallows its cancellation cannot hold the process), and
+    the overrun is logged by name. Returns whether the step finished in time."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("shutdown: %s failed: %r", name, task.exception())
+        return True
+    task.cancel()
+    log.error("shutdown: %s took over %.0f s; stopping without it", name, seconds)
+    return False
 
 
 class Runtime:
@@ -159,11 +176,15 @@ class Runtime:
         try:
             yield
         finally:
-            await self.relay.stop()
+            # each step bounded: a process asked to stop stops within its grace period (30 s
+            # on Kubernetes), whatever a step waits for; what it had not finished is read
+            # again after the restart (offsets not committed, consumers idempotent)
+            wait = self.settings.shutdown_step_seconds
+            await bounded("outbox relay", self.relay.stop(), wait)
             for hook in reversed(self._shutdown):
-                await hook()
-            await self.broker.stop()
-            await self.mongo.close()
+                await bounded(getattr(hook, "__qualname__", "a shutdown hook"), hook(), wait)
+            await bounded("consumers", self.broker.stop(), wait)
+            await bounded("store client", self.mongo.close(), wait)
 
     def fastapi(
         self,

@@ -185,6 +185,13 @@ class KitSettings(FileValuesMixin):
         description="Server selection timeout: how long a request waits for the "
         "store before answering 503.",
     )
+    shutdown_step_seconds: float = Field(
+        default=8.0,
+        gt=0.0,
+        description="At shutdown, each step (outbox relay, hooks, consumers, store client) "
+        "gets this long before the process stops without it: the whole stop stays inside "
+        "Kubernetes's 30 s grace period.",
+    )
     scrape_wait_seconds: float = Field(
         default=0.5,
         ge=0.0,
