@@ -345,3 +345,34 @@ async def test_one_who_stopped_hears_nothing_more_even_when_their_contact_comes_
         if d["role"] == "supporter" and d["cause_event_type"] == "case.followed_up"
     }
     assert told == {"supporter~" + "b" * 16}
+
+
+async def test_one_who_joins_while_the_news_is_being_planned_still_hears_it_once() -> None:
+    """Found by the browser test in CI: a contact saved after the plan read the supporters
+    but before it recorded the news as the latest got nothing (its own catch-up saw the
+    older news, the plan did not know it). The plan reads the supporters again after
+    recording; the person hears the news once."""
+    store = NotifyStore()
+    service, _ = make(store)
+    await service.handle_events([factories.submitted(), factories.dispatched()])
+    late = _supporter("sela@warga.example", None, "e" * 16, channels=["email"])
+    late = late.model_copy(update={"time": NOTIFY_NOW + timedelta(minutes=1)})  # after dispatch
+    record = store.record_plan
+    joined: list[int] = []
+
+    async def record_after_a_join(**kw: Any) -> None:
+        if kw["events"] and not joined:  # the contact lands between the read and the record
+            joined.append(await service.handle_contacts([late]))
+        await record(**kw)
+
+    store.record_plan = record_after_a_join  # type: ignore[method-assign]
+    answer = _followed_up("Lampu sudah diganti.")
+    await service.handle_events([answer.model_copy(update={"time": NOTIFY_NOW + timedelta(2)})])
+    assert joined == [0]  # its own catch-up found only older news
+    told = [
+        d
+        for d in store.docs.values()
+        if d["recipient"] == "supporter~" + "e" * 16 and d["cause_event_type"] == "case.followed_up"
+    ]
+    assert len(told) == 1
+    assert await service.handle_contacts([late]) == 0  # the same contact again: nothing more

@@ -243,6 +243,7 @@ class NotifyService:
             self._build(notice, routes, case, contact, deliveries, messages)
         # people who joined a report: one read, only for a batch with events they hear of
         backing = [n for e in todo if (n := supporter_notice(e)) is not None]
+        supporters: dict[str, list[dict[str, Any]]] = {}
         if backing:
             supporters = await self.store.supporters_of(
                 list(dict.fromkeys(n.tracking_id for n in backing))
@@ -267,6 +268,52 @@ class NotifyService:
         self._keep_facts({t: facts.get(t, {"_id": t}) | {FACTS_VERSION: versions[t]} for t in tids})
         # the contact may have come in while we planned
         await self._expand(recheck + [w["tracking_id"] for w in waiting])
+        if backing:
+            times = {e.id: e.time for e in todo}
+            await self._joined_meanwhile(backing, supporters, facts, times)
+        return len(deliveries)
+
+    async def _joined_meanwhile(
+        self,
+        backing: Sequence[Notice],
+        known: Mapping[str, Sequence[Mapping[str, Any]]],
+        facts: Mapping[str, Mapping[str, Any]],
+        times: Mapping[str, datetime],
+    ) -> int:
+        """People whose contact was saved after this plan read the supporters and before it
+        recorded the news as the report's latest: their own catch-up read the older news
+        and skipped it, and this plan did not know them. Read again now that the plan is
+        recorded (a contact saved after this read catches up itself); news from before they
+        joined is not theirs, and a delivery already made is not made twice."""
+        again = await self.store.supporters_of(list(dict.fromkeys(n.tracking_id for n in backing)))
+        deliveries: list[dict[str, Any]] = []
+        messages: list[OutMessage] = []
+        for notice in backing:
+            told = {p["supporter_id"] for p in known.get(notice.tracking_id, ())}
+            case = facts.get(notice.tracking_id) or {}
+            for person in again.get(notice.tracking_id, ()):
+                joined = person.get("joined_at")
+                happened = times.get(notice.cause_event_id)
+                if person["supporter_id"] in told or (joined and happened and happened < joined):
+                    continue
+                mine: list[dict[str, Any]] = []
+                jobs: list[OutMessage] = []
+                self._build(
+                    notice, supporter_routes(person), case, supporter_about(person), mine, jobs
+                )
+                if mine and not await self.store.deliveries([d["_id"] for d in mine]):
+                    deliveries.extend(mine)
+                    messages.extend(jobs)
+        if not deliveries:
+            return 0
+        try:
+            await self.store.record_plan(
+                events=[], deliveries=deliveries, waiting=[], messages=messages
+            )
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return 0  # its own catch-up made them at the same time
+            raise
         return len(deliveries)
 
     def _keep_facts(self, planned: Mapping[str, dict[str, Any]]) -> None:
@@ -297,6 +344,7 @@ class NotifyService:
             {
                 "_id": f"{c.data.tracking_id}:{c.data.supporter_id}",
                 "tenant": c.tenant,
+                "joined_at": c.time,
                 **c.data.model_dump(),
             }
             for c in contacts
