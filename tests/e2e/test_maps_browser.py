@@ -316,6 +316,19 @@ async def test_the_choropleth_has_a_legend_values_by_keyboard_and_its_table(
     e2e_settings: StackSettings,
 ) -> None:
     base = e2e_settings.url("portal")
+    s = e2e_settings
+    # a report of its own in the province, counted by the metrics service (the legend has
+    # shades only when some regency has reports: not left to the tests that ran before)
+    async with httpx.AsyncClient(timeout=15.0) as http:
+        await _public_report(http, s, "infrastruktur", region_code="63.71")
+
+        async def counted() -> bool:
+            ranking = await http.get(
+                f"{s.url('metrics')}/api/v1/reports/ranking", params={"province": "63"}
+            )
+            return any(r["complaints"] for r in ranking.json().get("rows", []))
+
+        assert await eventually(counted, timeout=60)
     page = await new_page(browser)
     await page.goto(f"{base}/statistik?provinsi=63")
     legend = page.locator("#peta-legenda")

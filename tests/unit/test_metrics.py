@@ -338,3 +338,36 @@ def test_known_series_start_at_zero_so_the_first_event_is_an_increase() -> None:
     )
     assert ({"province": "63", "level": "1", "stage": "follow_up"}, 1.0) in one["lapor_escalations"]
     assert "lapor_escalations" not in samples([], zeros=False)
+
+
+async def test_the_reports_period_ends_with_the_provinces_today_not_utcs() -> None:
+    """Found when the statistics page went empty at 16:00 UTC: at 01:00 in Makassar (17:00
+    UTC the day before) the period ended at the province's midnight of the UTC date, and
+    every report of the local day was left out."""
+    import httpx
+    from fastapi import FastAPI
+
+    from lapor_metrics.api import install
+
+    asked: list[tuple[str, datetime, datetime]] = []
+
+    class Service:
+        async def report_cases(
+            self, province: str, start: datetime, end: datetime
+        ) -> list[dict[str, Any]]:
+            asked.append((province, start, end))
+            return []
+
+    from datetime import UTC
+
+    late_evening_utc = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)  # 6 Dec, 01:00 WITA
+    app = FastAPI()
+    install(app, Service(), lambda: late_evening_utc)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://m") as client:
+        answer = await client.get("/api/v1/reports/ranking", params={"province": "73"})
+    assert answer.status_code == 200
+    assert answer.json()["to"] == "2026-12-06"
+    _, _, end = asked[0]
+    just_filed = datetime(2026, 12, 5, 16, 30, tzinfo=UTC)  # 6 Dec, 00:30 WITA
+    assert end > just_filed

@@ -67,12 +67,15 @@ def install(app: FastAPI, service: MetricsService, clock: Callable[[], datetime]
     async def cases(province: str, start: date | None, end: date | None) -> tuple[Any, ...]:
         if province not in regions():
             raise HTTPException(404, detail=f"provinsi {province} tidak dikenal / unknown province")
-        today = clock().date()
+        calendar = province_calendar(province)  # days are the province's local days
+        tz = calendar.tz
+        # today there, not in UTC: from 16:00 UTC it is already tomorrow in Makassar, and
+        # a UTC "today" ended the period at local midnight, leaving out the day's reports
+        today = calendar.local_day(clock())
         first = start or date(today.year, 1, 1)
         last = end or today
         if last < first:
             raise HTTPException(422, detail="'to' sebelum 'from' / 'to' is before 'from'")
-        tz = province_calendar(province).tz  # days are the province's local days
         lo = datetime.combine(first, time(0), tz)
         hi = datetime.combine(last + timedelta(days=1), time(0), tz)
         found = await service.report_cases(province, lo, hi)
@@ -137,8 +140,8 @@ def install(app: FastAPI, service: MetricsService, clock: Callable[[], datetime]
         rows = reports.hotspots(found, province, now)
         meta = {
             "province": province,
-            "from": start.date().isoformat(),
-            "to": now.date().isoformat(),
+            "from": province_calendar(province).local_day(start).isoformat(),
+            "to": province_calendar(province).local_day(now).isoformat(),
             "report": "hotspots",
         }
         return _table(rows, format, meta)
