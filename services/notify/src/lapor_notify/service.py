@@ -286,8 +286,7 @@ class NotifyService:
         recorded (a contact saved after this read catches up itself); news from before they
         joined is not theirs, and a delivery already made is not made twice."""
         again = await self.store.supporters_of(list(dict.fromkeys(n.tracking_id for n in backing)))
-        deliveries: list[dict[str, Any]] = []
-        messages: list[OutMessage] = []
+        late: list[tuple[Notice, Mapping[str, Any], Mapping[str, Any]]] = []
         for notice in backing:
             told = {p["supporter_id"] for p in known.get(notice.tracking_id, ())}
             case = facts.get(notice.tracking_id) or {}
@@ -296,25 +295,8 @@ class NotifyService:
                 happened = times.get(notice.cause_event_id)
                 if person["supporter_id"] in told or (joined and happened and happened < joined):
                     continue
-                mine: list[dict[str, Any]] = []
-                jobs: list[OutMessage] = []
-                self._build(
-                    notice, supporter_routes(person), case, supporter_about(person), mine, jobs
-                )
-                if mine and not await self.store.deliveries([d["_id"] for d in mine]):
-                    deliveries.extend(mine)
-                    messages.extend(jobs)
-        if not deliveries:
-            return 0
-        try:
-            await self.store.record_plan(
-                events=[], deliveries=deliveries, waiting=[], messages=messages
-            )
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return 0  # its own catch-up made them at the same time
-            raise
-        return len(deliveries)
+                late.append((notice, case, person))
+        return await self._tell_late(late)
 
     def _keep_facts(self, planned: Mapping[str, dict[str, Any]]) -> None:
         """Keep the facts a plan stored, with their version, for the case's next events
@@ -365,20 +347,38 @@ class NotifyService:
         facts, _ = await self.store.facts_and_contacts(
             list(dict.fromkeys(c.data.tracking_id for c in joined)), contact_ids=[]
         )
-        deliveries: list[dict[str, Any]] = []
-        messages: list[OutMessage] = []
+        late: list[tuple[Notice, Mapping[str, Any], Mapping[str, Any]]] = []
         for c in joined:
             case = facts.get(c.data.tracking_id) or {}
             kept = case.get(LATEST_FOR_SUPPORTERS)
             if not kept or kept["at"] < c.time:
                 continue  # nothing yet, or news from before they joined
             notice = Notice(**{k: v for k, v in kept.items() if k != "at"})
-            person = c.data.model_dump()
+            late.append((notice, case, c.data.model_dump()))
+        return await self._tell_late(late)
+
+    async def _tell_late(
+        self, late: Sequence[tuple[Notice, Mapping[str, Any], Mapping[str, Any]]]
+    ) -> int:
+        """News for supporters its plan did not include (:meth:`_catch_up`,
+        :meth:`_joined_meanwhile`): a person's deliveries already made are not made again
+        (one read for all of them), and the same news recorded at once by the other path is
+        left to that one."""
+        built: list[tuple[list[dict[str, Any]], list[OutMessage]]] = []
+        for notice, case, person in late:
             mine: list[dict[str, Any]] = []
             jobs: list[OutMessage] = []
             about = supporter_about(person)
             self._build(notice, supporter_routes(person), case, about, mine, jobs)
-            if mine and not await self.store.deliveries([d["_id"] for d in mine]):
+            if mine:
+                built.append((mine, jobs))
+        if not built:
+            return 0
+        made = await self.store.deliveries([d["_id"] for mine, _ in built for d in mine])
+        deliveries: list[dict[str, Any]] = []
+        messages: list[OutMessage] = []
+        for mine, jobs in built:
+            if not any(d["_id"] in made for d in mine):
                 deliveries.extend(mine)
                 messages.extend(jobs)
         if not deliveries:
@@ -389,7 +389,7 @@ class NotifyService:
             )
         except Exception as exc:
             if is_duplicate_key(exc):
-                return 0  # the same contact handled at once elsewhere: sent by that one
+                return 0  # handled at once elsewhere: sent by that one
             raise
         return len(deliveries)
 

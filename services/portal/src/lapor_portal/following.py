@@ -16,14 +16,12 @@ from fastapi.responses import HTMLResponse
 from lapor_kit.limits import client_ip
 
 from .backend import Backend, BackendDownError
+from .i18n import TEXT
 from .security import Cookies
 
-EXPIRED = ("Formulir kedaluwarsa; kirim lagi.", "The form expired; send it again.")
+EXPIRED = TEXT["expired"]  # the portal's own words for these, as on the report form
 TOO_MANY = ("Terlalu banyak percobaan; tunggu sebentar.", "Too many attempts; wait a moment.")
-DOWN = (
-    "Layanan sedang tidak bisa dihubungi; coba lagi sebentar lagi.",
-    "The service cannot be reached; try again shortly.",
-)
+DOWN = TEXT["down"]
 UNKNOWN = (
     "Kode tidak dikenal. Periksa kode di e-mail Anda (huruf besar dan kecil berbeda).",
     "Unknown code. Check the code in your e-mail (capitals matter).",

@@ -264,15 +264,21 @@ class MongoComplaintStore:
         """Per model, (agreeing, suggested): reports since ``since`` whose suggested category
         is their category now (after any correction), and all that had a suggestion. Reports
         kept before the model was recorded count under "committed"."""
-        docs = await self.complaints.find(
-            {"suggestion": {"$ne": None}, "submitted_at": {"$gte": since}},
-            {"suggestion": 1, "suggestion_model": 1, "category": 1, "_id": 0},
-        ).to_list()
+        base = {"suggestion": {"$ne": None}, "submitted_at": {"$gte": since}}
+        # counted in the store (read before every scrape: never a month of reports fetched)
+        models = {m for m in await self.complaints.distinct("suggestion_model", base) if m}
         out: dict[str, tuple[int, int]] = {}
-        for d in docs:
-            model = str(d.get("suggestion_model") or "committed")
-            agreeing, total = out.get(model, (0, 0))
-            out[model] = (agreeing + (d["suggestion"] == d.get("category")), total + 1)
+        for model in [*sorted(models), None]:
+            which = {**base, "suggestion_model": model}  # None: also reports kept before
+            total = await self.complaints.count_documents(which)
+            if not total:
+                continue
+            agreeing = await self.complaints.count_documents(
+                {**which, "$expr": {"$eq": ["$suggestion", "$category"]}}
+            )
+            name = str(model or "committed")
+            before = out.get(name, (0, 0))
+            out[name] = (before[0] + agreeing, before[1] + total)
         return out
 
     async def record_retrain(self, decision: Retrained, at: datetime) -> None:
