@@ -238,17 +238,6 @@ def stem(word: str) -> str:
             if len(candidate) > 2 and candidate in known:
                 return candidate
     return word
-    for suffix in ("", *SUFFIXES):
-        base = word[: -len(suffix)] if suffix and word.endswith(suffix) else word
-        if suffix and base == word:
-            continue
-        for prefix in ("", *PREFIXES):
-            if prefix and not base.startswith(prefix):
-                continue
-            candidate = base[len(prefix) :]
-            if len(candidate) > 2 and candidate in known:
-                return candidate
-    return word
 
 
 def normalise(text: str) -> str:
